@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs every Debian package hostswap needs to build, test and rehearse.
+# Idempotent: quiet when everything is already there. Needs root (or sudo).
+set -eu
+
+PACKAGES="
+build-essential cmake pkg-config git
+libssh-dev libyaml-dev libcurl4-openssl-dev libsqlite3-dev libuv1-dev
+libhttp-parser-dev libjansson-dev libcmocka-dev
+clang libclang-rt-14-dev
+openssh-server openssh-client
+"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "setup: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

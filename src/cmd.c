@@ -1,0 +1,214 @@
+/*
+ * cmd.c: the command table, dispatch, `help`, and what every command
+ * shares: --help, and usage errors (exit 64).
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "diag.h"
+#include "exitcode.h"
+#include "plan.h"
+
+static int cmd_help_exec(const struct cmd_entry *, int, char **);
+
+static const struct cmd_entry cmd_help_entry = {
+	"help", "[COMMAND]", "describe the commands, or one command", NULL,
+	cmd_help_exec
+};
+
+/* Every command, in the order `help` lists them. */
+static const struct cmd_entry *const cmd_table[] = {
+	&cmd_validate_entry,
+	&cmd_show_entry,
+	&cmd_preflight_entry,
+	&cmd_run_entry,
+	&cmd_resume_entry,
+	&cmd_status_entry,
+	&cmd_approve_entry,
+	&cmd_reject_entry,
+	&cmd_abort_entry,
+	&cmd_mark_entry,
+	&cmd_log_entry,
+	&cmd_events_entry,
+	&cmd_known_hosts_entry,
+	&cmd_version_entry,
+	&cmd_help_entry,
+	NULL
+};
+
+/* The command of that name, or NULL. */
+const struct cmd_entry *
+cmd_find(const char *name)
+{
+	const struct cmd_entry *const *c;
+
+	for (c = cmd_table; *c != NULL; c++)
+		if (strcmp((*c)->name, name) == 0)
+			return *c;
+	return NULL;
+}
+
+/* Print a command's usage line, and its options' help if it has any. */
+void
+cmd_usage(const struct cmd_entry *c, FILE *fp)
+{
+	fprintf(fp, "usage: hostswap %s%s%s\n", c->name,
+	    c->usage[0] ? " " : "", c->usage);
+	if (fp == stdout) {
+		fprintf(fp, "\n%s\n", c->summary);
+		if (c->help != NULL)
+			fprintf(fp, "\n%s", c->help);
+	}
+}
+
+/* Report a usage error and the usage line; returns EXIT_USAGE. */
+int
+cmd_usage_error(const struct cmd_entry *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "hostswap %s: ", c->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	cmd_usage(c, stderr);
+	return EXIT_USAGE;
+}
+
+/*
+ * getopt_long() for a command, with --help added. Returns the option, -1
+ * at the end, CMD_HELP after printing help, or '?' after a usage error
+ * (reported).
+ */
+int
+cmd_getopt(const struct cmd_entry *c, int argc, char **argv,
+    const char *shortopts, const struct option *longopts, int *index)
+{
+	static struct option all[32];
+	size_t n = 0;
+	int ch;
+
+	while (longopts != NULL && longopts[n].name != NULL && n < 30) {
+		all[n] = longopts[n];
+		n++;
+	}
+	all[n].name = "help";
+	all[n].has_arg = no_argument;
+	all[n].flag = NULL;
+	all[n].val = 'h';
+	memset(&all[n + 1], 0, sizeof all[n + 1]);
+
+	opterr = 0;
+	ch = getopt_long(argc, argv, shortopts, all, index);
+	if (ch == 'h') {
+		cmd_usage(c, stdout);
+		return CMD_HELP;
+	}
+	if (ch == '?' || ch == ':') {
+		if (optopt != 0 && ch == '?')
+			cmd_usage_error(c, "unknown option '-%c'", optopt);
+		else if (ch == ':' || (optind > 0 && optind <= argc &&
+		    argv[optind - 1][0] == '-' &&
+		    strchr(argv[optind - 1], '=') == NULL &&
+		    optopt != 0))
+			cmd_usage_error(c, "option '%s' needs a value",
+			    argv[optind - 1]);
+		else
+			cmd_usage_error(c, "unknown or incomplete option '%s'",
+			    argv[optind - 1]);
+		return '?';
+	}
+	return ch;
+}
+
+/*
+ * Load and validate a plan for a command, printing every problem as
+ * FILE:LINE:COL: message. Returns EXIT_OK with *out set, EXIT_NOINPUT when
+ * a named file does not exist, or EXIT_INVALID.
+ */
+int
+cmd_load_plan(const char *path, const char *inv_path, struct plan **out)
+{
+	struct diag d;
+	int rc;
+
+	diag_init(&d);
+	rc = plan_load(path, inv_path, out, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	if (rc == PLAN_NOFILE)
+		return EXIT_NOINPUT;
+	if (rc != PLAN_OK)
+		return EXIT_INVALID;
+	return EXIT_OK;
+}
+
+/* Print the list of commands. */
+static void
+cmd_list(FILE *fp)
+{
+	const struct cmd_entry *const *c;
+
+	fprintf(fp, "usage: hostswap COMMAND [ARGS]\n\n"
+	    "hostswap swaps two servers by running a YAML plan over SSH,\n"
+	    "and resumes the swap when anything breaks half way.\n\n"
+	    "Commands:\n");
+	for (c = cmd_table; *c != NULL; c++)
+		fprintf(fp, "  %-12s %s\n", (*c)->name, (*c)->summary);
+	fprintf(fp, "\n'hostswap help COMMAND' or 'hostswap COMMAND --help' "
+	    "describes one.\n");
+}
+
+/* hostswap help [COMMAND] */
+static int
+cmd_help_exec(const struct cmd_entry *self, int argc, char **argv)
+{
+	const struct cmd_entry *c;
+	int ch;
+
+	optind = 0;
+	while ((ch = cmd_getopt(self, argc, argv, "+", NULL, NULL)) != -1) {
+		if (ch == CMD_HELP)
+			return EXIT_OK;
+		return EXIT_USAGE;
+	}
+	if (argc - optind > 1)
+		return cmd_usage_error(self, "too many arguments");
+	if (argc - optind == 0) {
+		cmd_list(stdout);
+		return EXIT_OK;
+	}
+	if ((c = cmd_find(argv[optind])) == NULL)
+		return cmd_usage_error(self, "unknown command '%s'",
+		    argv[optind]);
+	cmd_usage(c, stdout);
+	return EXIT_OK;
+}
+
+/* Dispatch argv[1] to its command. */
+int
+cmd_main(int argc, char **argv)
+{
+	const struct cmd_entry *c;
+
+	if (argc < 2) {
+		cmd_list(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		cmd_list(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version_entry.exec(&cmd_version_entry, 1, argv + 1);
+	if ((c = cmd_find(argv[1])) == NULL) {
+		fprintf(stderr, "hostswap: unknown command '%s' (try "
+		    "'hostswap help')\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	return c->exec(c, argc - 1, argv + 1);
+}

@@ -1,0 +1,277 @@
+/*
+ * inventory.c: reads an inventory mapping into struct inventory: hosts
+ * (address, port, login, become, pinned key, channel cap), vars, the
+ * checks' name resolution and CA file. Variables are checked afterwards,
+ * once the plan's vars and secrets are known (inventory_check_vars).
+ */
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "inventory.h"
+#include "load.h"
+#include "plan.h"
+#include "xmalloc.h"
+
+static const char *const inventory_keys[] = {
+	"hosts", "vars", "resolve", "ca_file", NULL
+};
+
+static const char *const host_keys[] = {
+	"address", "port", "user", "identity", "become", "become_password",
+	"host_key", "max_channels", NULL
+};
+
+/* Key types a pin may name. */
+static const char *const host_key_types[] = {
+	"ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+	"ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com",
+	"sk-ecdsa-sha2-nistp256@openssh.com", NULL
+};
+
+/* A host name is used in paths and URLs: keep it plain. */
+int
+inventory_valid_host_name(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '\0' || strlen(s) > 64 || strcmp(s, PLAN_LOCAL) == 0)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') ||
+		    (i > 0 && (c == '-' || c == '_' || c == '.'))))
+			return 0;
+	}
+	return 1;
+}
+
+/* True if s is made of base64 characters only (padding at the end). */
+static int
+inventory_base64(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+		    (c == '=' && i >= len - 2)))
+			return 0;
+	}
+	return 1;
+}
+
+/* Check a pin: "SHA256:base64" or "TYPE BASE64 [comment]". */
+static const char *
+inventory_check_pin(const char *pin)
+{
+	const char *const *t;
+	const char *sp, *b64, *end;
+
+	if (strncmp(pin, "SHA256:", 7) == 0) {
+		if (strlen(pin + 7) != 43 || !inventory_base64(pin + 7, 43))
+			return "a SHA256 fingerprint is 'SHA256:' and 43 "
+			    "base64 characters";
+		return NULL;
+	}
+	if ((sp = strchr(pin, ' ')) == NULL)
+		return "write the public key as 'TYPE BASE64' (as in a .pub "
+		    "file) or its 'SHA256:...' fingerprint";
+	for (t = host_key_types; *t != NULL; t++)
+		if (strlen(*t) == (size_t)(sp - pin) &&
+		    strncmp(*t, pin, (size_t)(sp - pin)) == 0)
+			break;
+	if (*t == NULL)
+		return "unknown key type (ssh-ed25519, ssh-rsa, ecdsa-sha2-*)";
+	b64 = sp + 1;
+	if ((end = strchr(b64, ' ')) == NULL)
+		end = b64 + strlen(b64);
+	if (!inventory_base64(b64, (size_t)(end - b64)))
+		return "the key is not base64";
+	return NULL;
+}
+
+/* The controller's login name, the default for a host's user. */
+static char *
+inventory_default_user(void)
+{
+	struct passwd *pw;
+	const char *u;
+
+	if ((pw = getpwuid(getuid())) != NULL)
+		return xstrdup(pw->pw_name);
+	if ((u = getenv("USER")) != NULL)
+		return xstrdup(u);
+	return xstrdup("root");
+}
+
+/* Read one host's mapping. */
+static void
+inventory_load_host(struct loader *L, const struct node *key,
+    const struct node *val, struct host *h)
+{
+	long v;
+	char *s;
+	const char *why;
+
+	h->name = xstrdup(key->value);
+	h->line = key->line;
+	h->col = key->col;
+	h->port = 22;
+	h->max_channels = 10;
+	if (!inventory_valid_host_name(key->value))
+		load_error(L, key, "bad host name '%s' (letters, digits, "
+		    "'-', '_', '.'; 'local' is reserved)", key->value);
+	if (load_map(L, val, "a host") == -1)
+		return;
+	load_keys(L, val, host_keys, "a host");
+	load_str(L, val, "address", 1, &h->address);
+	if (load_int(L, val, "port", 1, 65535, &v) == 1)
+		h->port = (int)v;
+	if (load_str(L, val, "user", 0, &h->user) != 1)
+		h->user = inventory_default_user();
+	load_str(L, val, "identity", 0, &h->identity);
+	if (load_str(L, val, "become", 0, &s) == 1) {
+		if (strcmp(s, "sudo") == 0)
+			h->become_sudo = 1;
+		else if (strcmp(s, "none") != 0)
+			load_error(L, node_get(val, "become"),
+			    "'become' must be 'sudo' or 'none', not '%s'", s);
+		free(s);
+	}
+	load_str(L, val, "become_password", 0, &h->become_password);
+	if (h->become_password != NULL && !h->become_sudo)
+		load_error(L, node_key(val, "become_password"),
+		    "'become_password' needs 'become: sudo'");
+	if (load_str(L, val, "host_key", 0, &h->host_key) == 1 &&
+	    (why = inventory_check_pin(h->host_key)) != NULL)
+		load_error(L, node_get(val, "host_key"), "bad host_key: %s",
+		    why);
+	if (load_int(L, val, "max_channels", 1, 1000, &v) == 1)
+		h->max_channels = (int)v;
+}
+
+/* Read a mapping of name -> string into kv pairs. */
+static void
+inventory_load_kv(struct loader *L, const struct node *map, const char *what,
+    struct kv **out, size_t *nout)
+{
+	size_t i;
+
+	*out = NULL;
+	*nout = 0;
+	if (map == NULL || node_is_null(map))
+		return;
+	if (load_map(L, map, what) == -1)
+		return;
+	*out = xcalloc(map->n, sizeof **out);
+	for (i = 0; i < map->n; i++) {
+		const struct node *v = map->vals[i];
+
+		if (v->type != NODE_SCALAR) {
+			load_error(L, v, "'%s' in %s must be a string, not a "
+			    "%s", map->keys[i]->value, what,
+			    node_type_name(v));
+			continue;
+		}
+		(*out)[*nout].key = xstrdup(map->keys[i]->value);
+		(*out)[*nout].value = xstrdup(v->value);
+		(*out)[*nout].line = map->keys[i]->line;
+		(*out)[*nout].col = map->keys[i]->col;
+		(*nout)++;
+	}
+}
+
+/* Read an inventory mapping (inline or a file's root). */
+void
+inventory_load(struct loader *L, const struct node *root,
+    struct inventory *inv)
+{
+	const struct node *hosts;
+	size_t i;
+
+	if (root == NULL) {
+		load_error_at(L, 1, 1, "empty file");
+		return;
+	}
+	if (load_map(L, root, "the inventory") == -1)
+		return;
+	load_keys(L, root, inventory_keys, "the inventory");
+	hosts = node_get(root, "hosts");
+	if (hosts == NULL || node_is_null(hosts))
+		load_error(L, hosts ? node_key(root, "hosts") : root,
+		    "missing required key 'hosts'");
+	else if (load_map(L, hosts, "'hosts'") == 0) {
+		inv->hosts = xcalloc(hosts->n, sizeof *inv->hosts);
+		for (i = 0; i < hosts->n; i++)
+			inventory_load_host(L, hosts->keys[i], hosts->vals[i],
+			    &inv->hosts[inv->nhosts++]);
+	}
+	inventory_load_kv(L, node_get(root, "vars"), "'vars'", &inv->vars,
+	    &inv->nvars);
+	inventory_load_kv(L, node_get(root, "resolve"), "'resolve'",
+	    &inv->resolve, &inv->nresolve);
+	load_str(L, root, "ca_file", 0, &inv->ca_file);
+}
+
+/* Check the variables an inventory's values use. */
+void
+inventory_check_vars(struct loader *L, const struct node *root)
+{
+	const struct node *hosts, *vars;
+	size_t i;
+
+	if (root == NULL || root->type != NODE_MAP)
+		return;
+	L->scope = SCOPE_VARS;
+	if ((vars = node_get(root, "vars")) != NULL && vars->type == NODE_MAP)
+		for (i = 0; i < vars->n; i++)
+			load_check_vars(L, vars->vals[i]);
+	L->scope = SCOPE_INVENTORY;
+	if ((hosts = node_get(root, "hosts")) != NULL &&
+	    hosts->type == NODE_MAP)
+		for (i = 0; i < hosts->n; i++)
+			load_check_vars(L, node_get(hosts->vals[i],
+			    "become_password"));
+}
+
+/* Free an inventory and its contents. */
+void
+inventory_free(struct inventory *inv)
+{
+	size_t i;
+
+	if (inv == NULL)
+		return;
+	for (i = 0; i < inv->nhosts; i++) {
+		struct host *h = &inv->hosts[i];
+
+		free(h->name);
+		free(h->address);
+		free(h->user);
+		free(h->identity);
+		free(h->become_password);
+		free(h->host_key);
+	}
+	free(inv->hosts);
+	for (i = 0; i < inv->nvars; i++) {
+		free(inv->vars[i].key);
+		free(inv->vars[i].value);
+	}
+	free(inv->vars);
+	for (i = 0; i < inv->nresolve; i++) {
+		free(inv->resolve[i].key);
+		free(inv->resolve[i].value);
+	}
+	free(inv->resolve);
+	free(inv->ca_file);
+	free(inv->path);
+	free(inv);
+}

@@ -1,0 +1,146 @@
+/*
+ * log.c: operator-facing messages. Every message goes to stderr prefixed
+ * with "hostswap: ", or as {"ts","level","msg"} when JSON is asked for.
+ * errno is preserved across every call.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "log.h"
+
+static enum log_format	log_format = LOG_TEXT;
+static int		log_verbose;
+
+/* Choose the output format and verbosity. */
+void
+log_init(enum log_format format, int verbose)
+{
+	log_format = format;
+	log_verbose = verbose;
+}
+
+/* Change verbosity (debug messages shown when > 0). */
+void
+log_set_verbose(int verbose)
+{
+	log_verbose = verbose;
+}
+
+/* Which format messages are printed in. */
+enum log_format
+log_get_format(void)
+{
+	return log_format;
+}
+
+/* Print one message at a level, with an optional strerror suffix. */
+static void
+log_vmsg(const char *level, int with_errno, const char *fmt, va_list ap)
+{
+	char msg[4096], ts[64];
+	int saved = errno;
+	struct timespec now;
+	struct tm tm;
+	json_t *o;
+	char *s;
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (with_errno) {
+		size_t n = strlen(msg);
+		snprintf(msg + n, sizeof msg - n, ": %s", strerror(saved));
+	}
+	if (log_format == LOG_JSON) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		gmtime_r(&now.tv_sec, &tm);
+		snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
+		o = json_pack("{s:s, s:s, s:s}", "ts", ts, "level", level,
+		    "msg", msg);
+		if (o != NULL && (s = json_dumps(o, JSON_COMPACT)) != NULL) {
+			fprintf(stderr, "%s\n", s);
+			free(s);
+		} else
+			fprintf(stderr, "hostswap: %s\n", msg);
+		json_decref(o);
+	} else
+		fprintf(stderr, "hostswap: %s\n", msg);
+	fflush(stderr);
+	errno = saved;
+}
+
+/* A warning with strerror(errno) appended. */
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg("warning", 1, fmt, ap);
+	va_end(ap);
+}
+
+/* A warning. */
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg("warning", 0, fmt, ap);
+	va_end(ap);
+}
+
+/* An informational message. */
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg("info", 0, fmt, ap);
+	va_end(ap);
+}
+
+/* A debugging message, shown only when verbose. */
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_verbose <= 0)
+		return;
+	va_start(ap, fmt);
+	log_vmsg("debug", 0, fmt, ap);
+	va_end(ap);
+}
+
+/* A broken invariant with errno: report and exit 70. */
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg("fatal", errno != 0, fmt, ap);
+	va_end(ap);
+	exit(70);
+}
+
+/* A broken invariant: report and exit 70. */
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg("fatal", 0, fmt, ap);
+	va_end(ap);
+	exit(70);
+}
