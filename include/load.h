@@ -29,6 +29,13 @@ struct loader {
 	enum load_scope	 scope;
 	size_t		 phase;		/* index of the phase being read */
 	int		 failed;
+	/* Every capture name the plan declares and its phase, found before
+	 * the phases are read, to explain a capture used too early. */
+	struct load_declared {
+		const char	*name;
+		size_t		 phase;
+	}		*declared;
+	size_t		 ndeclared;
 };
 
 void	 load_error(struct loader *, const struct node *, const char *, ...)

@@ -478,11 +478,19 @@ load_varcheck_cb(const char *name, size_t len, size_t off, size_t k,
 		cap = plan_capture(p, cname);
 		if (L->scope != SCOPE_STEP)
 			why = "captured values are only known inside a step";
-		else if (cap == NULL || cap->phase > L->phase)
-			why = "no step of an earlier phase captures it";
-		else if (cap->phase == L->phase)
-			why = "captured in this same phase: a capture is "
-			    "usable only from a later phase";
+		else if (cap == NULL) {
+			size_t i;
+
+			why = "no step of the plan captures it";
+			for (i = 0; i < L->ndeclared; i++) {
+				if (strcmp(L->declared[i].name, cname) != 0)
+					continue;
+				why = L->declared[i].phase == L->phase ?
+				    "captured in this same phase: a capture "
+				    "is usable only from a later phase" :
+				    "captured only in a later phase";
+			}
+		}
 		else if (chost == NULL && !cap->step->on_local &&
 		    cap->step->non > 1) {
 			snprintf(extra, sizeof extra, "captured on several "

@@ -280,6 +280,10 @@ plan_check_exclusive(struct loader *L, const struct phase *ph)
 				if (j == i)
 					continue;
 				b = &ph->steps[j];
+				/* Two such steps: report the pair once. */
+				if (j < i && (b->kind == STEP_DETACH ||
+				    b->kind == STEP_REBOOT))
+					continue;
 				for (hj = 0; hj < b->non; hj++) {
 					if (strcmp(a->on[hi], b->on[hj]) != 0)
 						continue;
@@ -416,6 +420,24 @@ plan_load_phases(struct loader *L, const struct node *root)
 		load_error(L, n, "a plan needs at least one phase");
 		return;
 	}
+	/* Note where each capture is declared, for clearer messages. */
+	for (i = 0; i < n->n; i++) {
+		const struct node *steps = node_get(n->vals[i], "steps"), *c;
+		size_t j;
+
+		if (steps == NULL || steps->type != NODE_SEQ)
+			continue;
+		for (j = 0; j < steps->n; j++) {
+			c = node_get(steps->vals[j], "capture");
+			if (c == NULL || c->type != NODE_SCALAR)
+				continue;
+			L->declared = xreallocarray(L->declared,
+			    L->ndeclared + 1, sizeof *L->declared);
+			L->declared[L->ndeclared].name = c->value;
+			L->declared[L->ndeclared].phase = i;
+			L->ndeclared++;
+		}
+	}
 	p->phases = xcalloc(n->n, sizeof *p->phases);
 	for (i = 0; i < n->n; i++) {
 		plan_load_phase(L, n->vals[i], i,
@@ -516,7 +538,7 @@ plan_load_inventory(struct loader *L, const struct node *root,
 		inventory_load(L, n, p->inv);
 		return 0;
 	} else if (n->type == NODE_SCALAR) {
-		if (n->value[0] == '/')
+		if (n->value[0] == '/' || strcmp(p->dir, ".") == 0)
 			path = xstrdup(n->value);
 		else
 			xasprintf(&path, "%s/%s", p->dir, n->value);
@@ -620,6 +642,7 @@ plan_load_doc(struct node_doc *doc, const char *inv_path, struct plan **out,
 		    "swap.after_phase %d is not a phase of the plan",
 		    p->swap_after_phase);
 done:
+	free(L.declared);
 	node_doc_free(inv_doc);
 	if (L.failed || d->n > 0) {
 		plan_free(p);

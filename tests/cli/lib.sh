@@ -1,0 +1,35 @@
+# Shared by the command-line tests: assertions that say what failed.
+# shellcheck shell=sh
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect_rc WANT DESCRIPTION CMD...: run CMD, compare its exit status.
+expect_rc() {
+	want=$1 what=$2
+	shift 2
+	"$@" >/tmp/hostswap-test.out 2>/tmp/hostswap-test.err
+	got=$?
+	if [ "$got" = "$want" ]; then ok; else
+		ko "$what: exit $got, want $want"
+		sed 's/^/  stderr: /' /tmp/hostswap-test.err | head -n 5
+	fi
+}
+
+# expect_grep FILE PATTERN DESCRIPTION
+expect_grep() {
+	if grep -q -- "$2" "$1"; then ok; else ko "$3: '$2' not in output"; fi
+}
+
+# expect_no_grep FILE PATTERN DESCRIPTION
+expect_no_grep() {
+	if grep -q -- "$2" "$1"; then ko "$3: '$2' found in output"; else ok; fi
+}
+
+finish() {
+	rm -f /tmp/hostswap-test.out /tmp/hostswap-test.err
+	echo "$1: $pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+}
