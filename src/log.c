@@ -40,7 +40,7 @@ log_get_format(void)
 }
 
 /* Print one message at a level, with an optional strerror suffix. */
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vmsg(const char *level, int with_errno, const char *fmt, va_list ap)
 {
 	char msg[4096], ts[64];

@@ -6,24 +6,23 @@ HOSTSWAP=${HOSTSWAP:?set HOSTSWAP to the binary}
 SRC=${HOSTSWAP_SRC:?set HOSTSWAP_SRC to the source tree}
 . "$SRC/tests/cli/lib.sh"
 good=$SRC/tests/plans/good/features.yaml
-out=/tmp/hostswap-test.out
 
 expect_rc 64 "no command" "$HOSTSWAP"
 expect_rc 64 "unknown command" "$HOSTSWAP" frobnicate
 expect_rc 0 "version" "$HOSTSWAP" version
-expect_grep $out "^hostswap [0-9]" "version output"
+expect_grep "$out" "^hostswap [0-9]" "version output"
 commands="validate show preflight run resume status approve reject abort
     mark log events known-hosts version"
 expect_rc 0 "help" "$HOSTSWAP" help
 for c in $commands; do
-	expect_grep $out "^  $c " "help lists $c"
+	expect_grep "$out" "^  $c " "help lists $c"
 done
 for c in $commands; do
 	expect_rc 0 "$c --help" "$HOSTSWAP" "$c" --help
-	expect_grep $out "^usage: hostswap $c" "$c --help usage"
+	expect_grep "$out" "^usage: hostswap $c" "$c --help usage"
 done
 expect_rc 0 "help run" "$HOSTSWAP" help run
-expect_grep $out "--from-phase N" "help run names --from-phase"
+expect_grep "$out" "--from-phase N" "help run names --from-phase"
 expect_rc 64 "help of an unknown command" "$HOSTSWAP" help nothing
 
 expect_rc 64 "validate without PLAN" "$HOSTSWAP" validate
@@ -31,10 +30,10 @@ expect_rc 64 "validate with two plans" "$HOSTSWAP" validate "$good" "$good"
 expect_rc 64 "validate with an unknown option" "$HOSTSWAP" validate --bogus "$good"
 expect_rc 64 "--inventory without its value" "$HOSTSWAP" validate "$good" --inventory
 expect_rc 66 "validate a missing plan" "$HOSTSWAP" validate /nonexistent/plan.yaml
-expect_grep /tmp/hostswap-test.err "/nonexistent/plan.yaml: no such file" "missing plan named"
+expect_grep $err "/nonexistent/plan.yaml: no such file" "missing plan named"
 expect_rc 66 "validate with a missing inventory" "$HOSTSWAP" validate "$good" --inventory /nonexistent/inv.yaml
 expect_rc 0 "validate a good plan" "$HOSTSWAP" validate "$good"
-expect_grep $out "valid: 5 phases, 15 tasks, 2 hosts" "validate counts"
+expect_grep "$out" "valid: 5 phases, 15 tasks, 2 hosts" "validate counts"
 
 # Commands of later issues exist, say they are not built, exit 70.
 expect_rc 70 "run is not built yet" "$HOSTSWAP" run "$good"
@@ -42,17 +41,17 @@ expect_rc 70 "run is not built yet" "$HOSTSWAP" run "$good"
 # show: variables expanded, the secret's value never printed.
 export HOSTSWAP_TEST_SECRET=s3cr3t-value-42
 expect_rc 0 "show" "$HOSTSWAP" show "$good"
-expect_no_grep $out "s3cr3t-value-42" "show prints no secret"
-expect_grep $out 'echo "\*\*\*" | sudo -S true' "show masks the secret"
-expect_grep $out "https://www.example.net/" "show expands vars (inventory wins)"
-expect_grep $out '<captured:tmp_key>' "show marks captured values"
-expect_grep $out "tmp_$(date +%Y%m%d)" "show expands run.date"
-expect_grep $out 'echo controller \${USER}' "show unescapes \$\${"
+expect_no_grep "$out" "s3cr3t-value-42" "show prints no secret"
+expect_grep "$out" 'echo "\*\*\*" | sudo -S true' "show masks the secret"
+expect_grep "$out" "https://www.example.net/" "show expands vars (inventory wins)"
+expect_grep "$out" '<captured:tmp_key>' "show marks captured values"
+expect_grep "$out" "tmp_$(date +%Y%m%d)" "show expands run.date"
+expect_grep "$out" 'echo controller \${USER}' "show unescapes \$\${"
 
 expect_rc 0 "show --json" "$HOSTSWAP" show --json "$good"
-expect_no_grep $out "s3cr3t-value-42" "show --json prints no secret"
-if jq -e . $out >/dev/null 2>&1; then ok; else ko "show --json is not JSON"; fi
-j() { jq -r "$1" $out; }
+expect_no_grep "$out" "s3cr3t-value-42" "show --json prints no secret"
+if jq -e . "$out" >/dev/null 2>&1; then ok; else ko "show --json is not JSON"; fi
+j() { jq -r "$1" "$out"; }
 [ "$(j '.name')" = features ] && ok || ko "json name"
 [ "$(j '.hosts.tako.port')" = 2222 ] && ok || ko "json host port"
 [ "$(j '.hosts.ika.address')" = 127.0.0.21 ] && ok || ko "json host address"

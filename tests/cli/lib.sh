@@ -2,6 +2,10 @@
 # shellcheck shell=sh
 pass=0
 fail=0
+tmpdir=$(mktemp -d)
+out=$tmpdir/out
+err=$tmpdir/err
+trap 'rm -rf "$tmpdir"' EXIT
 
 ok() { pass=$((pass + 1)); }
 ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -10,11 +14,11 @@ ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
 expect_rc() {
 	want=$1 what=$2
 	shift 2
-	"$@" >/tmp/hostswap-test.out 2>/tmp/hostswap-test.err
+	"$@" >"$out" 2>"$err"
 	got=$?
 	if [ "$got" = "$want" ]; then ok; else
 		ko "$what: exit $got, want $want"
-		sed 's/^/  stderr: /' /tmp/hostswap-test.err | head -n 5
+		sed 's/^/  stderr: /' "$err" | head -n 5
 	fi
 }
 
@@ -29,7 +33,6 @@ expect_no_grep() {
 }
 
 finish() {
-	rm -f /tmp/hostswap-test.out /tmp/hostswap-test.err
 	echo "$1: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
 }

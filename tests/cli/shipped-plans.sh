@@ -6,21 +6,20 @@ HOSTSWAP=${HOSTSWAP:?set HOSTSWAP to the binary}
 SRC=${HOSTSWAP_SRC:?set HOSTSWAP_SRC to the source tree}
 . "$SRC/tests/cli/lib.sh"
 cd "$SRC" || exit 1
-out=/tmp/hostswap-test.out
 
 for plan in plans/itpass-2016-swap.yaml plans/itpass-2016-backup.yaml; do
 	expect_rc 0 "validate $plan" "$HOSTSWAP" validate "$plan"
-	tasks=$(sed -n 's/.*valid: [0-9]* phases*, \([0-9]*\) tasks*.*/\1/p' $out)
+	tasks=$(sed -n 's/.*valid: [0-9]* phases*, \([0-9]*\) tasks*.*/\1/p' "$out")
 	expect_rc 0 "show --json $plan" "$HOSTSWAP" show --json "$plan"
-	[ "$(jq '[.phases[].tasks[]] | length' $out)" = "${tasks:-x}" ] && ok ||
+	[ "$(jq '[.phases[].tasks[]] | length' "$out")" = "${tasks:-x}" ] && ok ||
 	    ko "$plan: show --json lists every task ($tasks)"
 done
 
 # The swap plan holds every phase of the seed document, 0 to 10.
 expect_rc 0 "show swap plan" "$HOSTSWAP" show --json plans/itpass-2016-swap.yaml
-[ "$(jq -c '[.phases[].id]' $out)" = "[0,1,2,3,4,5,6,7,8,9,10]" ] && ok ||
-    ko "swap plan phases are 0..10: $(jq -c '[.phases[].id]' $out)"
-[ "$(jq -r '.swap.after_phase' $out)" = 6 ] && ok || ko "swap after phase 6"
+[ "$(jq -c '[.phases[].id]' "$out")" = "[0,1,2,3,4,5,6,7,8,9,10]" ] && ok ||
+    ko "swap plan phases are 0..10: $(jq -c '[.phases[].id]' "$out")"
+[ "$(jq -r '.swap.after_phase' "$out")" = 6 ] && ok || ko "swap after phase 6"
 # No address, URL or mail server is written in the plans themselves.
 if grep -nE '133\.30\.|192\.0\.2\.|https?://[a-z]' plans/itpass-2016-swap.yaml plans/itpass-2016-backup.yaml |
     grep -v '^\S*:[0-9]*:\s*#'; then

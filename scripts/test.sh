@@ -1,0 +1,78 @@
+#!/bin/sh
+# The whole test suite, from a fresh Debian 12 machine: installs what is
+# missing, builds, runs every test, then again under AddressSanitizer +
+# UndefinedBehaviorSanitizer, then a bounded fuzz run of the plan loader.
+# Exits non-zero if anything fails. FUZZ_SECONDS (default 60) bounds fuzzing.
+set -eu
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+fuzz_seconds=${FUZZ_SECONDS:-60}
+
+./scripts/setup.sh
+
+total_pass=0
+total_fail=0
+
+# ctest_suite DIR LABEL: run ctest in DIR and add up its results.
+ctest_suite() {
+	log="$1/ctest.log"
+	set +e
+	(cd "$1" && ctest --output-on-failure -j "$jobs" --timeout 600) >"$log" 2>&1
+	rc=$?
+	set -e
+	cat "$log"
+	summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
+	if [ -z "$summary" ]; then
+		echo "test.sh: $2: ctest printed no summary" >&2
+		total_fail=$((total_fail + 1))
+		return
+	fi
+	failed=$(echo "$summary" | sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+)/\1/')
+	count=$(echo "$summary" | sed -E 's/.* out of ([0-9]+)/\1/')
+	total_pass=$((total_pass + count - failed))
+	total_fail=$((total_fail + failed))
+	[ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || total_fail=$((total_fail + 1))
+}
+
+echo "== build"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTSWAP_TESTS=ON >/dev/null
+cmake --build build -j "$jobs"
+echo "== tests"
+ctest_suite build tests
+
+echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"
+CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug \
+    -DHOSTSWAP_SANITIZE=ON -DHOSTSWAP_TESTS=ON >/dev/null
+cmake --build build-asan -j "$jobs"
+echo "== tests under sanitizers"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest_suite build-asan sanitizer-tests
+
+echo "== fuzz the plan loader for ${fuzz_seconds}s"
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DHOSTSWAP_FUZZ=ON -DHOSTSWAP_TESTS=OFF >/dev/null
+cmake --build build-fuzz -j "$jobs" --target plan-fuzzer
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+set +e
+(cd "$work" && "$root/build-fuzz/tests/fuzz/plan-fuzzer" \
+    -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -timeout=10 \
+    -print_final_stats=1 "$work" "$root/tests/fuzz/corpus/plan" \
+    "$root/plans") >"$work/fuzz.log" 2>&1
+rc=$?
+set -e
+grep -E '^(Done|stat::number_of_executed_units)' "$work/fuzz.log" || true
+if [ "$rc" -eq 0 ]; then
+	total_pass=$((total_pass + 1))
+	echo "fuzz: no crash, leak or sanitizer report"
+else
+	total_fail=$((total_fail + 1))
+	tail -n 40 "$work/fuzz.log"
+	cp "$work"/crash-* "$work"/leak-* "$root/tests/fuzz/" 2>/dev/null || true
+	echo "fuzz: FAILED (reproducer copied to tests/fuzz/)"
+fi
+
+echo "tests: $total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
