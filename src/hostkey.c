@@ -1,0 +1,202 @@
+/*
+ * hostkey.c: expected host keys — from an inventory pin, or from a
+ * known_hosts file through libssh's own line matcher (which understands
+ * hashed entries and [address]:port) — their fingerprints, comparison, and
+ * the key-exchange algorithms to ask for so that the server presents the
+ * key of the expected type.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libssh/libssh.h>
+
+#include "hostkey.h"
+#include "xmalloc.h"
+
+/* Free a key's strings. */
+void
+hostkey_clear(struct hostkey *k)
+{
+	free(k->type);
+	free(k->base64);
+	free(k->fingerprint);
+	k->type = k->base64 = k->fingerprint = NULL;
+}
+
+/* Copy a key. */
+void
+hostkey_copy(struct hostkey *dst, const struct hostkey *src)
+{
+	dst->type = src->type ? xstrdup(src->type) : NULL;
+	dst->base64 = src->base64 ? xstrdup(src->base64) : NULL;
+	dst->fingerprint = src->fingerprint ? xstrdup(src->fingerprint) : NULL;
+}
+
+/* Fill k from a libssh key. */
+static int
+hostkey_from_ssh_key(ssh_key key, struct hostkey *k)
+{
+	unsigned char *hash = NULL;
+	size_t hlen = 0;
+	char *b64 = NULL, *fp;
+
+	memset(k, 0, sizeof *k);
+	if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK)
+		return -1;
+	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
+	    &hlen) != SSH_OK) {
+		ssh_string_free_char(b64);
+		return -1;
+	}
+	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+	ssh_clean_pubkey_hash(&hash);
+	if (fp == NULL) {
+		ssh_string_free_char(b64);
+		return -1;
+	}
+	k->type = xstrdup(ssh_key_type_to_char(ssh_key_type(key)));
+	k->base64 = xstrdup(b64);
+	k->fingerprint = xstrdup(fp);
+	ssh_string_free_char(b64);
+	ssh_string_free_char(fp);
+	return 0;
+}
+
+/* A key from its type and base64 blob; -1 if libssh cannot read it. */
+int
+hostkey_from_blob(const char *type, const char *b64, struct hostkey *k)
+{
+	ssh_key key = NULL;
+	int rc;
+
+	if (ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type),
+	    &key) != SSH_OK)
+		return -1;
+	rc = hostkey_from_ssh_key(key, k);
+	ssh_key_free(key);
+	return rc;
+}
+
+/* A key from an inventory pin: "TYPE BASE64 [comment]" or "SHA256:...". */
+int
+hostkey_from_pin(const char *pin, struct hostkey *k)
+{
+	char *type, *b64, *sp;
+	int rc;
+
+	memset(k, 0, sizeof *k);
+	if (strncmp(pin, "SHA256:", 7) == 0) {
+		k->fingerprint = xstrdup(pin);
+		return 0;
+	}
+	type = xstrdup(pin);
+	if ((sp = strchr(type, ' ')) == NULL) {
+		free(type);
+		return -1;
+	}
+	*sp = '\0';
+	b64 = sp + 1;
+	if ((sp = strchr(b64, ' ')) != NULL)
+		*sp = '\0';
+	rc = hostkey_from_blob(type, b64, k);
+	free(type);
+	return rc;
+}
+
+/* The name known_hosts uses: "address", or "[address]:port" off port 22. */
+char *
+hostkey_known_hosts_name(const char *address, int port)
+{
+	char *s;
+
+	if (port == 22)
+		return xstrdup(address);
+	xasprintf(&s, "[%s]:%d", address, port);
+	return s;
+}
+
+/*
+ * The key a known_hosts file has for address:port. Returns 0 with *k set,
+ * 1 if the file has none (or does not exist), -1 with *err on a read
+ * error. Revoked and CA lines are skipped: a run needs one plain key.
+ */
+int
+hostkey_from_known_hosts(const char *file, const char *address, int port,
+    struct hostkey *k, char **err)
+{
+	struct ssh_knownhosts_entry *entry = NULL;
+	char *name, *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *fp;
+	int rc = 1;
+
+	*err = NULL;
+	if ((fp = fopen(file, "r")) == NULL) {
+		if (errno == ENOENT)
+			return 1;
+		xasprintf(err, "%s: %s", file, strerror(errno));
+		return -1;
+	}
+	name = hostkey_known_hosts_name(address, port);
+	while ((n = getline(&line, &cap, fp)) != -1) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (line[0] == '@' || line[0] == '#' || line[0] == '\0')
+			continue;
+		if (ssh_known_hosts_parse_line(name, line, &entry) != SSH_OK)
+			continue;
+		if (entry->publickey != NULL &&
+		    hostkey_from_ssh_key(entry->publickey, k) == 0) {
+			ssh_knownhosts_entry_free(entry);
+			rc = 0;
+			break;
+		}
+		ssh_knownhosts_entry_free(entry);
+		entry = NULL;
+	}
+	free(line);
+	free(name);
+	fclose(fp);
+	return rc;
+}
+
+/* Whether a seen key (always full) matches an expected one. */
+int
+hostkey_equal(const struct hostkey *expected, const struct hostkey *seen)
+{
+	if (expected->base64 != NULL && seen->base64 != NULL)
+		return strcmp(expected->type, seen->type) == 0 &&
+		    strcmp(expected->base64, seen->base64) == 0;
+	return expected->fingerprint != NULL && seen->fingerprint != NULL &&
+	    strcmp(expected->fingerprint, seen->fingerprint) == 0;
+}
+
+/* "TYPE BASE64" for ${hosts.NAME.host_key}; NULL for a bare fingerprint. */
+char *
+hostkey_line(const struct hostkey *k)
+{
+	char *s;
+
+	if (k->base64 == NULL)
+		return NULL;
+	xasprintf(&s, "%s %s", k->type, k->base64);
+	return s;
+}
+
+/*
+ * The host key algorithms to offer so the server shows the expected key's
+ * type (a server with several keys would otherwise pick its favourite);
+ * NULL to keep libssh's defaults when only a fingerprint is known.
+ */
+const char *
+hostkey_algorithms(const struct hostkey *k)
+{
+	if (k->type == NULL)
+		return NULL;
+	if (strcmp(k->type, "ssh-rsa") == 0)
+		return "rsa-sha2-512,rsa-sha2-256,ssh-rsa";
+	return k->type;
+}

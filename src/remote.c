@@ -1,0 +1,909 @@
+/*
+ * remote.c: the SSH session to one host, as an explicit state machine in
+ * the shape of OpenSMTPD's smtp_client.c. libssh runs in non-blocking
+ * mode on a socket this module opens itself (so that it can set
+ * TCP_NODELAY, keepalives and TCP_USER_TIMEOUT: a dead peer is noticed
+ * within 15 seconds), and a uv_poll_t on that socket calls remote_drive()
+ * whenever it is ready; libssh's ssh_get_poll_flags() says whether it has
+ * output waiting, which decides if we also wait for writability.
+ *
+ * Jobs are exec channels. Channel callbacks deliver output and the exit
+ * status as packets are processed; remote_drive() advances every job
+ * (open, exec, write stdin, EOF, wait for close) after each batch.
+ *
+ * Objects used by callbacks are freed late: remote_free() during a drive
+ * only marks the session, and the drive frees it on its way out.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <uv.h>
+
+#include "hostkey.h"
+#include "log.h"
+#include "remote.h"
+#include "xmalloc.h"
+
+/* TCP keepalive: probe after 5 s idle, every 3 s, give up after 3. */
+#define REMOTE_KEEPIDLE		5
+#define REMOTE_KEEPINTVL	3
+#define REMOTE_KEEPCNT		3
+/* Unacknowledged data for this long means the peer is gone. */
+#define REMOTE_USER_TIMEOUT_MS	15000
+
+enum remote_state {
+	RS_NEW,
+	RS_RESOLVING,
+	RS_CONNECTING,
+	RS_HANDSHAKE,
+	RS_AUTH,
+	RS_READY,
+	RS_FAILED,
+	RS_NSTATES
+};
+
+static const char *const remote_state_names[RS_NSTATES] = {
+	"new", "resolving", "connecting", "handshake", "auth", "ready",
+	"failed"
+};
+
+enum job_state {
+	J_QUEUED,
+	J_OPENING,
+	J_EXEC,
+	J_WRITING,
+	J_RUNNING,
+	J_DONE,
+};
+
+struct remote_job {
+	struct remote		*remote;
+	struct remote_job	*next;
+	enum job_state		 state;
+	int			 flags;
+	int			 abandoned;
+	char			*command;
+	char			*in;
+	size_t			 inlen;
+	size_t			 inoff;
+	ssh_channel		 channel;
+	struct ssh_channel_callbacks_struct cb;
+	int			 exit_status;
+	char			*signal;
+	int			 closed;	/* the server closed the channel */
+	const struct remote_job_cb *jcb;
+	void			*arg;
+};
+
+struct remote {
+	uv_loop_t		*loop;
+	enum remote_state	 state;
+	char			*name;
+	char			*address;
+	int			 port;
+	char			*user;
+	char			*identity;
+	int			 max_channels;
+	struct hostkey		 expected;
+	int			 has_expected;
+	int			 accept_new;
+	unsigned		 connect_timeout_ms;
+	struct hostkey		 seen;
+
+	const struct remote_events *ev;
+	void			*arg;
+
+	int			 fd;
+	uv_getaddrinfo_t	 gai;
+	uv_poll_t		 poll;
+	int			 poll_init;
+	int			 poll_events;
+	uv_timer_t		 timer;
+	int			 handles;	/* open uv handles */
+	int			 gai_pending;
+
+	ssh_session		 session;
+	ssh_event		 event;
+	ssh_key			 keys[4];
+	size_t			 nkeys;
+	size_t			 key;		/* the one being tried */
+
+	struct remote_job	*jobs;		/* in submission order */
+	int			 open_channels;
+	int			 busy;		/* inside remote_drive() */
+	int			 freeing;
+	char			*error;
+};
+
+static void remote_drive(struct remote *);
+static void remote_poll_cb(uv_poll_t *, int, int);
+static void remote_fail(struct remote *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+static void remote_release(struct remote *);
+
+/* The one place the session changes state. */
+static void
+remote_set_state(struct remote *r, enum remote_state s)
+{
+	log_debug("remote %s: %s -> %s", r->name,
+	    remote_state_names[r->state], remote_state_names[s]);
+	r->state = s;
+}
+
+/* A new, unconnected session. */
+struct remote *
+remote_new(uv_loop_t *loop, const struct remote_cfg *cfg,
+    const struct remote_events *ev, void *arg)
+{
+	struct remote *r = xcalloc(1, sizeof *r);
+
+	r->loop = loop;
+	r->state = RS_NEW;
+	r->name = xstrdup(cfg->name);
+	r->address = xstrdup(cfg->address);
+	r->port = cfg->port;
+	r->user = xstrdup(cfg->user);
+	r->identity = cfg->identity ? xstrdup(cfg->identity) : NULL;
+	r->max_channels = cfg->max_channels > 0 ? cfg->max_channels : 10;
+	if (cfg->expected != NULL) {
+		hostkey_copy(&r->expected, cfg->expected);
+		r->has_expected = 1;
+	}
+	r->accept_new = cfg->accept_new;
+	r->connect_timeout_ms = cfg->connect_timeout_ms ?
+	    cfg->connect_timeout_ms : 30000;
+	r->ev = ev;
+	r->arg = arg;
+	r->fd = -1;
+	uv_timer_init(loop, &r->timer);
+	r->timer.data = r;
+	r->handles = 1;
+	return r;
+}
+
+/* The host's inventory name. */
+const char *
+remote_name(const struct remote *r)
+{
+	return r->name;
+}
+
+/* Whether jobs run now (they may be submitted at any time). */
+int
+remote_is_ready(const struct remote *r)
+{
+	return r->state == RS_READY;
+}
+
+/* The key the server presented, once the key exchange is done. */
+const struct hostkey *
+remote_seen_key(const struct remote *r)
+{
+	return r->seen.fingerprint ? &r->seen : NULL;
+}
+
+/* Finish a job: tell its owner (unless abandoned) and forget the channel. */
+static void
+remote_job_finish(struct remote_job *j, const char *error)
+{
+	struct remote_result res;
+
+	if (j->state == J_DONE)
+		return;
+	if (j->channel != NULL) {
+		if (ssh_channel_is_open(j->channel))
+			ssh_channel_close(j->channel);
+		ssh_channel_free(j->channel);
+		j->channel = NULL;
+		j->remote->open_channels--;
+	}
+	j->state = J_DONE;
+	if (j->abandoned || j->jcb == NULL || j->jcb->done == NULL)
+		return;
+	res.exit_status = error ? -1 : j->exit_status;
+	res.signal = error ? NULL : j->signal;
+	res.error = error;
+	j->jcb->done(j->arg, &res);
+}
+
+/* Free jobs that are done, keeping the rest in order. */
+static void
+remote_reap_jobs(struct remote *r)
+{
+	struct remote_job **jp = &r->jobs, *j;
+
+	while ((j = *jp) != NULL) {
+		if (j->state != J_DONE) {
+			jp = &j->next;
+			continue;
+		}
+		*jp = j->next;
+		free(j->command);
+		if (j->in != NULL)
+			explicit_bzero(j->in, j->inlen);
+		free(j->in);
+		free(j->signal);
+		free(j);
+	}
+}
+
+/* The connection failed or broke: fail every job and tell the owner. */
+static void
+remote_fail(struct remote *r, const char *fmt, ...)
+{
+	struct remote_job *j;
+	char msg[1024];
+	va_list ap;
+
+	if (r->state == RS_FAILED)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	free(r->error);
+	r->error = xstrdup(msg);
+	remote_set_state(r, RS_FAILED);
+	uv_timer_stop(&r->timer);
+	if (r->poll_init && !uv_is_closing((uv_handle_t *)&r->poll))
+		uv_poll_stop(&r->poll);
+	r->busy++;
+	for (j = r->jobs; j != NULL; j = j->next)
+		remote_job_finish(j, msg);
+	if (r->ev->failed != NULL)
+		r->ev->failed(r, msg, r->arg);
+	r->busy--;
+	remote_reap_jobs(r);
+	if (r->freeing && r->busy == 0)
+		remote_release(r);
+}
+
+/* Watch the socket for what libssh (or the TCP connect) waits for. */
+static void
+remote_update_poll(struct remote *r)
+{
+	int want = UV_READABLE;
+
+	if (r->state == RS_FAILED || !r->poll_init)
+		return;
+	if (r->state == RS_CONNECTING)
+		want = UV_WRITABLE;
+	else if (r->session != NULL &&
+	    (ssh_get_poll_flags(r->session) & SSH_WRITE_PENDING))
+		want |= UV_WRITABLE;
+	if (want != r->poll_events) {
+		r->poll_events = want;
+		uv_poll_start(&r->poll, want, remote_poll_cb);
+	}
+}
+
+/* The socket is ready (or broken). */
+static void
+remote_poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct remote *r = h->data;
+
+	(void)events;
+	if (status < 0 && r->state != RS_READY) {
+		remote_fail(r, "connection to %s (%s:%d) failed: %s", r->name,
+		    r->address, r->port, uv_strerror(status));
+		return;
+	}
+	remote_drive(r);
+}
+
+/* Connecting took too long. */
+static void
+remote_timer_cb(uv_timer_t *t)
+{
+	struct remote *r = t->data;
+
+	if (r->state != RS_READY)
+		remote_fail(r, "connection to %s (%s:%d) timed out after %u s "
+		    "(%s)", r->name, r->address, r->port,
+		    r->connect_timeout_ms / 1000,
+		    remote_state_names[r->state]);
+}
+
+/* Socket options that make a dead peer show within 15 seconds. */
+static void
+remote_tune_socket(int fd)
+{
+	int one = 1, idle = REMOTE_KEEPIDLE, intvl = REMOTE_KEEPINTVL;
+	int cnt = REMOTE_KEEPCNT;
+	unsigned int ut = REMOTE_USER_TIMEOUT_MS;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof ut);
+}
+
+/* The address is known: open a non-blocking socket and connect. */
+static void
+remote_gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
+{
+	struct remote *r = req->data;
+	int fd, rc;
+
+	r->gai_pending = 0;
+	if (r->freeing) {
+		if (ai != NULL)
+			uv_freeaddrinfo(ai);
+		remote_release(r);
+		return;
+	}
+	if (status < 0 || ai == NULL) {
+		remote_fail(r, "cannot resolve %s for %s: %s", r->address,
+		    r->name, uv_strerror(status));
+		if (ai != NULL)
+			uv_freeaddrinfo(ai);
+		return;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		remote_fail(r, "socket: %s", strerror(errno));
+		uv_freeaddrinfo(ai);
+		return;
+	}
+	remote_tune_socket(fd);
+	rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+	uv_freeaddrinfo(ai);
+	if (rc == -1 && errno != EINPROGRESS) {
+		remote_fail(r, "connection to %s (%s:%d) failed: %s", r->name,
+		    r->address, r->port, strerror(errno));
+		close(fd);
+		return;
+	}
+	r->fd = fd;
+	uv_poll_init_socket(r->loop, &r->poll, fd);
+	r->poll.data = r;
+	r->poll_init = 1;
+	r->handles++;
+	remote_set_state(r, RS_CONNECTING);
+	remote_update_poll(r);
+}
+
+/* Start connecting: resolve the address without blocking the loop. */
+void
+remote_connect(struct remote *r)
+{
+	struct addrinfo hints;
+	char port[16];
+	int rc;
+
+	if (r->state != RS_NEW)
+		return;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof port, "%d", r->port);
+	r->gai.data = r;
+	remote_set_state(r, RS_RESOLVING);
+	uv_timer_start(&r->timer, remote_timer_cb, r->connect_timeout_ms, 0);
+	rc = uv_getaddrinfo(r->loop, &r->gai, remote_gai_cb, r->address, port,
+	    &hints);
+	if (rc < 0)
+		remote_fail(r, "cannot resolve %s: %s", r->address,
+		    uv_strerror(rc));
+	else
+		r->gai_pending = 1;
+}
+
+/* Create the libssh session on the connected socket. */
+static int
+remote_start_ssh(struct remote *r)
+{
+	int verbosity = SSH_LOG_NOLOG;
+	bool no = false;
+	const char *algs;
+	socket_t sfd = r->fd;
+
+	if ((r->session = ssh_new()) == NULL)
+		fatalx("ssh_new");
+	ssh_options_set(r->session, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
+	ssh_options_set(r->session, SSH_OPTIONS_HOST, r->address);
+	ssh_options_set(r->session, SSH_OPTIONS_PORT, &r->port);
+	ssh_options_set(r->session, SSH_OPTIONS_USER, r->user);
+	ssh_options_set(r->session, SSH_OPTIONS_PROCESS_CONFIG, &no);
+	ssh_options_set(r->session, SSH_OPTIONS_KNOWNHOSTS, "/dev/null");
+	ssh_options_set(r->session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS,
+	    "/dev/null");
+	if (r->has_expected && (algs = hostkey_algorithms(&r->expected)))
+		ssh_options_set(r->session, SSH_OPTIONS_HOSTKEYS, algs);
+	ssh_options_set(r->session, SSH_OPTIONS_FD, &sfd);
+	ssh_set_blocking(r->session, 0);
+	r->fd = -1;		/* libssh owns the socket now */
+	return 0;
+}
+
+/* Load the keys to offer: the identity, or the user's default ones. */
+static void
+remote_load_keys(struct remote *r)
+{
+	static const char *const defaults[] = {
+		"id_ed25519", "id_ecdsa", "id_rsa", NULL
+	};
+	const char *home = getenv("HOME");
+	char path[4096];
+	size_t i;
+	ssh_key k;
+
+	if (r->identity != NULL) {
+		if (r->identity[0] == '~' && home != NULL)
+			snprintf(path, sizeof path, "%s%s", home,
+			    r->identity + 1);
+		else
+			snprintf(path, sizeof path, "%s", r->identity);
+		if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &k) ==
+		    SSH_OK)
+			r->keys[r->nkeys++] = k;
+		return;
+	}
+	for (i = 0; defaults[i] != NULL && home != NULL; i++) {
+		snprintf(path, sizeof path, "%s/.ssh/%s", home, defaults[i]);
+		if (access(path, R_OK) == 0 && ssh_pki_import_privkey_file(
+		    path, NULL, NULL, NULL, &k) == SSH_OK)
+			r->keys[r->nkeys++] = k;
+	}
+}
+
+/*
+ * The key exchange is done: check the key before anything is sent. A
+ * mismatch names the host, its address and both fingerprints.
+ */
+static int
+remote_verify(struct remote *r)
+{
+	ssh_key key = NULL;
+	unsigned char *hash = NULL;
+	size_t hlen;
+	char *b64 = NULL, *fp;
+
+	if (ssh_get_server_publickey(r->session, &key) != SSH_OK) {
+		remote_fail(r, "%s (%s:%d): no host key received", r->name,
+		    r->address, r->port);
+		return -1;
+	}
+	hostkey_clear(&r->seen);
+	if (ssh_pki_export_pubkey_base64(key, &b64) == SSH_OK &&
+	    ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
+	    &hlen) == SSH_OK &&
+	    (fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash,
+	    hlen)) != NULL) {
+		r->seen.type = xstrdup(ssh_key_type_to_char(
+		    ssh_key_type(key)));
+		r->seen.base64 = xstrdup(b64);
+		r->seen.fingerprint = xstrdup(fp);
+		ssh_string_free_char(fp);
+	}
+	ssh_clean_pubkey_hash(&hash);
+	ssh_string_free_char(b64);
+	ssh_key_free(key);
+	if (r->seen.fingerprint == NULL) {
+		remote_fail(r, "%s (%s:%d): cannot read the host key", r->name,
+		    r->address, r->port);
+		return -1;
+	}
+	if (!r->has_expected) {
+		if (!r->accept_new) {
+			remote_fail(r, "host key of %s (%s:%d) is unknown: "
+			    "seen %s (%s); pin it in the inventory, add it to "
+			    "known_hosts, or pass --accept-new-host-keys",
+			    r->name, r->address, r->port, r->seen.fingerprint,
+			    r->seen.type);
+			return -1;
+		}
+		if (r->ev->learned_key != NULL)
+			r->ev->learned_key(r, &r->seen, r->arg);
+		return 0;
+	}
+	if (!hostkey_equal(&r->expected, &r->seen)) {
+		remote_fail(r, "host key mismatch for %s (%s:%d): expected %s, "
+		    "seen %s (%s); nothing was sent", r->name, r->address,
+		    r->port, r->expected.fingerprint, r->seen.fingerprint,
+		    r->seen.type);
+		return -1;
+	}
+	return 0;
+}
+
+/* Try the keys in turn until one is accepted. */
+static void
+remote_auth(struct remote *r)
+{
+	int rc;
+
+	for (;;) {
+		if (r->key >= r->nkeys) {
+			if (r->nkeys == 0)
+				rc = ssh_userauth_agent(r->session, NULL);
+			else
+				rc = SSH_AUTH_DENIED;
+			if (rc == SSH_AUTH_AGAIN)
+				return;
+			if (rc == SSH_AUTH_SUCCESS)
+				break;
+			remote_fail(r, "login to %s (%s:%d) as %s failed: no "
+			    "key was accepted%s", r->name, r->address, r->port,
+			    r->user, r->nkeys == 0 ? " (no identity file and "
+			    "no agent key)" : "");
+			return;
+		}
+		rc = ssh_userauth_publickey(r->session, NULL,
+		    r->keys[r->key]);
+		if (rc == SSH_AUTH_AGAIN)
+			return;
+		if (rc == SSH_AUTH_SUCCESS)
+			break;
+		if (rc == SSH_AUTH_ERROR) {
+			remote_fail(r, "login to %s (%s:%d) failed: %s",
+			    r->name, r->address, r->port,
+			    ssh_get_error(r->session));
+			return;
+		}
+		r->key++;
+	}
+	if ((r->event = ssh_event_new()) == NULL ||
+	    ssh_event_add_session(r->event, r->session) != SSH_OK)
+		fatalx("ssh_event");
+	uv_timer_stop(&r->timer);
+	remote_set_state(r, RS_READY);
+	if (r->ev->ready != NULL)
+		r->ev->ready(r, r->arg);
+}
+
+/* Channel callback: output arrived. */
+static int
+remote_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
+    int is_stderr, void *arg)
+{
+	struct remote_job *j = arg;
+
+	(void)s;
+	(void)ch;
+	if (!j->abandoned && j->jcb->output != NULL)
+		j->jcb->output(j->arg, data, len, is_stderr);
+	return (int)len;
+}
+
+/* Channel callback: the command exited. */
+static void
+remote_exit_status_cb(ssh_session s, ssh_channel ch, int status, void *arg)
+{
+	struct remote_job *j = arg;
+
+	(void)s;
+	(void)ch;
+	j->exit_status = status;
+}
+
+/* Channel callback: the command was killed by a signal. */
+static void
+remote_exit_signal_cb(ssh_session s, ssh_channel ch, const char *sig,
+    int core, const char *errmsg, const char *lang, void *arg)
+{
+	struct remote_job *j = arg;
+
+	(void)s;
+	(void)ch;
+	(void)core;
+	(void)errmsg;
+	(void)lang;
+	free(j->signal);
+	j->signal = xstrdup(sig ? sig : "?");
+}
+
+/* Channel callback: the server closed the channel. */
+static void
+remote_close_cb(ssh_session s, ssh_channel ch, void *arg)
+{
+	struct remote_job *j = arg;
+
+	(void)s;
+	(void)ch;
+	j->closed = 1;
+}
+
+/* Advance one job as far as it goes without waiting. */
+static void
+remote_job_step(struct remote *r, struct remote_job *j)
+{
+	int rc;
+
+	switch (j->state) {
+	case J_QUEUED:
+		if (r->open_channels >= r->max_channels ||
+		    (!(j->flags & REMOTE_PRIORITY) && r->max_channels > 1 &&
+		    r->open_channels >= r->max_channels - 1))
+			return;
+		if (j->abandoned) {
+			remote_job_finish(j, "abandoned");
+			return;
+		}
+		if ((j->channel = ssh_channel_new(r->session)) == NULL) {
+			remote_job_finish(j, "cannot create a channel");
+			return;
+		}
+		r->open_channels++;
+		memset(&j->cb, 0, sizeof j->cb);
+		j->cb.userdata = j;
+		j->cb.channel_data_function = remote_data_cb;
+		j->cb.channel_exit_status_function = remote_exit_status_cb;
+		j->cb.channel_exit_signal_function = remote_exit_signal_cb;
+		j->cb.channel_close_function = remote_close_cb;
+		ssh_callbacks_init(&j->cb);
+		ssh_set_channel_callbacks(j->channel, &j->cb);
+		j->state = J_OPENING;
+		/* FALLTHROUGH */
+	case J_OPENING:
+		rc = ssh_channel_open_session(j->channel);
+		if (rc == SSH_AGAIN)
+			return;
+		if (rc != SSH_OK) {
+			remote_job_finish(j, ssh_get_error(r->session));
+			return;
+		}
+		j->state = J_EXEC;
+		/* FALLTHROUGH */
+	case J_EXEC:
+		rc = ssh_channel_request_exec(j->channel, j->command);
+		if (rc == SSH_AGAIN)
+			return;
+		if (rc != SSH_OK) {
+			remote_job_finish(j, ssh_get_error(r->session));
+			return;
+		}
+		j->state = J_WRITING;
+		/* FALLTHROUGH */
+	case J_WRITING:
+		while (j->inoff < j->inlen) {
+			rc = ssh_channel_write(j->channel, j->in + j->inoff,
+			    (uint32_t)(j->inlen - j->inoff));
+			if (rc == SSH_ERROR) {
+				remote_job_finish(j,
+				    ssh_get_error(r->session));
+				return;
+			}
+			if (rc <= 0)
+				return;	/* the window is full: later */
+			j->inoff += (size_t)rc;
+		}
+		if (ssh_channel_send_eof(j->channel) == SSH_ERROR) {
+			remote_job_finish(j, ssh_get_error(r->session));
+			return;
+		}
+		j->state = J_RUNNING;
+		/* FALLTHROUGH */
+	case J_RUNNING:
+		if (j->closed || ssh_channel_is_closed(j->channel))
+			remote_job_finish(j, NULL);
+		return;
+	case J_DONE:
+		return;
+	}
+}
+
+/*
+ * Do everything that can be done now: progress the connection, process
+ * incoming packets (channel callbacks run here), advance each job, and
+ * wait for the socket again.
+ */
+static void
+remote_drive(struct remote *r)
+{
+	struct remote_job *j;
+	socklen_t len;
+	int rc, err;
+
+	if (r->state == RS_FAILED)
+		return;
+	r->busy++;
+	switch (r->state) {
+	case RS_CONNECTING:
+		err = 0;
+		len = sizeof err;
+		if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+			err = errno;
+		if (err != 0) {
+			remote_fail(r, "connection to %s (%s:%d) failed: %s",
+			    r->name, r->address, r->port, strerror(err));
+			break;
+		}
+		remote_start_ssh(r);
+		remote_set_state(r, RS_HANDSHAKE);
+		/* FALLTHROUGH */
+	case RS_HANDSHAKE:
+		rc = ssh_connect(r->session);
+		if (rc == SSH_AGAIN)
+			break;
+		if (rc != SSH_OK) {
+			remote_fail(r, "SSH connection to %s (%s:%d) failed: %s",
+			    r->name, r->address, r->port,
+			    ssh_get_error(r->session));
+			break;
+		}
+		if (remote_verify(r) == -1)
+			break;
+		remote_load_keys(r);
+		remote_set_state(r, RS_AUTH);
+		/* FALLTHROUGH */
+	case RS_AUTH:
+		remote_auth(r);
+		if (r->state != RS_READY)
+			break;
+		/* FALLTHROUGH */
+	case RS_READY:
+		rc = ssh_event_dopoll(r->event, 0);
+		if ((rc == SSH_ERROR && !ssh_is_connected(r->session)) ||
+		    (ssh_get_status(r->session) &
+		    (SSH_CLOSED | SSH_CLOSED_ERROR))) {
+			remote_fail(r, "connection to %s (%s:%d) lost", r->name,
+			    r->address, r->port);
+			break;
+		}
+		for (j = r->jobs; j != NULL && r->state == RS_READY;
+		    j = j->next)
+			remote_job_step(r, j);
+		/* Finished jobs freed channels: queued ones may start. */
+		for (j = r->jobs; j != NULL && r->state == RS_READY;
+		    j = j->next)
+			if (j->state == J_QUEUED)
+				remote_job_step(r, j);
+		break;
+	default:
+		break;
+	}
+	r->busy--;
+	remote_reap_jobs(r);
+	if (r->freeing && r->busy == 0) {
+		remote_release(r);
+		return;
+	}
+	remote_update_poll(r);
+}
+
+/*
+ * Submit a job: run command with in as its standard input (copied; wiped
+ * when freed). Jobs start in order as channels are free.
+ */
+struct remote_job *
+remote_exec(struct remote *r, const char *command, const char *in,
+    size_t inlen, int flags, const struct remote_job_cb *cb, void *arg)
+{
+	struct remote_job *j = xcalloc(1, sizeof *j), **jp;
+
+	j->remote = r;
+	j->state = J_QUEUED;
+	j->flags = flags;
+	j->command = xstrdup(command);
+	if (inlen > 0) {
+		j->in = xmalloc(inlen);
+		memcpy(j->in, in, inlen);
+		j->inlen = inlen;
+	}
+	j->exit_status = -1;
+	j->jcb = cb;
+	j->arg = arg;
+	for (jp = &r->jobs; *jp != NULL; jp = &(*jp)->next)
+		;
+	*jp = j;
+	if (r->state == RS_FAILED) {
+		remote_job_finish(j, r->error);
+		remote_reap_jobs(r);
+		return NULL;
+	}
+	if (r->state == RS_READY && r->busy == 0)
+		remote_drive(r);
+	return j;
+}
+
+/* Stop caring about a job: no more callbacks; its channel is closed. */
+void
+remote_job_abandon(struct remote_job *j)
+{
+	struct remote *r;
+
+	if (j == NULL)
+		return;
+	j->abandoned = 1;
+	r = j->remote;
+	if (j->state == J_QUEUED) {
+		j->state = J_DONE;
+		if (r->busy == 0)
+			remote_reap_jobs(r);
+		return;
+	}
+	if (j->state != J_DONE)
+		remote_job_finish(j, "abandoned");
+	if (r->busy == 0) {
+		remote_reap_jobs(r);
+		if (r->state == RS_READY)
+			remote_drive(r);
+	}
+}
+
+/* A uv handle of the session closed; free the session after the last. */
+static void
+remote_handle_closed_cb(uv_handle_t *h)
+{
+	struct remote *r = h->data;
+	size_t i;
+
+	if (--r->handles > 0)
+		return;
+	for (i = 0; i < r->nkeys; i++)
+		ssh_key_free(r->keys[i]);
+	hostkey_clear(&r->expected);
+	hostkey_clear(&r->seen);
+	free(r->name);
+	free(r->address);
+	free(r->user);
+	free(r->identity);
+	free(r->error);
+	free(r);
+}
+
+/* Tear the session down now (no callback is on the stack). */
+static void
+remote_release(struct remote *r)
+{
+	struct remote_job *j;
+
+	if (r->gai_pending) {
+		/* Freed when the resolver answers. */
+		uv_cancel((uv_req_t *)&r->gai);
+		return;
+	}
+	for (j = r->jobs; j != NULL; j = j->next) {
+		j->abandoned = 1;
+		if (j->state != J_DONE)
+			remote_job_finish(j, "closed");
+	}
+	remote_reap_jobs(r);
+	if (r->poll_init)
+		uv_close((uv_handle_t *)&r->poll, remote_handle_closed_cb);
+	uv_close((uv_handle_t *)&r->timer, remote_handle_closed_cb);
+	if (r->event != NULL) {
+		ssh_event_remove_session(r->event, r->session);
+		ssh_event_free(r->event);
+		r->event = NULL;
+	}
+	if (r->session != NULL) {
+		if (ssh_is_connected(r->session))
+			ssh_disconnect(r->session);
+		ssh_free(r->session);
+		r->session = NULL;
+	}
+	if (r->fd != -1) {
+		close(r->fd);
+		r->fd = -1;
+	}
+}
+
+/* Close the session; pending jobs end without their callbacks. */
+void
+remote_free(struct remote *r)
+{
+	if (r == NULL || r->freeing)
+		return;
+	r->freeing = 1;
+	if (r->busy == 0)
+		remote_release(r);
+}
