@@ -42,6 +42,7 @@ int	 cmd_getopt(const struct cmd_entry *, int, char **, const char *,
 	    const struct option *, int *);
 
 int	 cmd_load_plan(const char *, const char *, struct plan **);
+int	 show_plan_text(struct plan *, FILE *, int, int);
 
 /* cmd_getopt() returns this after printing the help for --help. */
 #define CMD_HELP	-2

@@ -17,14 +17,6 @@ const struct cmd_entry cmd_preflight_entry = {
 	"check every host before the night; changes nothing", NULL,
 	cmd_pending_exec
 };
-const struct cmd_entry cmd_run_entry = {
-	"run", "PLAN [--inventory FILE] [--state FILE] [--listen ADDR:PORT] "
-	"[--from-phase N] [--to-phase N] [--dry-run] [--auto-approve] "
-	"[--known-hosts FILE] [--accept-new-host-keys] [--abandon-unfinished] "
-	"[--assume-swapped | --assume-not-swapped] [--no-preflight] "
-	"[--log-format text|json]",
-	"run a plan: the daemon", NULL, cmd_pending_exec
-};
 const struct cmd_entry cmd_resume_entry = {
 	"resume", "[--state FILE] [--inventory FILE] [--listen ADDR:PORT] "
 	"[--accept-plan-change] [--auto-approve] [--log-format text|json]",

@@ -372,6 +372,34 @@ show_text(struct show *s, FILE *fp, json_t *root)
 	}
 }
 
+/*
+ * Print the plan as `show` does, for `run --dry-run`: phases outside
+ * [from, to] (-1: open) are left out.
+ */
+int
+show_plan_text(struct plan *p, FILE *fp, int from, int to)
+{
+	struct show s;
+	json_t *root, *phases, *ph;
+	size_t i;
+
+	memset(&s, 0, sizeof s);
+	s.plan = p;
+	expand_env_show(&s.env, p);
+	root = show_json(&s);
+	phases = json_object_get(root, "phases");
+	for (i = json_array_size(phases); i-- > 0;) {
+		ph = json_array_get(phases, i);
+		int id = (int)json_integer_value(json_object_get(ph, "id"));
+
+		if ((from >= 0 && id < from) || (to >= 0 && id > to))
+			json_array_remove(phases, i);
+	}
+	show_text(&s, fp, root);
+	json_decref(root);
+	return s.failed ? -1 : 0;
+}
+
 /* hostswap show */
 static int
 cmd_show_exec(const struct cmd_entry *self, int argc, char **argv)

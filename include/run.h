@@ -1,0 +1,181 @@
+/*
+ * run.h: one execution of a plan: its hosts and their SSH sessions, its
+ * phases and tasks with their states, captured values and secrets. The
+ * scheduler (sched.c) moves phases, the task module (task.c) moves tasks;
+ * everything a state change must do happens in their transition functions.
+ */
+#ifndef HOSTSWAP_RUN_H
+#define HOSTSWAP_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "expand.h"
+#include "hostkey.h"
+#include "log.h"
+#include "output.h"
+#include "secret.h"
+
+struct plan;
+struct host;
+struct step;
+struct remote;
+struct remote_job;
+struct local_job;
+
+enum run_state {
+	RUN_RUNNING,
+	RUN_WAITING,
+	RUN_FAILED,
+	RUN_INTERRUPTED,
+	RUN_ABORTED,
+	RUN_SUCCEEDED,
+	RUN_NSTATES
+};
+
+enum phase_state {
+	PHASE_PENDING,
+	PHASE_RUNNING,
+	PHASE_SUCCEEDED,
+	PHASE_FAILED,
+	PHASE_SKIPPED,
+	PHASE_NSTATES
+};
+
+enum task_state {
+	TASK_PENDING,
+	TASK_RUNNING,
+	TASK_SUCCEEDED,
+	TASK_FAILED,
+	TASK_SKIPPED,
+	TASK_WAITING,
+	TASK_INTERRUPTED,
+	TASK_NSTATES
+};
+
+extern const char *const run_state_names[RUN_NSTATES];
+extern const char *const phase_state_names[PHASE_NSTATES];
+extern const char *const task_state_names[TASK_NSTATES];
+
+struct run_opts {
+	const char	*known_hosts;
+	int		 accept_new;
+	int		 from_phase;	/* -1: from the first */
+	int		 to_phase;	/* -1: to the last */
+	int		 dry_run;
+	int		 auto_approve;
+	enum log_format	 log_format;
+	unsigned	 grace_ms;	/* for running tasks on SIGINT/SIGTERM */
+};
+
+/* A name of the inventory, and the session to whatever answers there. */
+struct run_host {
+	struct run		*run;
+	const struct host	*host;
+	struct hostkey		 machine_key;	/* of the machine it named */
+	int			 has_key;
+	int			 swapped;	/* the other machine answers */
+	struct remote		*remote;
+	int			 failed;	/* the session failed */
+};
+
+struct run_task {
+	struct run_phase	*phase;
+	const struct step	*step;
+	const char		*host;		/* "local" for the controller */
+	struct run_host		*rh;		/* NULL for local */
+	enum task_state		 state;
+	int			 attempt;
+	int			 exit_code;	/* -1 if none */
+	char			*error;
+	uint64_t		 started_ms;	/* wall clock, 0 if not yet */
+	uint64_t		 finished_ms;
+	struct output		 out;
+	struct remote_job	*job;
+	struct local_job	*ljob;
+	char			*record;	/* record dir of this attempt */
+	int			 in_unless;	/* running the unless check */
+	uv_timer_t		*timer;		/* timeout, then retry delay */
+	int			 timed_out;
+};
+
+struct run_phase {
+	struct run		*run;
+	size_t			 index;		/* into plan->phases */
+	enum phase_state	 state;
+	uint64_t		 started_ms;
+	uint64_t		 finished_ms;
+	struct run_task		*tasks;
+	size_t			 ntasks;
+	size_t			 ended;
+};
+
+struct run_capture {
+	char	*name;
+	char	*host;
+	char	*value;
+};
+
+struct run {
+	uv_loop_t		*loop;
+	struct plan		*plan;
+	struct run_opts		 opts;
+	int			 id;
+	char			 uid[17];
+	char			 date[9];
+	enum run_state		 state;
+	uint64_t		 started_ms;
+	uint64_t		 finished_ms;
+	struct run_host		*hosts;
+	size_t			 nhosts;
+	struct run_phase	*phases;
+	size_t			 nphases;
+	size_t			 current;	/* index of the running phase */
+	struct run_capture	*captures;
+	size_t			 ncaptures;
+	struct secrets		 secrets;
+	struct expand_env	 env;
+	int			 stopping;	/* SIGINT/SIGTERM or abort */
+	int			 swapped;
+	uv_signal_t		 sigint, sigterm, sighup;
+	uv_timer_t		 grace;
+	int			 handles;
+	void			(*finished)(struct run *);
+};
+
+uint64_t	 run_now_ms(void);
+int		 run_new(uv_loop_t *, struct plan *, const struct run_opts *,
+		    struct run **, char **);
+void		 run_start(struct run *, void (*)(struct run *));
+void		 run_free(struct run *);
+struct run_host	*run_host(struct run *, const char *);
+struct remote	*run_remote(struct run_host *);
+const struct hostkey *run_expected_key(const struct run_host *);
+void		 run_set_capture(struct run *, const char *, const char *,
+		    const char *);
+char		*run_expand(struct run *, const struct run_task *,
+		    const char *, char **);
+int		 run_exit_code(const struct run *);
+
+/* sched.c */
+void		 sched_start(struct run *);
+void		 sched_task_ended(struct run_task *);
+void		 sched_stop(struct run *);
+
+/* task.c */
+void		 task_start(struct run_task *);
+void		 task_set_state(struct run_task *, enum task_state,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+void		 task_cancel(struct run_task *, const char *);
+void		 task_free(struct run_task *);
+
+/* console.c */
+void		 console_task(const struct run *, const struct run_task *);
+void		 console_phase(const struct run *, const struct run_phase *);
+void		 console_run(const struct run *);
+void		 console_note(const struct run *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+#endif

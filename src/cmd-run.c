@@ -1,0 +1,240 @@
+/*
+ * cmd-run.c: hostswap run PLAN — the daemon. Loads and validates the plan,
+ * creates the run (expected host keys fixed now), runs its phases on one
+ * libuv loop, and exits with the status of SPEC §5.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "cmd.h"
+#include "exitcode.h"
+#include "log.h"
+#include "plan.h"
+#include "run.h"
+#include "xmalloc.h"
+
+static int cmd_run_exec(const struct cmd_entry *, int, char **);
+
+const struct cmd_entry cmd_run_entry = {
+	"run", "PLAN [--inventory FILE] [--state FILE] [--listen ADDR:PORT] "
+	"[--from-phase N] [--to-phase N] [--dry-run] [--auto-approve] "
+	"[--known-hosts FILE] [--accept-new-host-keys] [--abandon-unfinished] "
+	"[--assume-swapped | --assume-not-swapped] [--no-preflight] "
+	"[--log-format text|json]",
+	"run a plan: every step of a phase in parallel, phase after phase",
+	"  --inventory FILE        use this inventory instead of the plan's\n"
+	"  --state FILE            the state file (default ./hostswap.db)\n"
+	"  --listen ADDR:PORT      the status endpoint (default "
+	"127.0.0.1:8470)\n"
+	"  --from-phase N          start at phase N (earlier ones skipped)\n"
+	"  --to-phase N            stop after phase N\n"
+	"  --dry-run               print what would run; connect nowhere\n"
+	"  --auto-approve          approve every manual step (rehearsals)\n"
+	"  --known-hosts FILE      where expected keys come from (default\n"
+	"                          ~/.ssh/known_hosts) when not pinned\n"
+	"  --accept-new-host-keys  trust a host's first key (recorded)\n"
+	"  --abandon-unfinished    start anew despite an unfinished run\n"
+	"  --assume-swapped        with --from-phase past the swap: it "
+	"happened\n"
+	"  --assume-not-swapped    with --from-phase past the swap: it did "
+	"not\n"
+	"  --no-preflight          skip the checks made before the run\n"
+	"  --log-format text|json  one line per transition (default text)\n",
+	cmd_run_exec
+};
+
+static int cmd_run_status = EXIT_SOFTWARE;
+
+/* The run ended: leave the loop so that main can tear down. */
+static void
+cmd_run_finished(struct run *r)
+{
+	cmd_run_status = run_exit_code(r);
+	uv_stop(r->loop);
+}
+
+/* Parse a phase number. */
+static int
+cmd_run_phase_arg(const struct cmd_entry *self, const char *opt,
+    const char *arg, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0 || v > INT_MAX) {
+		cmd_usage_error(self, "%s takes a phase id, not '%s'", opt,
+		    arg);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* hostswap run */
+static int
+cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "inventory", required_argument, NULL, 'i' },
+		{ "state", required_argument, NULL, 's' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "from-phase", required_argument, NULL, 'F' },
+		{ "to-phase", required_argument, NULL, 'T' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "auto-approve", no_argument, NULL, 'a' },
+		{ "known-hosts", required_argument, NULL, 'k' },
+		{ "accept-new-host-keys", no_argument, NULL, 'A' },
+		{ "abandon-unfinished", no_argument, NULL, 'U' },
+		{ "assume-swapped", no_argument, NULL, 'S' },
+		{ "assume-not-swapped", no_argument, NULL, 'N' },
+		{ "no-preflight", no_argument, NULL, 'P' },
+		{ "log-format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct run_opts ro;
+	const char *inv = NULL, *home;
+	char *known = NULL, *err = NULL;
+	int ch, rc, assume_swapped = 0, assume_not = 0;
+	struct plan *p = NULL;
+	struct run *r = NULL;
+	uv_loop_t loop;
+
+	memset(&ro, 0, sizeof ro);
+	ro.from_phase = ro.to_phase = -1;
+	ro.log_format = LOG_TEXT;
+	ro.grace_ms = 10000;
+	optind = 0;
+	while ((ch = cmd_getopt(self, argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			inv = optarg;
+			break;
+		case 's':
+		case 'l':
+		case 'U':
+		case 'P':
+			/* The state file, the endpoint and preflight come
+			 * with their own milestones (docs/operations.md). */
+			break;
+		case 'F':
+			if (cmd_run_phase_arg(self, "--from-phase", optarg,
+			    &ro.from_phase) == -1)
+				return EXIT_USAGE;
+			break;
+		case 'T':
+			if (cmd_run_phase_arg(self, "--to-phase", optarg,
+			    &ro.to_phase) == -1)
+				return EXIT_USAGE;
+			break;
+		case 'n':
+			ro.dry_run = 1;
+			break;
+		case 'a':
+			ro.auto_approve = 1;
+			break;
+		case 'k':
+			free(known);
+			known = xstrdup(optarg);
+			break;
+		case 'A':
+			ro.accept_new = 1;
+			break;
+		case 'S':
+			assume_swapped = 1;
+			break;
+		case 'N':
+			assume_not = 1;
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				ro.log_format = LOG_JSON;
+			else if (strcmp(optarg, "text") != 0) {
+				free(known);
+				return cmd_usage_error(self, "--log-format is "
+				    "text or json, not '%s'", optarg);
+			}
+			break;
+		case CMD_HELP:
+			free(known);
+			return EXIT_OK;
+		default:
+			free(known);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		free(known);
+		return cmd_usage_error(self, argc - optind == 0 ?
+		    "missing PLAN" : "too many arguments");
+	}
+	if (assume_swapped && assume_not) {
+		free(known);
+		return cmd_usage_error(self, "--assume-swapped and "
+		    "--assume-not-swapped exclude each other");
+	}
+	if (ro.from_phase >= 0 && ro.to_phase >= 0 &&
+	    ro.to_phase < ro.from_phase) {
+		free(known);
+		return cmd_usage_error(self, "--to-phase %d is before "
+		    "--from-phase %d", ro.to_phase, ro.from_phase);
+	}
+	log_init(ro.log_format, 0);
+	if ((rc = cmd_load_plan(argv[optind], inv, &p)) != EXIT_OK) {
+		free(known);
+		return rc;
+	}
+	if (p->has_swap && ro.from_phase > p->swap_after_phase &&
+	    !assume_swapped && !assume_not) {
+		log_warnx("--from-phase %d starts after the swap (phase %d): "
+		    "say whether it happened with --assume-swapped or "
+		    "--assume-not-swapped", ro.from_phase, p->swap_after_phase);
+		plan_free(p);
+		free(known);
+		return EXIT_USAGE;
+	}
+	if (ro.dry_run) {
+		printf("dry run: nothing connects anywhere\n");
+		rc = show_plan_text(p, stdout, ro.from_phase, ro.to_phase);
+		plan_free(p);
+		free(known);
+		return rc == 0 ? EXIT_OK : EXIT_SOFTWARE;
+	}
+	if (known == NULL) {
+		home = getenv("HOME");
+		xasprintf(&known, "%s/.ssh/known_hosts", home ? home : "");
+	}
+	ro.known_hosts = known;
+
+	uv_loop_init(&loop);
+	if (run_new(&loop, p, &ro, &r, &err) == -1) {
+		log_warnx("%s", err);
+		free(err);
+		plan_free(p);
+		free(known);
+		uv_loop_close(&loop);
+		return EXIT_FAILED;
+	}
+	if (assume_swapped && p->has_swap) {
+		run_host(r, p->swap_hosts[0])->swapped = 1;
+		run_host(r, p->swap_hosts[1])->swapped = 1;
+		r->swapped = 1;
+	}
+	run_start(r, cmd_run_finished);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	run_free(r);
+	/* Let every handle's close callback run, then check none is left. */
+	uv_run(&loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&loop) != 0)
+		log_warnx("internal: the event loop still had live handles");
+	plan_free(p);
+	free(known);
+	return cmd_run_status;
+}

@@ -1,0 +1,254 @@
+/*
+ * console.c: what `run` prints on stderr: one line per task, phase and run
+ * transition (or one JSON object a line with --log-format json), the tail
+ * of a failed task's output, and on a terminal a live line showing the
+ * current phase that is redrawn below the log.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "plan.h"
+#include "run.h"
+
+/* How many lines of a failed task's output the log shows. */
+#define CONSOLE_FAIL_LINES	10
+
+static int console_live = -1;	/* stderr is a terminal (text format) */
+static int console_live_shown;
+
+/* RFC 3339 UTC with milliseconds. */
+static void
+console_ts(char *out, size_t len, uint64_t ms)
+{
+	time_t sec = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+/* Local HH:MM:SS for text lines. */
+static void
+console_clock(char *out, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(out, len, "%H:%M:%S", &tm);
+}
+
+/* Erase the live line before printing a log line. */
+static void
+console_clear_live(const struct run *r)
+{
+	if (console_live == -1)
+		console_live = r->opts.log_format == LOG_TEXT &&
+		    isatty(STDERR_FILENO);
+	if (console_live && console_live_shown) {
+		fputs("\r\033[K", stderr);
+		console_live_shown = 0;
+	}
+}
+
+/* Redraw the live line: the current phase and its tasks by state. */
+static void
+console_draw_live(const struct run *r)
+{
+	const struct run_phase *ph;
+	size_t i, n[TASK_NSTATES] = { 0 };
+
+	if (!console_live || r->current >= r->nphases ||
+	    r->state != RUN_RUNNING)
+		return;
+	ph = &r->phases[r->current];
+	for (i = 0; i < ph->ntasks; i++)
+		n[ph->tasks[i].state]++;
+	fprintf(stderr, "\033[7m phase %d (%zu/%zu) %s: %zu running, %zu done, "
+	    "%zu failed, %zu waiting \033[0m",
+	    r->plan->phases[ph->index].id, ph->index + 1, r->nphases,
+	    r->plan->phases[ph->index].name, n[TASK_RUNNING],
+	    n[TASK_SUCCEEDED] + n[TASK_SKIPPED], n[TASK_FAILED],
+	    n[TASK_WAITING]);
+	console_live_shown = 1;
+	fflush(stderr);
+}
+
+/* Print one JSON object as a line. */
+static void
+console_json(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	if (s != NULL) {
+		fprintf(stderr, "%s\n", s);
+		free(s);
+	}
+	json_decref(o);
+	fflush(stderr);
+}
+
+/* Print the last lines of a failed task's output. */
+static void
+console_tail(const struct run_task *t)
+{
+	const char *all = t->out.all.data, *p;
+	size_t len, lines = 0;
+
+	if (all == NULL || (len = t->out.all.len) == 0)
+		return;
+	p = all + len;
+	if (p > all && p[-1] == '\n')
+		p--;
+	while (p > all && lines < CONSOLE_FAIL_LINES) {
+		p--;
+		if (*p == '\n')
+			lines++;
+	}
+	if (*p == '\n')
+		p++;
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		int n = nl ? (int)(nl - p) : (int)strlen(p);
+
+		fprintf(stderr, "    | %.*s\n", n, p);
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+}
+
+/* A task changed state. */
+void
+console_task(const struct run *r, const struct run_task *t)
+{
+	int phase = r->plan->phases[t->phase->index].id;
+	char ts[64], clk[16];
+	json_t *o;
+
+	if (r->opts.log_format == LOG_JSON) {
+		console_ts(ts, sizeof ts, run_now_ms());
+		o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:i}",
+		    "ts", ts, "event", "task", "run", r->id, "phase", phase,
+		    "step", t->step->id, "host", t->host, "state",
+		    task_state_names[t->state], "attempt", t->attempt);
+		if (t->exit_code >= 0)
+			json_object_set_new(o, "exit_code",
+			    json_integer(t->exit_code));
+		if (t->error != NULL && (t->state == TASK_FAILED ||
+		    t->state == TASK_INTERRUPTED))
+			json_object_set_new(o, "error", json_string(t->error));
+		console_json(o);
+		return;
+	}
+	console_clear_live(r);
+	console_clock(clk, sizeof clk);
+	fprintf(stderr, "%s phase %d %s@%s: %s", clk, phase, t->step->id,
+	    t->host, task_state_names[t->state]);
+	if (t->state == TASK_RUNNING)
+		fprintf(stderr, " (attempt %d)", t->attempt);
+	if (t->state == TASK_SUCCEEDED && t->exit_code >= 0)
+		fprintf(stderr, " (exit %d, %.1f s)", t->exit_code,
+		    (double)(t->finished_ms - t->started_ms) / 1000.0);
+	if ((t->state == TASK_FAILED || t->state == TASK_INTERRUPTED) &&
+	    t->error != NULL)
+		fprintf(stderr, ": %s", t->error);
+	fputc('\n', stderr);
+	if (t->state == TASK_FAILED)
+		console_tail(t);
+	console_draw_live(r);
+	fflush(stderr);
+}
+
+/* A phase changed state. */
+void
+console_phase(const struct run *r, const struct run_phase *ph)
+{
+	const struct phase *p = &r->plan->phases[ph->index];
+	char ts[64], clk[16];
+	json_t *o;
+
+	if (r->opts.log_format == LOG_JSON) {
+		console_ts(ts, sizeof ts, run_now_ms());
+		o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s}", "ts", ts,
+		    "event", "phase", "run", r->id, "phase", p->id, "name",
+		    p->name, "state", phase_state_names[ph->state]);
+		console_json(o);
+		return;
+	}
+	console_clear_live(r);
+	console_clock(clk, sizeof clk);
+	if (ph->state == PHASE_RUNNING)
+		fprintf(stderr, "%s phase %d (%s): running, %zu task%s\n", clk,
+		    p->id, p->name, ph->ntasks, ph->ntasks == 1 ? "" : "s");
+	else if (ph->state == PHASE_SKIPPED)
+		fprintf(stderr, "%s phase %d (%s): skipped\n", clk, p->id,
+		    p->name);
+	else
+		fprintf(stderr, "%s phase %d (%s): %s in %.1f s\n", clk, p->id,
+		    p->name, phase_state_names[ph->state],
+		    (double)(ph->finished_ms - ph->started_ms) / 1000.0);
+	console_draw_live(r);
+	fflush(stderr);
+}
+
+/* The run started or ended. */
+void
+console_run(const struct run *r)
+{
+	char ts[64], clk[16];
+	json_t *o;
+
+	if (r->opts.log_format == LOG_JSON) {
+		console_ts(ts, sizeof ts, run_now_ms());
+		o = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "ts", ts,
+		    "event", "run", "run", r->id, "uid", r->uid, "name",
+		    r->plan->name, "state", run_state_names[r->state]);
+		console_json(o);
+		return;
+	}
+	console_clear_live(r);
+	console_clock(clk, sizeof clk);
+	if (r->finished_ms == 0)
+		fprintf(stderr, "%s run %d (%s) of %s: started, uid %s, date "
+		    "%s\n", clk, r->id, r->plan->name, r->plan->path, r->uid,
+		    r->date);
+	else
+		fprintf(stderr, "%s run %d (%s): %s in %.1f s\n", clk, r->id,
+		    r->plan->name, run_state_names[r->state],
+		    (double)(r->finished_ms - r->started_ms) / 1000.0);
+	fflush(stderr);
+}
+
+/* A note for the operator (a retry, an accepted key, a lost host). */
+void
+console_note(const struct run *r, const char *fmt, ...)
+{
+	char msg[2048], ts[40], clk[16];
+	va_list ap;
+	json_t *o;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (r->opts.log_format == LOG_JSON) {
+		console_ts(ts, sizeof ts, run_now_ms());
+		o = json_pack("{s:s, s:s, s:i, s:s}", "ts", ts, "event",
+		    "note", "run", r->id, "msg", msg);
+		console_json(o);
+		return;
+	}
+	console_clear_live(r);
+	console_clock(clk, sizeof clk);
+	fprintf(stderr, "%s %s\n", clk, msg);
+	console_draw_live(r);
+	fflush(stderr);
+}

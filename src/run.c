@@ -1,0 +1,448 @@
+/*
+ * run.c: creates a run from a loaded plan — its random uid, its date, the
+ * key expected for every host (fixed now, from the inventory's pin or the
+ * known_hosts file, and never read from a file again), its secrets, and a
+ * task for every (step, host) of every phase — and owns the SSH session of
+ * each host. Variables expand here with the run's real values.
+ */
+#include <sys/random.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "plan.h"
+#include "remote.h"
+#include "run.h"
+#include "xmalloc.h"
+
+const char *const run_state_names[RUN_NSTATES] = {
+	"running", "waiting", "failed", "interrupted", "aborted", "succeeded"
+};
+const char *const phase_state_names[PHASE_NSTATES] = {
+	"pending", "running", "succeeded", "failed", "skipped"
+};
+const char *const task_state_names[TASK_NSTATES] = {
+	"pending", "running", "succeeded", "failed", "skipped", "waiting",
+	"interrupted"
+};
+
+/* Wall-clock milliseconds since the epoch. */
+uint64_t
+run_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The run's host of that name, or NULL. */
+struct run_host *
+run_host(struct run *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nhosts; i++)
+		if (strcmp(r->hosts[i].host->name, name) == 0)
+			return &r->hosts[i];
+	return NULL;
+}
+
+/*
+ * The key expected at a name now: its own machine's, or after the swap
+ * (host_keys: follow_machine) the other machine's.
+ */
+const struct hostkey *
+run_expected_key(const struct run_host *rh)
+{
+	struct run *r = rh->run;
+	const struct plan *p = r->plan;
+	const struct run_host *other;
+	int i;
+
+	if (rh->swapped && p->swap_host_keys == HOST_KEYS_FOLLOW_MACHINE &&
+	    (i = plan_swapped_host(p, rh->host->name)) != -1) {
+		other = run_host(r, p->swap_hosts[1 - i]);
+		return other != NULL && other->has_key ? &other->machine_key :
+		    NULL;
+	}
+	return rh->has_key ? &rh->machine_key : NULL;
+}
+
+/* Session event: ready. */
+static void
+run_remote_ready(struct remote *rem, void *arg)
+{
+	(void)rem;
+	(void)arg;
+}
+
+/* Session event: failed or lost; its jobs fail on their own. */
+static void
+run_remote_failed(struct remote *rem, const char *error, void *arg)
+{
+	struct run_host *rh = arg;
+
+	(void)rem;
+	rh->failed = 1;
+	console_note(rh->run, "%s", error);
+}
+
+/* Session event: trust on first use (--accept-new-host-keys). */
+static void
+run_remote_learned(struct remote *rem, const struct hostkey *k, void *arg)
+{
+	struct run_host *rh = arg;
+
+	(void)rem;
+	if (rh->has_key)
+		return;
+	hostkey_copy(&rh->machine_key, k);
+	rh->has_key = 1;
+	console_note(rh->run, "accepted the new host key of %s (%s:%d): %s "
+	    "(%s)", rh->host->name, rh->host->address, rh->host->port,
+	    k->fingerprint, k->type);
+}
+
+static const struct remote_events run_remote_events = {
+	run_remote_ready, run_remote_failed, run_remote_learned
+};
+
+/* The session to a host, connecting (again) if there is none that works. */
+struct remote *
+run_remote(struct run_host *rh)
+{
+	struct remote_cfg cfg;
+
+	if (rh->remote != NULL && !rh->failed)
+		return rh->remote;
+	if (rh->remote != NULL)
+		remote_free(rh->remote);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.name = rh->host->name;
+	cfg.address = rh->host->address;
+	cfg.port = rh->host->port;
+	cfg.user = rh->host->user;
+	cfg.identity = rh->host->identity;
+	cfg.max_channels = rh->host->max_channels;
+	cfg.expected = run_expected_key(rh);
+	cfg.accept_new = rh->run->opts.accept_new && cfg.expected == NULL;
+	rh->failed = 0;
+	rh->remote = remote_new(rh->run->loop, &cfg, &run_remote_events, rh);
+	remote_connect(rh->remote);
+	return rh->remote;
+}
+
+/* Keep a captured value (replacing an earlier attempt's). */
+void
+run_set_capture(struct run *r, const char *name, const char *host,
+    const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < r->ncaptures; i++) {
+		if (strcmp(r->captures[i].name, name) == 0 &&
+		    strcmp(r->captures[i].host, host) == 0) {
+			free(r->captures[i].value);
+			r->captures[i].value = xstrdup(value);
+			return;
+		}
+	}
+	r->captures = xreallocarray(r->captures, r->ncaptures + 1,
+	    sizeof *r->captures);
+	r->captures[r->ncaptures].name = xstrdup(name);
+	r->captures[r->ncaptures].host = xstrdup(host);
+	r->captures[r->ncaptures].value = xstrdup(value);
+	r->ncaptures++;
+}
+
+/* expand hook: ${captured.NAME[.HOST]}. */
+static char *
+run_env_captured(const struct expand_env *env, const char *name,
+    const char *host)
+{
+	struct run *r = env->arg;
+	size_t i;
+
+	for (i = 0; i < r->ncaptures; i++) {
+		if (strcmp(r->captures[i].name, name) != 0)
+			continue;
+		if (host == NULL || strcmp(r->captures[i].host, host) == 0)
+			return xstrdup(r->captures[i].value);
+	}
+	return NULL;
+}
+
+/* expand hook: ${secrets.NAME}. */
+static char *
+run_env_secret(const struct expand_env *env, const char *name)
+{
+	struct run *r = env->arg;
+	const char *v = secrets_get(&r->secrets, name);
+
+	return v != NULL ? xstrdup(v) : NULL;
+}
+
+/* expand hook: ${hosts.NAME.host_key}, the key expected at this point. */
+static char *
+run_env_host_key(const struct expand_env *env, const char *name,
+    size_t phase)
+{
+	struct run *r = env->arg;
+	struct run_host *rh = run_host(r, name);
+	const struct hostkey *k;
+
+	(void)phase;
+	if (rh == NULL || (k = run_expected_key(rh)) == NULL)
+		return NULL;
+	return hostkey_line(k);
+}
+
+/* Expand a template for a task with the run's values. */
+char *
+run_expand(struct run *r, const struct run_task *t, const char *tmpl,
+    char **err)
+{
+	return expand(&r->env, t->host, t->phase->index, tmpl, err);
+}
+
+/* A random 16-hex-digit uid. */
+static void
+run_make_uid(char *uid)
+{
+	unsigned char b[8];
+	size_t i;
+
+	if (getrandom(b, sizeof b, 0) != sizeof b)
+		fatal("getrandom");
+	for (i = 0; i < sizeof b; i++)
+		snprintf(uid + 2 * i, 3, "%02x", b[i]);
+}
+
+/* The expected keys: pin, else known_hosts; unknown otherwise. */
+static int
+run_load_keys(struct run *r, char **err)
+{
+	struct run_host *rh;
+	char *kerr;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->nhosts; i++) {
+		rh = &r->hosts[i];
+		if (rh->host->host_key != NULL) {
+			if (hostkey_from_pin(rh->host->host_key,
+			    &rh->machine_key) == -1) {
+				xasprintf(err, "host %s: the pinned host_key "
+				    "is not a readable public key",
+				    rh->host->name);
+				return -1;
+			}
+			rh->has_key = 1;
+			continue;
+		}
+		rc = hostkey_from_known_hosts(r->opts.known_hosts,
+		    rh->host->address, rh->host->port, &rh->machine_key,
+		    &kerr);
+		if (rc == -1) {
+			*err = kerr;
+			return -1;
+		}
+		rh->has_key = rc == 0;
+	}
+	return 0;
+}
+
+/*
+ * Create a run of plan p. Returns 0, or -1 with *err (allocated) when a
+ * secret cannot be resolved or a key cannot be read.
+ */
+int
+run_new(uv_loop_t *loop, struct plan *p, const struct run_opts *opts,
+    struct run **out, char **err)
+{
+	struct run *r = xcalloc(1, sizeof *r);
+	struct run_phase *ph;
+	const struct step *st;
+	size_t i, j, k, n;
+
+	*out = NULL;
+	*err = NULL;
+	r->loop = loop;
+	r->plan = p;
+	r->opts = *opts;
+	r->id = 1;
+	run_make_uid(r->uid);
+	expand_today(r->date, sizeof r->date);
+	r->state = RUN_RUNNING;
+	r->nhosts = p->inv->nhosts;
+	r->hosts = xcalloc(r->nhosts, sizeof *r->hosts);
+	for (i = 0; i < r->nhosts; i++) {
+		r->hosts[i].run = r;
+		r->hosts[i].host = &p->inv->hosts[i];
+	}
+	r->nphases = p->nphases;
+	r->phases = xcalloc(r->nphases, sizeof *r->phases);
+	for (i = 0; i < p->nphases; i++) {
+		ph = &r->phases[i];
+		ph->run = r;
+		ph->index = i;
+		for (j = 0, n = 0; j < p->phases[i].nsteps; j++)
+			n += p->phases[i].steps[j].on_local ? 1 :
+			    p->phases[i].steps[j].non;
+		ph->tasks = xcalloc(n, sizeof *ph->tasks);
+		for (j = 0; j < p->phases[i].nsteps; j++) {
+			st = &p->phases[i].steps[j];
+			for (k = 0; k < (st->on_local ? 1 : st->non); k++) {
+				struct run_task *t = &ph->tasks[ph->ntasks++];
+
+				t->phase = ph;
+				t->step = st;
+				t->host = st->on_local ? "local" : st->on[k];
+				t->rh = st->on_local ? NULL :
+				    run_host(r, st->on[k]);
+				t->exit_code = -1;
+			}
+		}
+	}
+	memset(&r->env, 0, sizeof r->env);
+	r->env.plan = p;
+	r->env.run_uid = r->uid;
+	r->env.run_date = r->date;
+	r->env.run_id = "1";
+	r->env.host_key = run_env_host_key;
+	r->env.captured = run_env_captured;
+	r->env.secret = run_env_secret;
+	r->env.arg = r;
+	if (!opts->dry_run) {
+		if (secrets_resolve(&r->secrets, p, err) == -1 ||
+		    run_load_keys(r, err) == -1) {
+			run_free(r);
+			return -1;
+		}
+	}
+	*out = r;
+	return 0;
+}
+
+/* The exit status of SPEC §5 for the run's state. */
+int
+run_exit_code(const struct run *r)
+{
+	switch (r->state) {
+	case RUN_SUCCEEDED:
+		return 0;
+	case RUN_FAILED:
+		return 1;
+	default:
+		return 3;
+	}
+}
+
+/* Signals: SIGINT and SIGTERM stop gracefully; SIGHUP is ignored. */
+static void
+run_signal_cb(uv_signal_t *h, int signum)
+{
+	struct run *r = h->data;
+
+	if (signum == SIGHUP)
+		return;
+	console_note(r, "%s: stopping; running tasks get %u s to end",
+	    signum == SIGINT ? "SIGINT" : "SIGTERM", r->opts.grace_ms / 1000);
+	sched_stop(r);
+}
+
+/* Whether a task of a phase the run will execute uses this host. */
+static int
+run_host_used(const struct run *r, const struct run_host *rh)
+{
+	const struct plan *p = r->plan;
+	size_t i, j;
+
+	for (i = 0; i < r->nphases; i++) {
+		int id = p->phases[i].id;
+
+		if ((r->opts.from_phase >= 0 && id < r->opts.from_phase) ||
+		    (r->opts.to_phase >= 0 && id > r->opts.to_phase))
+			continue;
+		for (j = 0; j < r->phases[i].ntasks; j++)
+			if (r->phases[i].tasks[j].rh == rh)
+				return 1;
+	}
+	return 0;
+}
+
+/* Start the run; done is called once it has ended. */
+void
+run_start(struct run *r, void (*done)(struct run *))
+{
+	size_t i;
+
+	r->finished = done;
+	r->started_ms = run_now_ms();
+	uv_signal_init(r->loop, &r->sigint);
+	uv_signal_init(r->loop, &r->sigterm);
+	uv_signal_init(r->loop, &r->sighup);
+	r->sigint.data = r->sigterm.data = r->sighup.data = r;
+	uv_signal_start(&r->sigint, run_signal_cb, SIGINT);
+	uv_signal_start(&r->sigterm, run_signal_cb, SIGTERM);
+	uv_signal_start(&r->sighup, run_signal_cb, SIGHUP);
+	uv_timer_init(r->loop, &r->grace);
+	r->grace.data = r;
+	r->handles = 4;
+	console_run(r);
+	/* Every host the tasks use connects at once, in parallel. */
+	for (i = 0; i < r->nhosts && !r->opts.dry_run; i++)
+		if (run_host_used(r, &r->hosts[i]))
+			run_remote(&r->hosts[i]);
+	sched_start(r);
+}
+
+/* A handle of the run closed; the last one frees the run. */
+static void
+run_handle_closed_cb(uv_handle_t *h)
+{
+	struct run *r = h->data;
+
+	if (--r->handles == 0)
+		free(r);
+}
+
+/* Free the run: its tasks, sessions and handles (the loop then drains). */
+void
+run_free(struct run *r)
+{
+	size_t i, j;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nphases; i++) {
+		for (j = 0; j < r->phases[i].ntasks; j++)
+			task_free(&r->phases[i].tasks[j]);
+		free(r->phases[i].tasks);
+	}
+	free(r->phases);
+	for (i = 0; i < r->nhosts; i++) {
+		remote_free(r->hosts[i].remote);
+		hostkey_clear(&r->hosts[i].machine_key);
+	}
+	free(r->hosts);
+	for (i = 0; i < r->ncaptures; i++) {
+		free(r->captures[i].name);
+		free(r->captures[i].host);
+		free(r->captures[i].value);
+	}
+	free(r->captures);
+	secrets_free(&r->secrets);
+	if (r->handles == 0) {
+		free(r);
+		return;
+	}
+	uv_close((uv_handle_t *)&r->sigint, run_handle_closed_cb);
+	uv_close((uv_handle_t *)&r->sigterm, run_handle_closed_cb);
+	uv_close((uv_handle_t *)&r->sighup, run_handle_closed_cb);
+	uv_close((uv_handle_t *)&r->grace, run_handle_closed_cb);
+}

@@ -1,0 +1,270 @@
+/*
+ * sched.c: moves a run through its phases.
+ *
+ * The barrier: every task of a phase starts at once (each host's session
+ * caps its own channels), and the next phase starts only when every task
+ * of this one has ended and all of them succeeded or were skipped. If any
+ * failed, the tasks still running finish, the run ends `failed`, and
+ * nothing of the next phase starts. A task waiting for an operator holds
+ * the phase: the run ends `waiting` (resumable) once the others ended.
+ *
+ * Phases outside --from-phase/--to-phase are `skipped`. When the phase
+ * named by swap.after_phase succeeds, each swapped name now reaches the
+ * other machine, and its session is reopened under that identity.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "remote.h"
+#include "run.h"
+#include "wrapper.h"
+#include "xmalloc.h"
+
+static void sched_next_phase(struct run *);
+
+/* The one place a phase changes state. */
+static void
+sched_set_phase(struct run_phase *ph, enum phase_state s)
+{
+	ph->state = s;
+	if (s == PHASE_RUNNING)
+		ph->started_ms = run_now_ms();
+	else if (s != PHASE_PENDING)
+		ph->finished_ms = run_now_ms();
+	console_phase(ph->run, ph);
+}
+
+/* The run has ended in state s. */
+static void
+sched_finish(struct run *r, enum run_state s)
+{
+	r->state = s;
+	r->finished_ms = run_now_ms();
+	uv_timer_stop(&r->grace);
+	console_run(r);
+	if (r->finished != NULL)
+		r->finished(r);
+}
+
+struct sched_cleanup {
+	struct run	*run;
+	int		 left;
+};
+
+/* One host's records are gone. */
+static void
+sched_cleanup_done_cb(void *arg, const struct remote_result *res)
+{
+	struct sched_cleanup *c = arg;
+
+	(void)res;
+	if (--c->left > 0)
+		return;
+	sched_finish(c->run, RUN_SUCCEEDED);
+	free(c);
+}
+
+static const struct remote_job_cb sched_cleanup_cb = {
+	NULL, sched_cleanup_done_cb
+};
+
+/* The run succeeded: remove its records from every host it used. */
+static void
+sched_succeeded(struct run *r)
+{
+	struct sched_cleanup *c = xcalloc(1, sizeof *c);
+	struct wrapper_become b;
+	struct run_host *rh;
+	char *cmd, *in;
+	size_t i, len;
+
+	c->run = r;
+	c->left = 1;
+	for (i = 0; i < r->nhosts; i++) {
+		rh = &r->hosts[i];
+		if (rh->remote == NULL || rh->failed)
+			continue;
+		memset(&b, 0, sizeof b);
+		b.sudo = rh->host->become_sudo;
+		b.password = b.sudo && rh->host->become_password != NULL;
+		cmd = wrapper_cleanup_command(r->uid, &b);
+		in = NULL;
+		len = 0;
+		if (b.password) {
+			char *err = NULL;
+
+			in = expand(&r->env, rh->host->name, 0,
+			    rh->host->become_password, &err);
+			free(err);
+			if (in != NULL) {
+				char *line;
+
+				len = (size_t)xasprintf(&line, "%s\n", in);
+				explicit_bzero(in, strlen(in));
+				free(in);
+				in = line;
+			}
+		}
+		c->left++;
+		if (remote_exec(rh->remote, cmd, in, len, REMOTE_PRIORITY,
+		    &sched_cleanup_cb, c) == NULL) {
+			/* Already reported done. */
+		}
+		if (in != NULL) {
+			explicit_bzero(in, len);
+			free(in);
+		}
+		free(cmd);
+	}
+	sched_cleanup_done_cb(c, NULL);
+}
+
+/* The swap phase succeeded: each swapped name reaches the other machine. */
+static void
+sched_swap(struct run *r)
+{
+	struct run_host *rh;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if ((rh = run_host(r, r->plan->swap_hosts[i])) == NULL)
+			continue;
+		rh->swapped = 1;
+		if (rh->remote != NULL) {
+			remote_free(rh->remote);
+			rh->remote = NULL;
+		}
+	}
+	r->swapped = 1;
+	console_note(r, "the swap is done: %s and %s now reach the other "
+	    "machine", r->plan->swap_hosts[0], r->plan->swap_hosts[1]);
+}
+
+/* A task ended (or began to wait): end the phase once all have. */
+void
+sched_task_ended(struct run_task *t)
+{
+	struct run_phase *ph = t->phase;
+	struct run *r = ph->run;
+	size_t i, failed = 0, waiting = 0;
+
+	if (ph->index != r->current || ph->state != PHASE_RUNNING)
+		return;
+	for (i = 0; i < ph->ntasks; i++) {
+		switch (ph->tasks[i].state) {
+		case TASK_PENDING:
+		case TASK_RUNNING:
+			return;
+		case TASK_FAILED:
+		case TASK_INTERRUPTED:
+			failed++;
+			break;
+		case TASK_WAITING:
+			waiting++;
+			break;
+		default:
+			break;
+		}
+	}
+	if (failed > 0) {
+		sched_set_phase(ph, PHASE_FAILED);
+		sched_finish(r, r->stopping ? RUN_INTERRUPTED : RUN_FAILED);
+		return;
+	}
+	if (waiting > 0) {
+		sched_finish(r, RUN_WAITING);
+		return;
+	}
+	sched_set_phase(ph, PHASE_SUCCEEDED);
+	if (r->plan->has_swap &&
+	    r->plan->phases[ph->index].id == r->plan->swap_after_phase)
+		sched_swap(r);
+	if (r->stopping) {
+		sched_finish(r, RUN_INTERRUPTED);
+		return;
+	}
+	r->current++;
+	sched_next_phase(r);
+}
+
+/* Start the next phase in range, or end the run. */
+static void
+sched_next_phase(struct run *r)
+{
+	struct run_phase *ph;
+	size_t i;
+	int id;
+
+	while (r->current < r->nphases) {
+		ph = &r->phases[r->current];
+		id = r->plan->phases[ph->index].id;
+		if ((r->opts.from_phase >= 0 && id < r->opts.from_phase) ||
+		    (r->opts.to_phase >= 0 && id > r->opts.to_phase)) {
+			sched_set_phase(ph, PHASE_SKIPPED);
+			r->current++;
+			continue;
+		}
+		sched_set_phase(ph, PHASE_RUNNING);
+		for (i = 0; i < ph->ntasks && ph->state == PHASE_RUNNING; i++)
+			task_start(&ph->tasks[i]);
+		return;
+	}
+	sched_succeeded(r);
+}
+
+/* Start the first phase. */
+void
+sched_start(struct run *r)
+{
+	r->current = 0;
+	sched_next_phase(r);
+}
+
+/* The grace period is over: interrupt what still runs. */
+static void
+sched_grace_cb(uv_timer_t *h)
+{
+	struct run *r = h->data;
+	struct run_phase *ph;
+	size_t i;
+
+	if (r->current >= r->nphases)
+		return;
+	ph = &r->phases[r->current];
+	for (i = 0; i < ph->ntasks; i++)
+		task_cancel(&ph->tasks[i], "interrupted: hostswap was stopped");
+}
+
+/*
+ * Stop gracefully (SIGINT, SIGTERM): start nothing new; running tasks get
+ * the grace period, then are interrupted; the run ends `interrupted`.
+ */
+void
+sched_stop(struct run *r)
+{
+	struct run_phase *ph;
+	size_t i;
+	int busy = 0;
+
+	if (r->stopping) {
+		sched_grace_cb(&r->grace);
+		return;
+	}
+	r->stopping = 1;
+	if (r->current >= r->nphases)
+		return;
+	ph = &r->phases[r->current];
+	for (i = 0; i < ph->ntasks; i++) {
+		if (ph->tasks[i].state == TASK_PENDING)
+			ph->tasks[i].state = TASK_INTERRUPTED;
+		if (ph->tasks[i].state == TASK_RUNNING)
+			busy = 1;
+		if (ph->tasks[i].state == TASK_WAITING)
+			task_cancel(&ph->tasks[i], "interrupted while waiting");
+	}
+	if (busy)
+		uv_timer_start(&r->grace, sched_grace_cb, r->opts.grace_ms, 0);
+	else if (r->state == RUN_RUNNING && ph->state == PHASE_RUNNING)
+		sched_task_ended(&ph->tasks[0]);
+}

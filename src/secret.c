@@ -1,0 +1,126 @@
+/*
+ * secret.c: resolves secrets from the environment or a file, keeps them in
+ * memory only, and replaces every occurrence of a secret's value by "***"
+ * in text about to be printed or kept. Values are wiped when freed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "plan.h"
+#include "secret.h"
+#include "xmalloc.h"
+
+/* Read a secret file: its contents less one trailing newline. */
+static char *
+secrets_read_file(const char *path, char **err)
+{
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		xasprintf(err, "cannot read secret file %s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		buf_add(&b, chunk, n);
+	explicit_bzero(chunk, sizeof chunk);
+	fclose(fp);
+	if (b.len > 0 && b.data[b.len - 1] == '\n')
+		b.data[--b.len] = '\0';
+	return buf_release(&b);
+}
+
+/*
+ * Resolve every secret of the plan. Returns 0, or -1 with *err naming the
+ * first one that cannot be had (its value is never in the message).
+ */
+int
+secrets_resolve(struct secrets *s, const struct plan *p, char **err)
+{
+	const char *v;
+	size_t i;
+
+	*err = NULL;
+	memset(s, 0, sizeof *s);
+	s->n = p->nsecrets;
+	s->names = xcalloc(s->n, sizeof *s->names);
+	s->values = xcalloc(s->n, sizeof *s->values);
+	for (i = 0; i < s->n; i++) {
+		s->names[i] = xstrdup(p->secrets[i].name);
+		if (p->secrets[i].env != NULL) {
+			if ((v = getenv(p->secrets[i].env)) == NULL) {
+				xasprintf(err, "secret '%s': environment "
+				    "variable %s is not set", s->names[i],
+				    p->secrets[i].env);
+				return -1;
+			}
+			s->values[i] = xstrdup(v);
+		} else if ((s->values[i] = secrets_read_file(
+		    p->secrets[i].file, err)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* A secret's value, or NULL. */
+const char *
+secrets_get(const struct secrets *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->names[i], name) == 0)
+			return s->values[i];
+	return NULL;
+}
+
+/* A copy of text[0..len) with every secret value replaced by "***". */
+char *
+secrets_scrub(const struct secrets *s, const char *text, size_t len)
+{
+	struct buf b;
+	size_t i = 0, k, vl, best;
+
+	buf_init(&b);
+	while (i < len) {
+		best = 0;
+		for (k = 0; s != NULL && k < s->n; k++) {
+			if (s->values[k] == NULL ||
+			    (vl = strlen(s->values[k])) == 0 || vl > len - i)
+				continue;
+			if (vl > best && memcmp(text + i, s->values[k], vl) == 0)
+				best = vl;
+		}
+		if (best > 0) {
+			buf_adds(&b, "***");
+			i += best;
+		} else
+			buf_addc(&b, text[i++]);
+	}
+	return buf_release(&b);
+}
+
+/* Wipe and free every value. */
+void
+secrets_free(struct secrets *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->names[i]);
+		if (s->values[i] != NULL) {
+			explicit_bzero(s->values[i], strlen(s->values[i]));
+			free(s->values[i]);
+		}
+	}
+	free(s->names);
+	free(s->values);
+	memset(s, 0, sizeof *s);
+}

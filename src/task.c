@@ -1,0 +1,495 @@
+/*
+ * task.c: a task is one step on one host. task_set_state() is the one
+ * place a task's state changes: it stamps times and reports the change
+ * (and is where the state file will record it, before anything acts on
+ * it). The rest runs one attempt: the `unless` check, then the step's
+ * kind, under the step's timeout; a failed attempt is retried after
+ * retry_delay while retries remain.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "duration.h"
+#include "local.h"
+#include "plan.h"
+#include "remote.h"
+#include "run.h"
+#include "wrapper.h"
+#include "xmalloc.h"
+
+static void task_attempt(struct run_task *);
+static void task_attempt_failed(struct run_task *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Whether a state is final. */
+static int
+task_ended(enum task_state s)
+{
+	return s == TASK_SUCCEEDED || s == TASK_FAILED || s == TASK_SKIPPED ||
+	    s == TASK_INTERRUPTED;
+}
+
+/* The one place a task changes state; error (printf-style) or NULL. */
+void
+task_set_state(struct run_task *t, enum task_state s, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		va_end(ap);
+		free(t->error);
+		t->error = xstrdup(msg);
+	}
+	t->state = s;
+	if (s == TASK_RUNNING && t->started_ms == 0)
+		t->started_ms = run_now_ms();
+	if (task_ended(s))
+		t->finished_ms = run_now_ms();
+	console_task(t->phase->run, t);
+	if (task_ended(s)) {
+		if (t->timer != NULL)
+			uv_timer_stop(t->timer);
+		sched_task_ended(t);
+	}
+}
+
+/* The become settings of a task's host. */
+static void
+task_become(const struct run_task *t, struct wrapper_become *b)
+{
+	memset(b, 0, sizeof *b);
+	if (t->rh == NULL)
+		return;
+	b->sudo = t->rh->host->become_sudo;
+	b->password = b->sudo && t->rh->host->become_password != NULL;
+}
+
+/* Standard input for a wrapper: the sudo password line, then the text. */
+static char *
+task_stdin(struct run_task *t, const char *text, size_t *len, char **err)
+{
+	struct wrapper_become b;
+	struct buf in;
+	char *pw;
+
+	task_become(t, &b);
+	buf_init(&in);
+	if (b.password) {
+		if ((pw = run_expand(t->phase->run, t,
+		    t->rh->host->become_password, err)) == NULL)
+			return NULL;
+		buf_adds(&in, pw);
+		buf_addc(&in, '\n');
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	}
+	buf_adds(&in, text);
+	*len = in.len;
+	return buf_release(&in);
+}
+
+/* Output of the running job. */
+static void
+task_output_cb(void *arg, const char *data, size_t len, int is_stderr)
+{
+	struct run_task *t = arg;
+
+	if (t->in_unless)
+		return;
+	output_add(&t->out, &t->phase->run->secrets, data, len, is_stderr);
+}
+
+/* Whether an exit status is one the step expects. */
+static int
+task_expected_exit(const struct run_task *t, int status)
+{
+	size_t i;
+
+	for (i = 0; i < t->step->nexpect_exit; i++)
+		if (t->step->expect_exit[i] == status)
+			return 1;
+	return 0;
+}
+
+/* The attempt succeeded. */
+static void
+task_succeeded(struct run_task *t)
+{
+	char *v;
+
+	output_flush(&t->out, &t->phase->run->secrets);
+	if (t->step->capture != NULL) {
+		v = output_captured(&t->out);
+		run_set_capture(t->phase->run, t->step->capture, t->host, v);
+		free(v);
+	}
+	task_set_state(t, TASK_SUCCEEDED, NULL);
+}
+
+/* The main job of an attempt ended. */
+static void
+task_done_cb(void *arg, const struct remote_result *res)
+{
+	struct run_task *t = arg;
+
+	t->job = NULL;
+	t->ljob = NULL;
+	if (t->state != TASK_RUNNING || t->timed_out)
+		return;
+	if (res->error != NULL) {
+		task_attempt_failed(t, "%s", res->error);
+		return;
+	}
+	if (res->signal != NULL) {
+		task_attempt_failed(t, "killed by signal %s", res->signal);
+		return;
+	}
+	t->exit_code = res->exit_status;
+	if (res->exit_status == WRAPPER_EXIT_RECORD &&
+	    t->out.all.data != NULL &&
+	    strstr(t->out.all.data, "cannot create the task record")) {
+		task_attempt_failed(t, "cannot create the task record %s",
+		    t->record);
+		return;
+	}
+	if (!task_expected_exit(t, res->exit_status)) {
+		task_attempt_failed(t, "exit status %d", res->exit_status);
+		return;
+	}
+	task_succeeded(t);
+}
+
+static const struct remote_job_cb task_job_cb = {
+	task_output_cb, task_done_cb
+};
+
+/* Run a text under the wrapper on the task's host (or locally). */
+static void
+task_exec(struct run_task *t, enum wrapper_mode mode, const char *text,
+    const struct remote_job_cb *cb)
+{
+	struct wrapper_become b;
+	struct remote *rem;
+	char *cmd, *in, *err = NULL;
+	size_t len;
+
+	if (t->rh == NULL) {
+		t->ljob = local_run(t->phase->run->loop, text, strlen(text),
+		    cb, t);
+		return;
+	}
+	if ((in = task_stdin(t, text, &len, &err)) == NULL) {
+		task_attempt_failed(t, "cannot expand the sudo password: "
+		    "unknown '%s'", err ? err : "?");
+		free(err);
+		return;
+	}
+	task_become(t, &b);
+	cmd = wrapper_command(mode, t->record, &b);
+	rem = run_remote(t->rh);
+	t->job = remote_exec(rem, cmd, in, len, 0, cb, t);
+	explicit_bzero(in, len);
+	free(in);
+	free(cmd);
+}
+
+/* Build the script of a put: content from the plan or a controller file. */
+static char *
+task_put_script(struct run_task *t, char **err)
+{
+	const struct put_spec *ps = &t->step->put;
+	struct run *r = t->phase->run;
+	char *path, *content = NULL, *owner = NULL, *script, *full;
+	FILE *fp;
+	struct buf b;
+	char chunk[8192];
+	size_t n;
+
+	if ((path = run_expand(r, t, ps->path, err)) == NULL)
+		return NULL;
+	if (ps->src != NULL) {
+		if (ps->src[0] == '/')
+			full = xstrdup(ps->src);
+		else
+			xasprintf(&full, "%s/%s", r->plan->dir, ps->src);
+		if ((fp = fopen(full, "rb")) == NULL) {
+			xasprintf(err, "cannot read %s", full);
+			free(full);
+			free(path);
+			return NULL;
+		}
+		buf_init(&b);
+		while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+			buf_add(&b, chunk, n);
+		fclose(fp);
+		free(full);
+		content = buf_release(&b);
+	} else if ((content = run_expand(r, t, ps->content ? ps->content : "",
+	    err)) == NULL) {
+		free(path);
+		return NULL;
+	}
+	if (ps->owner != NULL &&
+	    (owner = run_expand(r, t, ps->owner, err)) == NULL) {
+		free(path);
+		free(content);
+		return NULL;
+	}
+	script = wrapper_put_script(path, content, strlen(content),
+	    ps->has_mode, ps->mode, owner, ps->backup, r->date);
+	explicit_bzero(content, strlen(content));
+	free(content);
+	free(owner);
+	free(path);
+	return script;
+}
+
+/* Start the step's own work (after `unless`, if any, said go). */
+static void
+task_main(struct run_task *t)
+{
+	const struct step *st = t->step;
+	struct run *r = t->phase->run;
+	char *text, *err = NULL;
+
+	switch (st->kind) {
+	case STEP_RUN:
+		if ((text = run_expand(r, t, st->script, &err)) == NULL)
+			break;
+		task_exec(t, WRAPPER_RUN, text, &task_job_cb);
+		explicit_bzero(text, strlen(text));
+		free(text);
+		return;
+	case STEP_PUT:
+		if ((text = task_put_script(t, &err)) == NULL)
+			break;
+		task_exec(t, WRAPPER_RUN, text, &task_job_cb);
+		explicit_bzero(text, strlen(text));
+		free(text);
+		return;
+	case STEP_MANUAL:
+		if ((text = run_expand(r, t, st->manual, &err)) == NULL)
+			break;
+		if (r->opts.auto_approve) {
+			output_add(&t->out, &r->secrets, "auto-approved "
+			    "(--auto-approve): ", 30, 0);
+			output_add(&t->out, &r->secrets, text, strlen(text),
+			    0);
+			console_note(r, "auto-approved %d/%s: %s",
+			    r->plan->phases[t->phase->index].id, st->id, text);
+			free(text);
+			task_succeeded(t);
+			return;
+		}
+		console_note(r, "waiting for an operator: %d/%s: %s",
+		    r->plan->phases[t->phase->index].id, st->id, text);
+		free(text);
+		task_set_state(t, TASK_WAITING, NULL);
+		sched_task_ended(t);
+		return;
+	default:
+		task_attempt_failed(t, "'%s' steps are not supported by this "
+		    "version yet", step_kind_name(st->kind));
+		return;
+	}
+	task_attempt_failed(t, "cannot expand: unknown '%s'", err ? err : "?");
+	free(err);
+}
+
+/* The `unless` check ended: exit 0 skips the step. */
+static void
+task_unless_done_cb(void *arg, const struct remote_result *res)
+{
+	struct run_task *t = arg;
+
+	t->job = NULL;
+	t->ljob = NULL;
+	t->in_unless = 0;
+	if (t->state != TASK_RUNNING || t->timed_out)
+		return;
+	if (res->error != NULL) {
+		task_attempt_failed(t, "%s", res->error);
+		return;
+	}
+	if (res->signal == NULL && res->exit_status == 0) {
+		task_set_state(t, TASK_SKIPPED, NULL);
+		return;
+	}
+	task_main(t);
+}
+
+static const struct remote_job_cb task_unless_cb = {
+	task_output_cb, task_unless_done_cb
+};
+
+/* Timer: the retry delay is over. */
+static void
+task_retry_cb(uv_timer_t *h)
+{
+	struct run_task *t = h->data;
+
+	if (t->state == TASK_RUNNING && !t->phase->run->stopping)
+		task_attempt(t);
+	else if (t->state == TASK_RUNNING)
+		task_set_state(t, TASK_FAILED, "stopped before attempt %d",
+		    t->attempt + 1);
+}
+
+/* Timer: the attempt took longer than the step's timeout. */
+static void
+task_timeout_cb(uv_timer_t *h)
+{
+	struct run_task *t = h->data;
+	struct wrapper_become b;
+	char *cmd;
+
+	if (t->state != TASK_RUNNING)
+		return;
+	t->timed_out = 1;
+	if (t->job != NULL) {
+		remote_job_abandon(t->job);
+		t->job = NULL;
+		/* A second channel ends the whole process group. */
+		task_become(t, &b);
+		cmd = wrapper_kill_command(t->record, &b);
+		if (b.password) {
+			size_t len;
+			char *err = NULL, *in = task_stdin(t, "", &len, &err);
+
+			if (in != NULL)
+				remote_exec(run_remote(t->rh), cmd, in, len,
+				    REMOTE_PRIORITY, NULL, NULL);
+			free(in);
+			free(err);
+		} else
+			remote_exec(run_remote(t->rh), cmd, NULL, 0,
+			    REMOTE_PRIORITY, NULL, NULL);
+		free(cmd);
+	}
+	if (t->ljob != NULL) {
+		local_job_abandon(t->ljob);
+		t->ljob = NULL;
+	}
+	task_attempt_failed(t, "timed out after %llu s",
+	    (unsigned long long)((t->step->timeout_ms + 999) / 1000));
+}
+
+/* An attempt failed: retry after the delay, or fail the task. */
+static void
+task_attempt_failed(struct run_task *t, const char *fmt, ...)
+{
+	char msg[2048], delay[32];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	output_flush(&t->out, &t->phase->run->secrets);
+	if (t->attempt <= t->step->retries && !t->phase->run->stopping) {
+		duration_format(t->step->retry_delay_ms, delay, sizeof delay);
+		console_note(t->phase->run, "%d/%s on %s: attempt %d failed "
+		    "(%s); retrying in %s",
+		    t->phase->run->plan->phases[t->phase->index].id,
+		    t->step->id, t->host, t->attempt, msg, delay);
+		uv_timer_stop(t->timer);
+		uv_timer_start(t->timer, task_retry_cb, t->step->retry_delay_ms,
+		    0);
+		return;
+	}
+	task_set_state(t, TASK_FAILED, "%s", msg);
+}
+
+/* One attempt: a new record, the timeout, `unless`, then the step. */
+static void
+task_attempt(struct run_task *t)
+{
+	struct run *r = t->phase->run;
+	char *text, *err = NULL;
+
+	t->attempt++;
+	t->timed_out = 0;
+	t->exit_code = -1;
+	free(t->record);
+	t->record = wrapper_record_dir(r->uid, t->host,
+	    r->plan->phases[t->phase->index].id, t->step->id, t->attempt);
+	output_free(&t->out);
+	output_init(&t->out, t->step->sensitive, t->step->capture != NULL);
+	if (t->attempt == 1)
+		task_set_state(t, TASK_RUNNING, NULL);
+	else
+		console_task(r, t);
+	uv_timer_stop(t->timer);
+	uv_timer_start(t->timer, task_timeout_cb, t->step->timeout_ms, 0);
+	if (t->step->unless != NULL) {
+		if ((text = run_expand(r, t, t->step->unless, &err)) == NULL) {
+			task_attempt_failed(t, "cannot expand 'unless': "
+			    "unknown '%s'", err ? err : "?");
+			free(err);
+			return;
+		}
+		t->in_unless = 1;
+		task_exec(t, WRAPPER_PLAIN, text, &task_unless_cb);
+		free(text);
+		return;
+	}
+	task_main(t);
+}
+
+/* Start a pending task. */
+void
+task_start(struct run_task *t)
+{
+	if (t->state != TASK_PENDING)
+		return;
+	if (t->timer == NULL) {
+		t->timer = xcalloc(1, sizeof *t->timer);
+		uv_timer_init(t->phase->run->loop, t->timer);
+		t->timer->data = t;
+	}
+	task_attempt(t);
+}
+
+/* Stop a running task now: its job is abandoned; it ends interrupted. */
+void
+task_cancel(struct run_task *t, const char *why)
+{
+	if (t->state != TASK_RUNNING && t->state != TASK_WAITING)
+		return;
+	if (t->job != NULL) {
+		remote_job_abandon(t->job);
+		t->job = NULL;
+	}
+	if (t->ljob != NULL) {
+		local_job_abandon(t->ljob);
+		t->ljob = NULL;
+	}
+	task_set_state(t, TASK_INTERRUPTED, "%s", why);
+}
+
+/* Free the timer once closed. */
+static void
+task_timer_closed_cb(uv_handle_t *h)
+{
+	free(h);
+}
+
+/* Free what a task holds. */
+void
+task_free(struct run_task *t)
+{
+	if (t->job != NULL)
+		remote_job_abandon(t->job);
+	if (t->ljob != NULL)
+		local_job_abandon(t->ljob);
+	if (t->timer != NULL)
+		uv_close((uv_handle_t *)t->timer, task_timer_closed_cb);
+	output_free(&t->out);
+	free(t->error);
+	free(t->record);
+}
