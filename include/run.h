@@ -138,6 +138,8 @@ struct run {
 	struct secrets		 secrets;
 	struct expand_env	 env;
 	int			 stopping;	/* SIGINT/SIGTERM or abort */
+	int			 control_jobs;	/* kills still under way */
+	int			 finish_deferred;	/* ended, waits for them */
 	int			 swapped;
 	uv_signal_t		 sigint, sigterm, sighup;
 	uv_timer_t		 grace;
@@ -163,6 +165,7 @@ int		 run_exit_code(const struct run *);
 void		 sched_start(struct run *);
 void		 sched_task_ended(struct run_task *);
 void		 sched_stop(struct run *);
+void		 sched_control_done(struct run *);
 
 /* task.c */
 void		 task_start(struct run_task *);

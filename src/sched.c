@@ -35,6 +35,20 @@ sched_set_phase(struct run_phase *ph, enum phase_state s)
 	console_phase(ph->run, ph);
 }
 
+/* Report the end, once no control job (a kill) is still under way. */
+static void
+sched_report_end(struct run *r)
+{
+	if (r->control_jobs > 0) {
+		r->finish_deferred = 1;
+		return;
+	}
+	r->finish_deferred = 0;
+	console_run(r);
+	if (r->finished != NULL)
+		r->finished(r);
+}
+
 /* The run has ended in state s. */
 static void
 sched_finish(struct run *r, enum run_state s)
@@ -42,9 +56,15 @@ sched_finish(struct run *r, enum run_state s)
 	r->state = s;
 	r->finished_ms = run_now_ms();
 	uv_timer_stop(&r->grace);
-	console_run(r);
-	if (r->finished != NULL)
-		r->finished(r);
+	sched_report_end(r);
+}
+
+/* A control job (a timeout's kill) ended. */
+void
+sched_control_done(struct run *r)
+{
+	if (--r->control_jobs == 0 && r->finish_deferred)
+		sched_report_end(r);
 }
 
 struct sched_cleanup {

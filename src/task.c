@@ -341,13 +341,53 @@ task_retry_cb(uv_timer_t *h)
 		    t->attempt + 1);
 }
 
+/* The kill sent after a timeout has run. */
+static void
+task_kill_done_cb(void *arg, const struct remote_result *res)
+{
+	struct run *r = arg;
+
+	if (res->error != NULL || res->exit_status != 0)
+		console_note(r, "could not end a timed-out task's processes: "
+		    "%s", res->error ? res->error : "the kill command failed");
+	sched_control_done(r);
+}
+
+static const struct remote_job_cb task_kill_cb = { NULL, task_kill_done_cb };
+
+/* Send the kill of the task's process group over a second channel. */
+static void
+task_kill(struct run_task *t)
+{
+	struct run *r = t->phase->run;
+	struct wrapper_become b;
+	char *cmd, *in = NULL, *err = NULL;
+	size_t len = 0;
+
+	task_become(t, &b);
+	cmd = wrapper_kill_command(t->record, &b);
+	if (b.password && (in = task_stdin(t, "", &len, &err)) == NULL) {
+		console_note(r, "cannot end %s's processes: no sudo password",
+		    t->host);
+		free(err);
+		free(cmd);
+		return;
+	}
+	r->control_jobs++;
+	remote_exec(run_remote(t->rh), cmd, in, len, REMOTE_PRIORITY,
+	    &task_kill_cb, r);
+	if (in != NULL) {
+		explicit_bzero(in, len);
+		free(in);
+	}
+	free(cmd);
+}
+
 /* Timer: the attempt took longer than the step's timeout. */
 static void
 task_timeout_cb(uv_timer_t *h)
 {
 	struct run_task *t = h->data;
-	struct wrapper_become b;
-	char *cmd;
 
 	if (t->state != TASK_RUNNING)
 		return;
@@ -356,21 +396,7 @@ task_timeout_cb(uv_timer_t *h)
 		remote_job_abandon(t->job);
 		t->job = NULL;
 		/* A second channel ends the whole process group. */
-		task_become(t, &b);
-		cmd = wrapper_kill_command(t->record, &b);
-		if (b.password) {
-			size_t len;
-			char *err = NULL, *in = task_stdin(t, "", &len, &err);
-
-			if (in != NULL)
-				remote_exec(run_remote(t->rh), cmd, in, len,
-				    REMOTE_PRIORITY, NULL, NULL);
-			free(in);
-			free(err);
-		} else
-			remote_exec(run_remote(t->rh), cmd, NULL, 0,
-			    REMOTE_PRIORITY, NULL, NULL);
-		free(cmd);
+		task_kill(t);
 	}
 	if (t->ljob != NULL) {
 		local_job_abandon(t->ljob);

@@ -36,7 +36,20 @@ expect_rc 0 "validate a good plan" "$HOSTSWAP" validate "$good"
 expect_grep "$out" "valid: 5 phases, 15 tasks, 2 hosts" "validate counts"
 
 # Commands of later issues exist, say they are not built, exit 70.
-expect_rc 70 "run is not built yet" "$HOSTSWAP" run "$good"
+expect_rc 70 "resume is not built yet" "$HOSTSWAP" resume
+
+# run: usage rules that need no host.
+expect_rc 64 "run without PLAN" "$HOSTSWAP" run
+expect_rc 64 "run with a bad --log-format" "$HOSTSWAP" run "$good" --log-format xml
+expect_rc 64 "run with both assume flags" "$HOSTSWAP" run "$good" --assume-swapped --assume-not-swapped
+expect_rc 64 "--from-phase past the swap needs an assumption" "$HOSTSWAP" run "$good" --from-phase 3
+expect_grep "$err" "assume-swapped" "the refusal names --assume-swapped"
+expect_rc 66 "run a missing plan" "$HOSTSWAP" run /nonexistent/plan.yaml
+expect_rc 0 "run --dry-run" "$HOSTSWAP" run "$good" --dry-run --from-phase 1 --to-phase 2
+expect_grep "$out" "dry run: nothing connects" "dry run says so"
+expect_grep "$out" "phase 1: install" "dry run lists phase 1"
+expect_no_grep "$out" "phase 0: prepare" "dry run leaves out phases before --from-phase"
+expect_no_grep "$out" "phase 3: after" "dry run leaves out phases after --to-phase"
 
 # show: variables expanded, the secret's value never printed.
 export HOSTSWAP_TEST_SECRET=s3cr3t-value-42

@@ -1,0 +1,77 @@
+#!/bin/sh
+# Host keys are always verified: unknown keys are refused (or trusted on
+# first use when asked), pins work as a key or a fingerprint, hashed
+# known_hosts entries match, and a mismatch fails before any command is
+# sent, naming host, address and both fingerprints.
+set -u
+HOSTSWAP=${HOSTSWAP:?}
+SRC=${HOSTSWAP_SRC:?}
+. "$SRC/tests/integration/lib.sh"
+work=$tmpdir/work
+mkdir -p "$work"
+
+start_host ika 127.0.0.33 2233
+pub=$(cut -d' ' -f1,2 "$hosts/ika/ssh_host_ed25519_key.pub")
+fp=$(ssh-keygen -l -E sha256 -f "$hosts/ika/ssh_host_ed25519_key.pub" | awk '{print $2}')
+ssh-keygen -q -t ed25519 -N '' -f "$work/other_key"
+other_fp=$(ssh-keygen -l -E sha256 -f "$work/other_key.pub" | awk '{print $2}')
+
+cat >"$tmpdir/plan.yaml" <<PLAN
+hostswap: 1
+name: keys
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: touch, on: ika, run: "touch $work/ran"}
+PLAN
+run_with() { # RC DESCRIPTION INVENTORY-LINE-EXTRA ARGS...
+	want=$1 what=$2 extra=$3
+	shift 3
+	rm -f "$inventory" "$work/ran"
+	inventory_host ika 127.0.0.33 2233 "$extra"
+	hs_run "$want" "$what" "$tmpdir/plan.yaml" "$@"
+}
+
+# Unknown: the known_hosts file has nothing for this address.
+: >"$work/empty_known_hosts"
+rm -f "$inventory"; inventory_host ika 127.0.0.33 2233
+"$HOSTSWAP" run "$tmpdir/plan.yaml" --inventory "$inventory" \
+    --known-hosts "$work/empty_known_hosts" --log-format json >"$out" 2>"$runlog"
+[ $? = 1 ] && ok || ko "an unknown host key fails the run"
+grep -q "host key of ika (127.0.0.33:2233) is unknown: seen $fp" "$runlog" && ok ||
+    ko "the refusal names host, address and the fingerprint seen"
+[ ! -f "$work/ran" ] && ok || ko "nothing ran on an unknown host"
+
+# Trust on first use.
+"$HOSTSWAP" run "$tmpdir/plan.yaml" --inventory "$inventory" \
+    --known-hosts "$work/empty_known_hosts" --accept-new-host-keys \
+    --log-format json >"$out" 2>"$runlog"
+[ $? = 0 ] && ok || ko "--accept-new-host-keys trusts the first key"
+grep -q "accepted the new host key of ika.*$fp" "$runlog" && ok || ko "the accepted key is reported"
+[ -f "$work/ran" ] && ok || ko "the task ran after trust on first use"
+
+# Pinned as a public key, and as a fingerprint.
+run_with 0 "pinned public key" "host_key: \"$pub\""
+[ -f "$work/ran" ] && ok || ko "ran with a pinned key"
+run_with 0 "pinned fingerprint" "host_key: \"$fp\""
+[ -f "$work/ran" ] && ok || ko "ran with a pinned fingerprint"
+
+# A hashed known_hosts entry matches.
+cp "$hosts/known_hosts" "$work/hashed"
+ssh-keygen -H -f "$work/hashed" >/dev/null 2>&1
+grep -q '^|1|' "$work/hashed" && ok || ko "the known_hosts copy is hashed"
+rm -f "$inventory" "$work/ran"; inventory_host ika 127.0.0.33 2233
+"$HOSTSWAP" run "$tmpdir/plan.yaml" --inventory "$inventory" \
+    --known-hosts "$work/hashed" --log-format json >"$out" 2>"$runlog"
+[ $? = 0 ] && [ -f "$work/ran" ] && ok || ko "a hashed known_hosts entry is matched"
+
+# Mismatch: pinned to another key.
+run_with 1 "a mismatched pin fails" "host_key: \"$(cut -d' ' -f1,2 "$work/other_key.pub")\""
+grep -q "host key mismatch for ika (127.0.0.33:2233): expected $other_fp, seen $fp" "$runlog" && ok ||
+    ko "the mismatch names host, address, expected and seen fingerprints"
+[ ! -f "$work/ran" ] && ok || ko "no command was sent to a mismatched host"
+run_with 1 "a mismatched fingerprint pin fails" "host_key: \"$other_fp\""
+[ ! -f "$work/ran" ] && ok || ko "no command was sent (fingerprint pin)"
+
+finish hostkeys

@@ -1,0 +1,71 @@
+# Shared by the integration tests: real sshd hosts on loopback, an
+# inventory for them, and hostswap runs whose JSON log can be queried.
+# shellcheck shell=sh
+. "$SRC/tests/cli/lib.sh"
+SSHD=$SRC/tests/sshd/sshd.sh
+hosts=$tmpdir/hosts
+mkdir -p "$hosts"
+inventory=$tmpdir/inventory.yaml
+runlog=$tmpdir/run.log
+
+cleanup() {
+	"$SSHD" stopall "$hosts" 2>/dev/null
+	for u in $(sed -n 's/.*"uid": *"\([0-9a-f]*\)".*/\1/p' "$tmpdir"/*.log 2>/dev/null); do
+		rm -rf "/var/tmp/hostswap/$u"
+	done
+	rm -rf "$tmpdir"
+}
+trap cleanup EXIT
+
+# start_host NAME ADDR PORT: a fresh sshd with its own host key.
+start_host() {
+	"$SSHD" start "$hosts" "$1" "$2" "$3" || { echo "cannot start sshd $1"; exit 1; }
+}
+
+# inventory_host NAME ADDR PORT [EXTRA]: append a host to the inventory.
+inventory_host() {
+	[ -f "$inventory" ] || echo "hosts:" >"$inventory"
+	echo "  $1: {address: $2, port: $3, user: root, identity: $hosts/client_key${4:+, $4}}" >>"$inventory"
+}
+
+# hs_run RC DESCRIPTION ARGS...: run a plan with the test hosts' known
+# keys, the JSON log in $runlog, and check its exit status.
+hs_run() {
+	want=$1 what=$2
+	shift 2
+	"$HOSTSWAP" run --inventory "$inventory" --known-hosts "$hosts/known_hosts" \
+	    --log-format json "$@" >"$out" 2>"$runlog"
+	got=$?
+	cp "$runlog" "$tmpdir/run-$(date +%s%N).log"
+	if [ "$got" = "$want" ]; then ok; else
+		ko "$what: exit $got, want $want"
+		grep -v '"event": *"task"' "$runlog" | tail -n 5 | sed 's/^/  log: /'
+		grep '"state": *"failed"' "$runlog" | tail -n 3 | sed 's/^/  log: /'
+	fi
+}
+
+# task_field PHASE STEP HOST FIELD: FIELD of the task's last transition.
+task_field() {
+	jq -r --argjson p "$1" --arg s "$2" --arg h "$3" \
+	    "select(.event == \"task\" and .phase == \$p and .step == \$s and .host == \$h) | .$4" \
+	    "$runlog" | tail -n 1
+}
+
+# expect_task PHASE STEP HOST STATE DESCRIPTION
+expect_task() {
+	st=$(task_field "$1" "$2" "$3" state)
+	if [ "$st" = "$4" ]; then ok; else ko "$5: task $1/$2@$3 is '$st', want '$4'"; fi
+}
+
+# wait_for DESCRIPTION SECONDS CMD...: poll until CMD succeeds.
+wait_for() {
+	what=$1 limit=$2
+	shift 2
+	i=0
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ "$i" -gt $((limit * 20)) ]; then ko "$what: not within ${limit}s"; return 1; fi
+		sleep 0.05
+	done
+	ok
+}
