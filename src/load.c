@@ -450,7 +450,9 @@ load_varcheck_cb(const char *name, size_t len, size_t off, size_t k,
 		if (!load_in(s + 4, strlen(s + 4), load_run_names))
 			why = "unknown built-in (run.id, run.uid, run.date)";
 	} else if (strcmp(s, "host") == 0) {
-		if (L->scope != SCOPE_STEP)
+		/* A variable using ${host} takes the host of the task
+		 * that uses it; a host's own settings have none. */
+		if (L->scope == SCOPE_INVENTORY)
 			why = "${host} is only known inside a step";
 	} else if (strncmp(s, "hosts.", 6) == 0) {
 		if ((dot = strchr(s + 6, '.')) == NULL)
