@@ -160,6 +160,8 @@ void		 run_set_capture(struct run *, const char *, const char *,
 char		*run_expand(struct run *, const struct run_task *,
 		    const char *, char **);
 int		 run_exit_code(const struct run *);
+char		*run_become_stdin(struct run *, const struct run_host *,
+		    size_t *);
 
 /* sched.c */
 void		 sched_start(struct run *);

@@ -30,6 +30,8 @@ char	*wrapper_record_dir(const char *, const char *, int, const char *,
 	    int);
 char	*wrapper_command(enum wrapper_mode, const char *,
 	    const struct wrapper_become *);
+char	*wrapper_prepare_command(char *const *, size_t,
+	    const struct wrapper_become *);
 char	*wrapper_kill_command(const char *, const struct wrapper_become *);
 char	*wrapper_probe_command(const char *, const struct wrapper_become *);
 char	*wrapper_cleanup_command(const char *, const struct wrapper_become *);

@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="
-build-essential cmake pkg-config git jq
+build-essential cmake pkg-config git jq time
 libssh-dev libyaml-dev libcurl4-openssl-dev libsqlite3-dev libuv1-dev
 libhttp-parser-dev libjansson-dev libcmocka-dev
 clang libclang-rt-14-dev

@@ -16,6 +16,7 @@
 #include "plan.h"
 #include "remote.h"
 #include "run.h"
+#include "wrapper.h"
 #include "xmalloc.h"
 
 const char *const run_state_names[RUN_NSTATES] = {
@@ -375,6 +376,72 @@ run_host_used(const struct run *r, const struct run_host *rh)
 	return 0;
 }
 
+/* The sudo password line for a host's wrapper, or NULL (allocated). */
+char *
+run_become_stdin(struct run *r, const struct run_host *rh, size_t *len)
+{
+	char *pw, *line, *err = NULL;
+
+	*len = 0;
+	if (!rh->host->become_sudo || rh->host->become_password == NULL)
+		return NULL;
+	if ((pw = expand(&r->env, rh->host->name, 0,
+	    rh->host->become_password, &err)) == NULL) {
+		free(err);
+		return NULL;
+	}
+	*len = (size_t)xasprintf(&line, "%s\n", pw);
+	explicit_bzero(pw, strlen(pw));
+	free(pw);
+	return line;
+}
+
+/*
+ * Make the record directories of every first attempt on a host with one
+ * command, so that the wrapper of each task finds its own and needs no
+ * mkdir of its own (an exec per task costs more than a small command).
+ */
+static void
+run_prepare_records(struct run *r, struct run_host *rh)
+{
+	struct wrapper_become b;
+	char **dirs = NULL, *cmd, *in;
+	size_t i, j, n = 0, len;
+
+	for (i = 0; i < r->nphases; i++) {
+		int id = r->plan->phases[i].id;
+
+		if ((r->opts.from_phase >= 0 && id < r->opts.from_phase) ||
+		    (r->opts.to_phase >= 0 && id > r->opts.to_phase))
+			continue;
+		for (j = 0; j < r->phases[i].ntasks; j++) {
+			const struct run_task *t = &r->phases[i].tasks[j];
+
+			if (t->rh != rh)
+				continue;
+			dirs = xreallocarray(dirs, n + 1, sizeof *dirs);
+			dirs[n++] = wrapper_record_dir(r->uid, t->host, id,
+			    t->step->id, 1);
+		}
+	}
+	if (n == 0)
+		return;
+	memset(&b, 0, sizeof b);
+	b.sudo = rh->host->become_sudo;
+	b.password = b.sudo && rh->host->become_password != NULL;
+	cmd = wrapper_prepare_command(dirs, n, &b);
+	in = run_become_stdin(r, rh, &len);
+	remote_exec(run_remote(rh), cmd, in, len, 0, NULL, NULL);
+	if (in != NULL) {
+		explicit_bzero(in, len);
+		free(in);
+	}
+	free(cmd);
+	for (i = 0; i < n; i++)
+		free(dirs[i]);
+	free(dirs);
+}
+
 /* Start the run; done is called once it has ended. */
 void
 run_start(struct run *r, void (*done)(struct run *))
@@ -397,7 +464,7 @@ run_start(struct run *r, void (*done)(struct run *))
 	/* Every host the tasks use connects at once, in parallel. */
 	for (i = 0; i < r->nhosts && !r->opts.dry_run; i++)
 		if (run_host_used(r, &r->hosts[i]))
-			run_remote(&r->hosts[i]);
+			run_prepare_records(r, &r->hosts[i]);
 	sched_start(r);
 }
 

@@ -109,23 +109,7 @@ sched_succeeded(struct run *r)
 		b.sudo = rh->host->become_sudo;
 		b.password = b.sudo && rh->host->become_password != NULL;
 		cmd = wrapper_cleanup_command(r->uid, &b);
-		in = NULL;
-		len = 0;
-		if (b.password) {
-			char *err = NULL;
-
-			in = expand(&r->env, rh->host->name, 0,
-			    rh->host->become_password, &err);
-			free(err);
-			if (in != NULL) {
-				char *line;
-
-				len = (size_t)xasprintf(&line, "%s\n", in);
-				explicit_bzero(in, strlen(in));
-				free(in);
-				in = line;
-			}
-		}
+		in = run_become_stdin(r, rh, &len);
 		c->left++;
 		if (remote_exec(rh->remote, cmd, in, len, REMOTE_PRIORITY,
 		    &sched_cleanup_cb, c) == NULL) {

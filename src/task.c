@@ -74,19 +74,21 @@ task_become(const struct run_task *t, struct wrapper_become *b)
 static char *
 task_stdin(struct run_task *t, const char *text, size_t *len, char **err)
 {
+	struct run *r = t->phase->run;
 	struct wrapper_become b;
 	struct buf in;
 	char *pw;
+	size_t pwlen;
 
 	task_become(t, &b);
 	buf_init(&in);
 	if (b.password) {
-		if ((pw = run_expand(t->phase->run, t,
-		    t->rh->host->become_password, err)) == NULL)
+		if ((pw = run_become_stdin(r, t->rh, &pwlen)) == NULL) {
+			*err = xstrdup(t->rh->host->become_password);
 			return NULL;
-		buf_adds(&in, pw);
-		buf_addc(&in, '\n');
-		explicit_bzero(pw, strlen(pw));
+		}
+		buf_add(&in, pw, pwlen);
+		explicit_bzero(pw, pwlen);
 		free(pw);
 	}
 	buf_adds(&in, text);

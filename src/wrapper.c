@@ -2,20 +2,26 @@
  * wrapper.c: builds the shell text of the remote wrapper and its helpers.
  *
  * The wrapper runs in the login shell sshd starts for the exec channel
- * (or in /bin/sh under sudo). It uses shell built-ins only, and one
- * subshell for the script, because each fork or exec costs more than a
+ * (or in /bin/sh under sudo). It uses shell built-ins only and runs the
+ * script in its own shell, because each fork or exec costs more than a
  * small remote command (docs/benchmarks.md):
  *
- *   - mkdir the record directory; an existing one is never reused;
- *   - write the process group id (read from /proc, since under sudo the
- *     shell is not the group leader) to pgid;
- *   - read the script from standard input with `read`, so no secret is
+ *   - the record directory normally exists already (one `mkdir -p` per
+ *     host at the start of a run makes every first attempt's); only a
+ *     missing one costs a mkdir;
+ *   - the record is one file, `record`, created with noclobber (so an
+ *     attempt never reuses one) holding "pgid N"; lines are appended as
+ *     the task ends, because creating a second file at exit costs a
+ *     measurable share of a small command (docs/benchmarks.md);
+ *   - the script is read from standard input with `read`, so no secret is
  *     ever on a command line that `ps` shows;
- *   - run it with errexit in a subshell whose EXIT trap writes exit;
- *     the parent writes status after `wait`. Only a normal end writes
- *     both: a death by signal leaves status without exit (the parent saw
- *     128+N) or neither (the group was killed), which tells an exit apart
- *     from a signal where an EXIT trap alone would not.
+ *   - it runs with errexit under traps: HUP, INT, TERM and PIPE first
+ *     append "signal SIG", then the EXIT trap appends "status S". A death
+ *     by signal thus leaves "signal" (caught) or no "status" (KILL),
+ *     where an EXIT trap alone would record a plain exit status. A script
+ *     that sets its own EXIT or signal traps replaces these; its record
+ *     then has no status and a resume treats it as interrupted, never as
+ *     succeeded.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,16 +81,26 @@ wrapper_become(char *text, const struct wrapper_become *b)
 #define READ_SCRIPT \
 	"s=;while IFS= read -r l||[ -n \"$l\" ];do s=\"$s$l\n\";done;"
 
-/* Write the process group id of this shell to $d/pgid. */
-#define WRITE_PGID \
-	"g=$$;[ -r /proc/$$/stat ]&&read -r _ _ _ _ g _ </proc/$$/stat;" \
-	"echo \"$g\" >\"$d/pgid\";"
-
-/* Make the record directory, refusing to reuse one. */
-#define MAKE_RECORD \
-	"umask 077;mkdir -p \"${d%%/*}\"&&mkdir \"$d\"||{ echo \"hostswap: " \
+/*
+ * Create the record ($d) and write the process group id to pgid. sshd
+ * makes the exec channel's shell a session (so group) leader: its pid is
+ * the group id. Under sudo, or detached, the id is read from /proc.
+ */
+#define READ_PGID \
+	"[ -r /proc/$$/stat ]&&read -r _ _ _ _ g _ </proc/$$/stat;"
+#define OPEN_RECORD \
+	"umask 077;[ -d \"$d\" ]||mkdir -p \"$d\"||exit %d;g=$$;%s" \
+	"set -C;{ echo \"pgid $g\" >\"$d/record\";} 2>/dev/null||{ echo \"hostswap: " \
 	"cannot create the task record $d (it exists, or /var/tmp is not " \
-	"writable)\" >&2;exit %d;};"
+	"writable)\" >&2;exit %d;};set +C;"
+
+/* Record how the script ends: a caught signal first, then the status. */
+#define TRAPS \
+	"trap 'echo \"status $?\" >>\"$d/record\"' 0;" \
+	"trap 'echo \"signal HUP\" >>\"$d/record\";exit 129' 1;" \
+	"trap 'echo \"signal INT\" >>\"$d/record\";exit 130' 2;" \
+	"trap 'echo \"signal PIPE\" >>\"$d/record\";exit 141' 13;" \
+	"trap 'echo \"signal TERM\" >>\"$d/record\";exit 143' 15;"
 
 /*
  * The command for a task. In RUN mode the script's output streams back;
@@ -101,21 +117,25 @@ wrapper_command(enum wrapper_mode mode, const char *dir,
 
 	buf_init(&t);
 	if (mode == WRAPPER_PLAIN) {
-		buf_adds(&t, READ_SCRIPT "(set -e;eval \"$s\")</dev/null");
+		buf_adds(&t, READ_SCRIPT "set -e;eval \"$s\"");
 		return wrapper_become(buf_release(&t), b);
 	}
 	qd = sh_quote(dir);
-	buf_printf(&t, "d=%s;", qd);
-	buf_printf(&t, MAKE_RECORD, WRAPPER_EXIT_RECORD);
 	if (mode == WRAPPER_RUN) {
-		buf_adds(&t, WRITE_PGID READ_SCRIPT
-		    "(trap 'echo $? >\"$d/exit\"' 0;set -e;eval \"$s\")"
-		    "</dev/null;r=$?;echo $r >\"$d/status\";exit $r");
+		buf_printf(&t, "d=%s;", qd);
+		buf_printf(&t, OPEN_RECORD, WRAPPER_EXIT_RECORD,
+		    b != NULL && b->sudo ? READ_PGID : "",
+		    WRAPPER_EXIT_RECORD);
+		buf_adds(&t, READ_SCRIPT TRAPS "set -e;eval \"$s\"");
 	} else {
-		inner = xstrdup("d=$1;" WRITE_PGID
-		    "(trap 'echo $? >\"$d/exit\"' 0;set -e;. \"$d/script\")"
-		    "</dev/null >\"$d/out\" 2>\"$d/err\";r=$?;"
-		    "echo $r >\"$d/status\";rm -f \"$d/script\"");
+		/* The detached shell opens the record itself. */
+		buf_printf(&t, "d=%s;umask 077;[ -d \"$d\" ]||mkdir -p \"$d\"||"
+		    "exit %d;[ ! -e \"$d/record\" ]||{ echo \"hostswap: the task "
+		    "record $d exists\" >&2;exit %d;};", qd,
+		    WRAPPER_EXIT_RECORD, WRAPPER_EXIT_RECORD);
+		xasprintf(&inner, "d=$1;exec </dev/null >\"$d/out\" 2>\"$d/err\";"
+		    OPEN_RECORD TRAPS "set -e;. \"$d/script\"",
+		    WRAPPER_EXIT_RECORD, READ_PGID, WRAPPER_EXIT_RECORD);
 		qinner = sh_quote(inner);
 		buf_printf(&t, READ_SCRIPT "printf %%s \"$s\" >\"$d/script\";"
 		    "setsid sh -c %s sh \"$d\" </dev/null >/dev/null 2>&1 & "
@@ -124,6 +144,25 @@ wrapper_command(enum wrapper_mode mode, const char *dir,
 		free(qinner);
 	}
 	free(qd);
+	return wrapper_become(buf_release(&t), b);
+}
+
+/* One `mkdir -p` for the record directories of many tasks. */
+char *
+wrapper_prepare_command(char *const *dirs, size_t n,
+    const struct wrapper_become *b)
+{
+	struct buf t;
+	size_t i;
+	char *q;
+
+	buf_init(&t);
+	buf_adds(&t, "umask 077;mkdir -p");
+	for (i = 0; i < n; i++) {
+		q = sh_quote(dirs[i]);
+		buf_printf(&t, " %s", q);
+		free(q);
+	}
 	return wrapper_become(buf_release(&t), b);
 }
 
@@ -140,7 +179,8 @@ wrapper_kill_command(const char *dir, const struct wrapper_become *b)
 
 	qd = sh_quote(dir);
 	buf_init(&t);
-	buf_printf(&t, "d=%s;[ -r \"$d/pgid\" ]||exit 0;read -r g <\"$d/pgid\";"
+	buf_printf(&t, "d=%s;[ -r \"$d/record\" ]||exit 0;"
+	    "read -r _ g <\"$d/record\";"
 	    "[ \"$g\" -gt 1 ]||exit 0;kill -TERM -\"$g\" 2>/dev/null||exit 0;"
 	    "i=0;while kill -0 -\"$g\" 2>/dev/null&&[ $i -lt 20 ];do "
 	    "sleep 0.1;i=$((i+1));done;kill -KILL -\"$g\" 2>/dev/null;exit 0",
@@ -150,7 +190,7 @@ wrapper_kill_command(const char *dir, const struct wrapper_become *b)
 }
 
 /*
- * Report a record: "status S exit E" (ended), "running", "dead" (no
+ * Report a record: "status S signal [SIG]" (ended), "running", "dead" (no
  * status and no live process), or "none". After an end the detached
  * script's output follows on stdout and stderr.
  */
@@ -162,13 +202,14 @@ wrapper_probe_command(const char *dir, const struct wrapper_become *b)
 
 	qd = sh_quote(dir);
 	buf_init(&t);
-	buf_printf(&t, "d=%s;if [ -r \"$d/status\" ];then read -r s <\"$d/status\";"
-	    "e=;[ -r \"$d/exit\" ]&&read -r e <\"$d/exit\";"
-	    "echo \"status $s exit $e\";[ -r \"$d/out\" ]&&cat \"$d/out\";"
+	buf_printf(&t, "d=%s;[ -r \"$d/record\" ]||{ echo none;exit 0;};"
+	    "g=;st=;sig=;while read -r k v;do case $k in pgid)g=$v;;"
+	    "status)st=$v;;signal)sig=$v;;esac;done <\"$d/record\";"
+	    "if [ -n \"$st\" ];then echo \"status $st signal $sig\";"
+	    "[ -r \"$d/out\" ]&&cat \"$d/out\";"
 	    "[ -r \"$d/err\" ]&&cat \"$d/err\" >&2;exit 0;fi;"
-	    "if [ -r \"$d/pgid\" ];then read -r g <\"$d/pgid\";"
-	    "if kill -0 -\"$g\" 2>/dev/null;then echo running;else echo dead;fi;"
-	    "else echo none;fi", qd);
+	    "if kill -0 -\"$g\" 2>/dev/null;then echo running;else echo dead;fi",
+	    qd);
 	free(qd);
 	return wrapper_become(buf_release(&t), b);
 }

@@ -1,0 +1,107 @@
+#!/bin/sh
+# The engine benchmark of issue 3, side by side in one run: a plan of
+# 10 phases x 20 `true` tasks (10 per host per phase, a barrier between
+# phases) on two loopback sshd hosts (MaxSessions raised), run by
+#   - minimal-libssh: two persistent libssh sessions, bare `true`;
+#   - minimal-libssh running the wrapper's shell text around an empty
+#     script, to price the wrapper alone;
+#   - hostswap run (the wrapper, scheduling, output, host key checks);
+#   - ssh with ControlMaster, one ssh client per task.
+# Prints min/median/max wall seconds of RUNS runs each (default 5), the
+# ratio of hostswap's median to the minimal program's, and hostswap's
+# peak RSS. Loopback only. Needs root (it starts sshd).
+set -eu
+cd "$(dirname "$0")/.."
+root=$(pwd)
+runs=${RUNS:-5}
+./scripts/setup.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$(nproc)" >/dev/null
+work=$(mktemp -d /tmp/hostswap-bench.XXXXXX)
+trap '"$root/tests/sshd/sshd.sh" stopall "$work"; rm -rf "$work" /var/tmp/hostswap/bench-*' EXIT
+cc -O2 -o "$work/minimal-libssh" bench/minimal-libssh.c $(pkg-config --cflags --libs libssh)
+SSHD_MAX_SESSIONS=64 "$root/tests/sshd/sshd.sh" start "$work" ika 127.0.0.71 2271
+SSHD_MAX_SESSIONS=64 "$root/tests/sshd/sshd.sh" start "$work" tako 127.0.0.72 2272
+key=$work/client_key
+cat >"$work/inventory.yaml" <<INV
+hosts:
+  ika: {address: 127.0.0.71, port: 2271, user: root, identity: $key, max_channels: 32}
+  tako: {address: 127.0.0.72, port: 2272, user: root, identity: $key, max_channels: 32}
+INV
+{
+	echo "hostswap: 1"
+	echo "name: bench-10x20"
+	echo "phases:"
+	for p in 1 2 3 4 5 6 7 8 9 10; do
+		echo "  - id: $p"
+		echo "    name: phase $p"
+		echo "    steps:"
+		for t in 1 2 3 4 5 6 7 8 9 10; do
+			echo "      - {id: t$t, on: [ika, tako], run: \"true\"}"
+		done
+	done
+} >"$work/plan.yaml"
+
+# The wrapper's shape with the same built-ins as src/wrapper.c's RUN mode
+# (record files in a directory made beforehand, pgid with noclobber, the
+# script read from stdin, traps, errexit, eval), to price the wrapper alone.
+mkdir -p /var/tmp/hostswap/bench-w
+wrapcmd='d=/var/tmp/hostswap/bench-w;umask 077;[ -d "$d" ]||mkdir -p "$d";g=$$;set -C;{ echo "pgid $g" >"$d/$$";} 2>/dev/null||exit 254;set +C;s=;while IFS= read -r l||[ -n "$l" ];do s="$s$l
+";done;trap '"'"'echo "status $?" >>"$d/$$"'"'"' 0;trap '"'"'echo "signal HUP" >>"$d/$$";exit 129'"'"' 1;trap '"'"'echo "signal INT" >>"$d/$$";exit 130'"'"' 2;trap '"'"'echo "signal PIPE" >>"$d/$$";exit 141'"'"' 13;trap '"'"'echo "signal TERM" >>"$d/$$";exit 143'"'"' 15;set -e;eval "$s"'
+
+# time_cmd: wall seconds of a command.
+time_cmd() {
+	s=$(date +%s.%N)
+	"$@" >/dev/null 2>"$work/err" || { echo "bench: failed: $*" >&2; cat "$work/err" >&2; exit 1; }
+	e=$(date +%s.%N)
+	echo "$s $e" | awk '{printf "%.3f\n", $2 - $1}'
+}
+
+ssh_cm() {
+	o="-i $key -o UserKnownHostsFile=$work/known_hosts -o ControlPath=$work/cm-%h-%p -o BatchMode=yes"
+	for p in 1 2 3 4 5 6 7 8 9 10; do
+		for t in 1 2 3 4 5 6 7 8 9 10; do
+			ssh $o -p 2271 root@127.0.0.71 true &
+			ssh $o -p 2272 root@127.0.0.72 true &
+		done
+		wait
+	done
+}
+
+hostswap_run() {
+	"$root/build/hostswap" run "$work/plan.yaml" --inventory "$work/inventory.yaml" \
+	    --known-hosts "$work/known_hosts"
+}
+
+# Start the ControlMaster connections once, outside the timings.
+for a in "127.0.0.71 2271" "127.0.0.72 2272"; do
+	set -- $a
+	ssh -i "$key" -o UserKnownHostsFile="$work/known_hosts" -o ControlPath="$work/cm-%h-%p" \
+	    -o ControlMaster=yes -o ControlPersist=300 -o BatchMode=yes -fN -p "$2" "root@$1"
+done
+
+for name in minimal minimal-wrapped hostswap ssh-controlmaster; do
+	: >"$work/t.$name"
+done
+i=0
+while [ "$i" -lt "$runs" ]; do
+	time_cmd "$work/minimal-libssh" "$key" 127.0.0.71 2271 127.0.0.72 2272 >>"$work/t.minimal"
+	time_cmd "$work/minimal-libssh" "$key" 127.0.0.71 2271 127.0.0.72 2272 10 10 "$wrapcmd" >>"$work/t.minimal-wrapped"
+	time_cmd hostswap_run >>"$work/t.hostswap"
+	time_cmd ssh_cm >>"$work/t.ssh-controlmaster"
+	i=$((i + 1))
+done
+
+stats() { sort -n "$1" | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%8.3f %8.3f %8.3f", v[1], m, v[NR]}'; }
+median() { sort -n "$1" | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; print m}'; }
+
+echo "engine benchmark: 10 phases x 20 tasks of 'true' on 2 loopback sshd hosts, $runs runs each"
+printf '%-22s %8s %8s %8s %8s\n' program min median max ratio
+base=$(median "$work/t.minimal")
+for name in minimal minimal-wrapped hostswap ssh-controlmaster; do
+	printf '%-22s %s %8.2f\n' "$name" "$(stats "$work/t.$name")" \
+	    "$(echo "$(median "$work/t.$name") $base" | awk '{print $1 / $2}')"
+done
+rss=$(/usr/bin/env time -f %M "$root/build/hostswap" run "$work/plan.yaml" \
+    --inventory "$work/inventory.yaml" --known-hosts "$work/known_hosts" 2>&1 >/dev/null | tail -n 1)
+echo "hostswap peak RSS: ${rss} KiB"
