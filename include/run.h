@@ -23,7 +23,9 @@ struct host;
 struct step;
 struct remote;
 struct remote_job;
+struct remote_job_cb;
 struct local_job;
+struct waiter;
 
 enum run_state {
 	RUN_RUNNING,
@@ -99,6 +101,7 @@ struct run_task {
 	int			 in_unless;	/* running the unless check */
 	uv_timer_t		*timer;		/* timeout, then retry delay */
 	int			 timed_out;
+	struct waiter		*waiter;	/* detach, reboot, wait */
 };
 
 struct run_phase {
@@ -162,6 +165,9 @@ char		*run_expand(struct run *, const struct run_task *,
 int		 run_exit_code(const struct run *);
 char		*run_become_stdin(struct run *, const struct run_host *,
 		    size_t *);
+struct remote_job *run_host_exec(struct run_host *, const char *, int,
+		    const struct remote_job_cb *, void *);
+void		 run_host_mark_swapped(struct run_host *);
 
 /* sched.c */
 void		 sched_start(struct run *);
@@ -175,6 +181,13 @@ void		 task_set_state(struct run_task *, enum task_state,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
 void		 task_cancel(struct run_task *, const char *);
 void		 task_free(struct run_task *);
+void		 task_finish(struct run_task *, int, const char *, const char *);
+int		 run_task_expected_exit(const struct run_task *, int);
+void		 run_task_exec_plain(struct run_task *, const char *,
+		    const struct remote_job_cb *, void *, struct remote_job **);
+void		 run_task_exec_detach(struct run_task *,
+		    const struct remote_job_cb *, void *, struct remote_job **);
+char		*waiter_describe(const struct run_task *);
 
 /* console.c */
 void		 console_task(const struct run *, const struct run_task *);

@@ -30,11 +30,10 @@ char	*wrapper_record_dir(const char *, const char *, int, const char *,
 	    int);
 char	*wrapper_command(enum wrapper_mode, const char *,
 	    const struct wrapper_become *);
-char	*wrapper_prepare_command(char *const *, size_t,
-	    const struct wrapper_become *);
-char	*wrapper_kill_command(const char *, const struct wrapper_become *);
-char	*wrapper_probe_command(const char *, const struct wrapper_become *);
-char	*wrapper_cleanup_command(const char *, const struct wrapper_become *);
+char	*wrapper_prepare_script(char *const *, size_t);
+char	*wrapper_kill_script(const char *);
+char	*wrapper_probe_script(const char *);
+char	*wrapper_cleanup_script(const char *);
 char	*wrapper_put_script(const char *, const char *, size_t, int,
 	    unsigned, const char *, int, const char *);
 char	*sh_quote(const char *);

@@ -297,6 +297,12 @@ remote_poll_cb(uv_poll_t *h, int status, int events)
 	struct remote *r = h->data;
 
 	(void)events;
+	/* libuv reports a failed connect (POLLERR) as EBADF: the drive
+	 * reads the socket's own error. */
+	if (status < 0 && r->state == RS_CONNECTING) {
+		remote_drive(r);
+		return;
+	}
 	if (status < 0 && r->state != RS_READY) {
 		remote_fail(r, "connection to %s (%s:%d) failed: %s", r->name,
 		    r->address, r->port, uv_strerror(status));

@@ -15,6 +15,7 @@
 
 #include "plan.h"
 #include "remote.h"
+#include "buf.h"
 #include "run.h"
 #include "wrapper.h"
 #include "xmalloc.h"
@@ -397,6 +398,67 @@ run_become_stdin(struct run *r, const struct run_host *rh, size_t *len)
 }
 
 /*
+ * Run a control script on a host (through the PLAIN wrapper, under sudo
+ * when the host says so, the password line first on stdin). Returns the
+ * job, or NULL if it already ended (its done callback has run).
+ */
+struct remote_job *
+run_host_exec(struct run_host *rh, const char *script, int flags,
+    const struct remote_job_cb *cb, void *arg)
+{
+	struct wrapper_become b;
+	struct remote_job *j;
+	struct buf in;
+	char *cmd, *pw;
+	size_t len;
+
+	memset(&b, 0, sizeof b);
+	b.sudo = rh->host->become_sudo;
+	b.password = b.sudo && rh->host->become_password != NULL;
+	cmd = wrapper_command(WRAPPER_PLAIN, NULL, &b);
+	buf_init(&in);
+	if ((pw = run_become_stdin(rh->run, rh, &len)) != NULL) {
+		buf_add(&in, pw, len);
+		explicit_bzero(pw, len);
+		free(pw);
+	}
+	buf_adds(&in, script);
+	j = remote_exec(run_remote(rh), cmd, in.data, in.len, flags, cb, arg);
+	explicit_bzero(in.data, in.len);
+	buf_free(&in);
+	free(cmd);
+	return j;
+}
+
+/*
+ * A swapped name now reaches the other machine (its post-swap key was
+ * seen): from now on its sessions expect that key. The run is swapped once
+ * every swapped name has moved.
+ */
+void
+run_host_mark_swapped(struct run_host *rh)
+{
+	struct run *r;
+	struct run_host *a, *b;
+
+	if (rh == NULL || rh->swapped)
+		return;
+	r = rh->run;
+	rh->swapped = 1;
+	if (rh->remote != NULL) {
+		remote_free(rh->remote);
+		rh->remote = NULL;
+		rh->failed = 0;
+	}
+	console_note(r, "%s (%s:%d) now answers as the other machine of the "
+	    "swap", rh->host->name, rh->host->address, rh->host->port);
+	a = run_host(r, r->plan->swap_hosts[0]);
+	b = run_host(r, r->plan->swap_hosts[1]);
+	if (a != NULL && b != NULL && a->swapped && b->swapped)
+		r->swapped = 1;
+}
+
+/*
  * Make the record directories of every first attempt on a host with one
  * command, so that the wrapper of each task finds its own and needs no
  * mkdir of its own (an exec per task costs more than a small command).
@@ -404,9 +466,8 @@ run_become_stdin(struct run *r, const struct run_host *rh, size_t *len)
 static void
 run_prepare_records(struct run *r, struct run_host *rh)
 {
-	struct wrapper_become b;
-	char **dirs = NULL, *cmd, *in;
-	size_t i, j, n = 0, len;
+	char **dirs = NULL, *script;
+	size_t i, j, n = 0;
 
 	for (i = 0; i < r->nphases; i++) {
 		int id = r->plan->phases[i].id;
@@ -426,17 +487,9 @@ run_prepare_records(struct run *r, struct run_host *rh)
 	}
 	if (n == 0)
 		return;
-	memset(&b, 0, sizeof b);
-	b.sudo = rh->host->become_sudo;
-	b.password = b.sudo && rh->host->become_password != NULL;
-	cmd = wrapper_prepare_command(dirs, n, &b);
-	in = run_become_stdin(r, rh, &len);
-	remote_exec(run_remote(rh), cmd, in, len, 0, NULL, NULL);
-	if (in != NULL) {
-		explicit_bzero(in, len);
-		free(in);
-	}
-	free(cmd);
+	script = wrapper_prepare_script(dirs, n);
+	run_host_exec(rh, script, 0, NULL, NULL);
+	free(script);
 	for (i = 0; i < n; i++)
 		free(dirs[i]);
 	free(dirs);

@@ -94,33 +94,22 @@ static void
 sched_succeeded(struct run *r)
 {
 	struct sched_cleanup *c = xcalloc(1, sizeof *c);
-	struct wrapper_become b;
 	struct run_host *rh;
-	char *cmd, *in;
-	size_t i, len;
+	char *script;
+	size_t i;
 
 	c->run = r;
 	c->left = 1;
+	script = wrapper_cleanup_script(r->uid);
 	for (i = 0; i < r->nhosts; i++) {
 		rh = &r->hosts[i];
 		if (rh->remote == NULL || rh->failed)
 			continue;
-		memset(&b, 0, sizeof b);
-		b.sudo = rh->host->become_sudo;
-		b.password = b.sudo && rh->host->become_password != NULL;
-		cmd = wrapper_cleanup_command(r->uid, &b);
-		in = run_become_stdin(r, rh, &len);
 		c->left++;
-		if (remote_exec(rh->remote, cmd, in, len, REMOTE_PRIORITY,
-		    &sched_cleanup_cb, c) == NULL) {
-			/* Already reported done. */
-		}
-		if (in != NULL) {
-			explicit_bzero(in, len);
-			free(in);
-		}
-		free(cmd);
+		run_host_exec(rh, script, REMOTE_PRIORITY, &sched_cleanup_cb,
+		    c);
 	}
+	free(script);
 	sched_cleanup_done_cb(c, NULL);
 }
 
@@ -128,18 +117,10 @@ sched_succeeded(struct run *r)
 static void
 sched_swap(struct run *r)
 {
-	struct run_host *rh;
 	int i;
 
-	for (i = 0; i < 2; i++) {
-		if ((rh = run_host(r, r->plan->swap_hosts[i])) == NULL)
-			continue;
-		rh->swapped = 1;
-		if (rh->remote != NULL) {
-			remote_free(rh->remote);
-			rh->remote = NULL;
-		}
-	}
+	for (i = 0; i < 2; i++)
+		run_host_mark_swapped(run_host(r, r->plan->swap_hosts[i]));
 	r->swapped = 1;
 	console_note(r, "the swap is done: %s and %s now reach the other "
 	    "machine", r->plan->swap_hosts[0], r->plan->swap_hosts[1]);

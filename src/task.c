@@ -17,6 +17,7 @@
 #include "plan.h"
 #include "remote.h"
 #include "run.h"
+#include "waiter.h"
 #include "wrapper.h"
 #include "xmalloc.h"
 
@@ -108,8 +109,8 @@ task_output_cb(void *arg, const char *data, size_t len, int is_stderr)
 }
 
 /* Whether an exit status is one the step expects. */
-static int
-task_expected_exit(const struct run_task *t, int status)
+int
+run_task_expected_exit(const struct run_task *t, int status)
 {
 	size_t i;
 
@@ -160,7 +161,7 @@ task_done_cb(void *arg, const struct remote_result *res)
 		    t->record);
 		return;
 	}
-	if (!task_expected_exit(t, res->exit_status)) {
+	if (!run_task_expected_exit(t, res->exit_status)) {
 		task_attempt_failed(t, "exit status %d", res->exit_status);
 		return;
 	}
@@ -295,6 +296,11 @@ task_main(struct run_task *t)
 		task_set_state(t, TASK_WAITING, NULL);
 		sched_task_ended(t);
 		return;
+	case STEP_DETACH:
+	case STEP_REBOOT:
+	case STEP_WAIT:
+		waiter_start(t);
+		return;
 	default:
 		task_attempt_failed(t, "'%s' steps are not supported by this "
 		    "version yet", step_kind_name(st->kind));
@@ -362,27 +368,11 @@ static void
 task_kill(struct run_task *t)
 {
 	struct run *r = t->phase->run;
-	struct wrapper_become b;
-	char *cmd, *in = NULL, *err = NULL;
-	size_t len = 0;
+	char *script = wrapper_kill_script(t->record);
 
-	task_become(t, &b);
-	cmd = wrapper_kill_command(t->record, &b);
-	if (b.password && (in = task_stdin(t, "", &len, &err)) == NULL) {
-		console_note(r, "cannot end %s's processes: no sudo password",
-		    t->host);
-		free(err);
-		free(cmd);
-		return;
-	}
 	r->control_jobs++;
-	remote_exec(run_remote(t->rh), cmd, in, len, REMOTE_PRIORITY,
-	    &task_kill_cb, r);
-	if (in != NULL) {
-		explicit_bzero(in, len);
-		free(in);
-	}
-	free(cmd);
+	run_host_exec(t->rh, script, REMOTE_PRIORITY, &task_kill_cb, r);
+	free(script);
 }
 
 /* Timer: the attempt took longer than the step's timeout. */
@@ -394,6 +384,16 @@ task_timeout_cb(uv_timer_t *h)
 	if (t->state != TASK_RUNNING)
 		return;
 	t->timed_out = 1;
+	if (t->waiter != NULL) {
+		char *why = waiter_describe(t);
+
+		waiter_cancel(t);
+		task_attempt_failed(t, "timed out after %llu s: %s",
+		    (unsigned long long)((t->step->timeout_ms + 999) / 1000),
+		    why);
+		free(why);
+		return;
+	}
 	if (t->job != NULL) {
 		remote_job_abandon(t->job);
 		t->job = NULL;
@@ -469,6 +469,60 @@ task_attempt(struct run_task *t)
 	task_main(t);
 }
 
+/* Run a control text on the task's host (the waiter's boot id, reboot). */
+void
+run_task_exec_plain(struct run_task *t, const char *text,
+    const struct remote_job_cb *cb, void *arg, struct remote_job **job)
+{
+	*job = run_host_exec(t->rh, text, 0, cb, arg);
+}
+
+/* Start the task's script detached (a detach step). */
+void
+run_task_exec_detach(struct run_task *t, const struct remote_job_cb *cb,
+    void *arg, struct remote_job **job)
+{
+	struct wrapper_become b;
+	char *text, *cmd, *in, *err = NULL;
+	size_t len;
+
+	*job = NULL;
+	if ((text = run_expand(t->phase->run, t, t->step->script, &err)) ==
+	    NULL || (in = task_stdin(t, text, &len, &err)) == NULL) {
+		task_finish(t, 0, "cannot expand the script", NULL);
+		free(text);
+		free(err);
+		return;
+	}
+	task_become(t, &b);
+	cmd = wrapper_command(WRAPPER_DETACH, t->record, &b);
+	*job = remote_exec(run_remote(t->rh), cmd, in, len, 0, cb, arg);
+	explicit_bzero(text, strlen(text));
+	explicit_bzero(in, len);
+	free(text);
+	free(in);
+	free(cmd);
+}
+
+/*
+ * A waiting step ended: keep its output and succeed, or fail the attempt
+ * (which may retry).
+ */
+void
+task_finish(struct run_task *t, int ok, const char *error, const char *output)
+{
+	if (output != NULL && *output != '\0')
+		output_add(&t->out, &t->phase->run->secrets, output,
+		    strlen(output), 0);
+	waiter_cancel(t);
+	if (t->state != TASK_RUNNING)
+		return;
+	if (ok)
+		task_succeeded(t);
+	else
+		task_attempt_failed(t, "%s", error ? error : "failed");
+}
+
 /* Start a pending task. */
 void
 task_start(struct run_task *t)
@@ -489,6 +543,7 @@ task_cancel(struct run_task *t, const char *why)
 {
 	if (t->state != TASK_RUNNING && t->state != TASK_WAITING)
 		return;
+	waiter_cancel(t);
 	if (t->job != NULL) {
 		remote_job_abandon(t->job);
 		t->job = NULL;
@@ -511,6 +566,7 @@ task_timer_closed_cb(uv_handle_t *h)
 void
 task_free(struct run_task *t)
 {
+	waiter_cancel(t);
 	if (t->job != NULL)
 		remote_job_abandon(t->job);
 	if (t->ljob != NULL)

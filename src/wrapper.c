@@ -149,8 +149,7 @@ wrapper_command(enum wrapper_mode mode, const char *dir,
 
 /* One `mkdir -p` for the record directories of many tasks. */
 char *
-wrapper_prepare_command(char *const *dirs, size_t n,
-    const struct wrapper_become *b)
+wrapper_prepare_script(char *const *dirs, size_t n)
 {
 	struct buf t;
 	size_t i;
@@ -163,7 +162,7 @@ wrapper_prepare_command(char *const *dirs, size_t n,
 		buf_printf(&t, " %s", q);
 		free(q);
 	}
-	return wrapper_become(buf_release(&t), b);
+	return buf_release(&t);
 }
 
 /*
@@ -172,7 +171,7 @@ wrapper_prepare_command(char *const *dirs, size_t n,
  * refuses signal requests for root sessions.
  */
 char *
-wrapper_kill_command(const char *dir, const struct wrapper_become *b)
+wrapper_kill_script(const char *dir)
 {
 	struct buf t;
 	char *qd;
@@ -186,7 +185,7 @@ wrapper_kill_command(const char *dir, const struct wrapper_become *b)
 	    "sleep 0.1;i=$((i+1));done;kill -KILL -\"$g\" 2>/dev/null;exit 0",
 	    qd);
 	free(qd);
-	return wrapper_become(buf_release(&t), b);
+	return buf_release(&t);
 }
 
 /*
@@ -195,7 +194,7 @@ wrapper_kill_command(const char *dir, const struct wrapper_become *b)
  * script's output follows on stdout and stderr.
  */
 char *
-wrapper_probe_command(const char *dir, const struct wrapper_become *b)
+wrapper_probe_script(const char *dir)
 {
 	struct buf t;
 	char *qd;
@@ -211,12 +210,12 @@ wrapper_probe_command(const char *dir, const struct wrapper_become *b)
 	    "if kill -0 -\"$g\" 2>/dev/null;then echo running;else echo dead;fi",
 	    qd);
 	free(qd);
-	return wrapper_become(buf_release(&t), b);
+	return buf_release(&t);
 }
 
 /* Remove a run's records on a host (the run succeeded). */
 char *
-wrapper_cleanup_command(const char *uid, const struct wrapper_become *b)
+wrapper_cleanup_script(const char *uid)
 {
 	char *cmd, *q, *d;
 
@@ -225,7 +224,7 @@ wrapper_cleanup_command(const char *uid, const struct wrapper_become *b)
 	xasprintf(&cmd, "rm -rf %s", q);
 	free(q);
 	free(d);
-	return wrapper_become(cmd, b);
+	return cmd;
 }
 
 /*

@@ -1,0 +1,14 @@
+/*
+ * waiter.h: the step kinds that wait for a host to come back: detach (a
+ * script that may cut the connection), reboot (a new boot id) and wait
+ * (reachable under the expected key).
+ */
+#ifndef HOSTSWAP_WAITER_H
+#define HOSTSWAP_WAITER_H
+
+struct run_task;
+
+void	waiter_start(struct run_task *);
+void	waiter_cancel(struct run_task *);
+
+#endif
