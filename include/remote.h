@@ -49,6 +49,9 @@ struct remote_job_cb {
 
 /* A job that may use the channel kept free for control commands. */
 #define REMOTE_PRIORITY	0x01
+/* Keep standard input open after the bytes given: remote_job_feed() adds
+ * the rest (sudo's password first, the script once sudo accepted it). */
+#define REMOTE_HOLD_STDIN 0x02
 
 struct remote	*remote_new(uv_loop_t *, const struct remote_cfg *,
 		    const struct remote_events *, void *);
@@ -61,5 +64,6 @@ void		 remote_free(struct remote *);
 struct remote_job *remote_exec(struct remote *, const char *, const char *,
 		    size_t, int, const struct remote_job_cb *, void *);
 void		 remote_job_abandon(struct remote_job *);
+void		 remote_job_feed(struct remote_job *, const char *, size_t);
 
 #endif

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "output.h"
 #include "secret.h"
+#include "wrapper.h"
 
 struct plan;
 struct host;
@@ -166,6 +167,9 @@ int		 run_exit_code(const struct run *);
 char		*run_become_stdin(struct run *, const struct run_host *,
 		    size_t *);
 struct remote_job *run_host_exec(struct run_host *, const char *, int,
+		    const struct remote_job_cb *, void *);
+struct remote_job *run_host_start(struct run_host *, enum wrapper_mode,
+		    const char *, const char *, int,
 		    const struct remote_job_cb *, void *);
 void		 run_host_mark_swapped(struct run_host *);
 

@@ -12,6 +12,9 @@
 /* The root of the records on a host. */
 #define WRAPPER_ROOT	"/var/tmp/hostswap"
 
+/* The line the shell under sudo prints once sudo accepted the password. */
+#define WRAPPER_READY	"HOSTSWAP-SUDO-READY"
+
 /* The wrapper's own failure (it could not create the record). */
 #define WRAPPER_EXIT_RECORD	254
 

@@ -633,6 +633,10 @@ remote_job_step(struct remote *r, struct remote_job *j)
 {
 	int rc;
 
+	if (j->abandoned && j->state != J_QUEUED && j->state != J_DONE) {
+		remote_job_finish(j, "abandoned");
+		return;
+	}
 	switch (j->state) {
 	case J_QUEUED:
 		if (r->open_channels >= r->max_channels ||
@@ -691,6 +695,8 @@ remote_job_step(struct remote *r, struct remote_job *j)
 				return;	/* the window is full: later */
 			j->inoff += (size_t)rc;
 		}
+		if (j->flags & REMOTE_HOLD_STDIN)
+			return;	/* remote_job_feed() brings the rest */
 		if (ssh_channel_send_eof(j->channel) == SSH_ERROR) {
 			remote_job_finish(j, ssh_get_error(r->session));
 			return;
@@ -820,6 +826,34 @@ remote_exec(struct remote *r, const char *command, const char *in,
 	return j;
 }
 
+/*
+ * Give a held job the rest of its standard input, which then ends (EOF).
+ * The bytes are copied, and wiped when the job is freed.
+ */
+void
+remote_job_feed(struct remote_job *j, const char *data, size_t len)
+{
+	struct remote *r;
+	char *in;
+
+	if (j == NULL || j->state == J_DONE || !(j->flags & REMOTE_HOLD_STDIN))
+		return;
+	in = xmalloc(j->inlen + len + 1);
+	if (j->inlen > 0)
+		memcpy(in, j->in, j->inlen);
+	memcpy(in + j->inlen, data, len);
+	if (j->in != NULL) {
+		explicit_bzero(j->in, j->inlen);
+		free(j->in);
+	}
+	j->in = in;
+	j->inlen += len;
+	j->flags &= ~REMOTE_HOLD_STDIN;
+	r = j->remote;
+	if (r->state == RS_READY && r->busy == 0)
+		remote_drive(r);
+}
+
 /* Stop caring about a job: no more callbacks; its channel is closed. */
 void
 remote_job_abandon(struct remote_job *j)
@@ -836,6 +870,10 @@ remote_job_abandon(struct remote_job *j)
 			remote_reap_jobs(r);
 		return;
 	}
+	/* Inside a drive, libssh may be dispatching on this very channel:
+	 * the drive finishes it on its way out (remote_job_step). */
+	if (r->busy > 0)
+		return;
 	if (j->state != J_DONE)
 		remote_job_finish(j, "abandoned");
 	if (r->busy == 0) {

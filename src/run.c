@@ -398,36 +398,181 @@ run_become_stdin(struct run *r, const struct run_host *rh, size_t *len)
 }
 
 /*
- * Run a control script on a host (through the PLAIN wrapper, under sudo
- * when the host says so, the password line first on stdin). Returns the
- * job, or NULL if it already ended (its done callback has run).
+ * The sudo gate of one job: the password went first; the script follows
+ * once the shell under sudo said WRAPPER_READY. Output before that is
+ * sudo's own (a refused password): the job is abandoned and fails with it.
  */
+struct run_gate {
+	const struct remote_job_cb *cb;
+	void			*arg;
+	struct remote_job	*job;
+	char			*script;
+	size_t			 len;
+	struct buf		 early;		/* stdout before the marker */
+	struct buf		 err;		/* sudo's complaint */
+	int			 open;		/* the marker was seen */
+	int			 failed;
+};
+
+/* Wipe and free a gate. */
+static void
+run_gate_free(struct run_gate *g)
+{
+	if (g->script != NULL) {
+		explicit_bzero(g->script, g->len);
+		free(g->script);
+	}
+	buf_free(&g->early);
+	buf_free(&g->err);
+	free(g);
+}
+
+/* Output through the gate. */
+static void
+run_gate_output_cb(void *arg, const char *data, size_t len, int is_stderr)
+{
+	struct run_gate *g = arg;
+	struct remote_result res;
+	const char *nl;
+	size_t skip;
+
+	if (g->open) {
+		if (g->cb->output != NULL)
+			g->cb->output(g->arg, data, len, is_stderr);
+		return;
+	}
+	if (g->failed)
+		return;
+	if (is_stderr) {
+		/* sudo spoke before the shell. Its first-use lecture is
+		 * harmless; a refused password asks again, and must not be
+		 * answered with the script. */
+		buf_add(&g->err, data, len);
+		if (strstr(g->err.data, "Sorry, try again") == NULL &&
+		    strstr(g->err.data, "incorrect password") == NULL)
+			return;
+		g->failed = 1;
+		remote_job_abandon(g->job);
+		memset(&res, 0, sizeof res);
+		res.exit_status = -1;
+		res.error = NULL;
+		{
+			char msg[512];
+			const char *line = strstr(g->err.data, "Sorry, try again");
+			size_t n;
+
+			if (line == NULL)
+				line = strstr(g->err.data, "incorrect password");
+			n = strcspn(line, "\n");
+			snprintf(msg, sizeof msg, "sudo refused: %.*s",
+			    (int)(n < 400 ? n : 400), line);
+			res.error = msg;
+			if (g->cb->done != NULL)
+				g->cb->done(g->arg, &res);
+		}
+		run_gate_free(g);
+		return;
+	}
+	buf_add(&g->early, data, len);
+	if ((nl = memchr(g->early.data, '\n', g->early.len)) == NULL)
+		return;
+	skip = (size_t)(nl - g->early.data) + 1;
+	if (strncmp(g->early.data, WRAPPER_READY, strlen(WRAPPER_READY)) != 0) {
+		/* Not ours: pass it on and keep the gate shut. */
+		return;
+	}
+	g->open = 1;
+	remote_job_feed(g->job, g->script, g->len);
+	if (g->early.len > skip && g->cb->output != NULL)
+		g->cb->output(g->arg, g->early.data + skip, g->early.len - skip,
+		    0);
+}
+
+/* The job ended through the gate. */
+static void
+run_gate_done_cb(void *arg, const struct remote_result *res)
+{
+	struct run_gate *g = arg;
+	struct remote_result r2;
+
+	if (!g->open && res->error == NULL) {
+		r2 = *res;
+		r2.error = g->err.len > 0 ? g->err.data :
+		    "sudo did not start the command";
+		if (g->cb->done != NULL)
+			g->cb->done(g->arg, &r2);
+	} else if (g->cb->done != NULL)
+		g->cb->done(g->arg, res);
+	run_gate_free(g);
+}
+
+static const struct remote_job_cb run_gate_cb = {
+	run_gate_output_cb, run_gate_done_cb
+};
+
+/*
+ * Start a wrapper on a host: mode and record as wrapper_command() takes
+ * them, script on standard input — after the sudo password line and the
+ * gate when the host has one. Returns the job, or NULL if it already
+ * ended (its done callback has run).
+ */
+struct remote_job *
+run_host_start(struct run_host *rh, enum wrapper_mode mode,
+    const char *record, const char *script, int flags,
+    const struct remote_job_cb *cb, void *arg)
+{
+	static const struct remote_job_cb none = { NULL, NULL };
+	struct wrapper_become b;
+	struct remote_job *j;
+	struct run_gate *g;
+	char *cmd, *pw;
+	size_t len;
+
+	if (cb == NULL)
+		cb = &none;
+	memset(&b, 0, sizeof b);
+	b.sudo = rh->host->become_sudo;
+	b.password = b.sudo && rh->host->become_password != NULL;
+	cmd = wrapper_command(mode, record, &b);
+	if (!b.password) {
+		j = remote_exec(run_remote(rh), cmd, script, strlen(script),
+		    flags, cb, arg);
+		free(cmd);
+		return j;
+	}
+	g = xcalloc(1, sizeof *g);
+	g->cb = cb;
+	g->arg = arg;
+	g->len = strlen(script);
+	g->script = xstrndup(script, g->len);
+	buf_init(&g->early);
+	buf_init(&g->err);
+	if ((pw = run_become_stdin(rh->run, rh, &len)) == NULL) {
+		struct remote_result res = { -1, NULL,
+		    "cannot expand the sudo password" };
+
+		free(cmd);
+		run_gate_free(g);
+		if (cb->done != NULL)
+			cb->done(arg, &res);
+		return NULL;
+	}
+	/* The gate owns itself from here: freed when the job ends. */
+	g->job = remote_exec(run_remote(rh), cmd, pw, len,
+	    flags | REMOTE_HOLD_STDIN, &run_gate_cb, g);
+	j = g->job;
+	explicit_bzero(pw, len);
+	free(pw);
+	free(cmd);
+	return j;
+}
+
+/* Run a control script on a host (the PLAIN wrapper). */
 struct remote_job *
 run_host_exec(struct run_host *rh, const char *script, int flags,
     const struct remote_job_cb *cb, void *arg)
 {
-	struct wrapper_become b;
-	struct remote_job *j;
-	struct buf in;
-	char *cmd, *pw;
-	size_t len;
-
-	memset(&b, 0, sizeof b);
-	b.sudo = rh->host->become_sudo;
-	b.password = b.sudo && rh->host->become_password != NULL;
-	cmd = wrapper_command(WRAPPER_PLAIN, NULL, &b);
-	buf_init(&in);
-	if ((pw = run_become_stdin(rh->run, rh, &len)) != NULL) {
-		buf_add(&in, pw, len);
-		explicit_bzero(pw, len);
-		free(pw);
-	}
-	buf_adds(&in, script);
-	j = remote_exec(run_remote(rh), cmd, in.data, in.len, flags, cb, arg);
-	explicit_bzero(in.data, in.len);
-	buf_free(&in);
-	free(cmd);
-	return j;
+	return run_host_start(rh, WRAPPER_PLAIN, NULL, script, flags, cb, arg);
 }
 
 /*

@@ -60,43 +60,6 @@ task_set_state(struct run_task *t, enum task_state s, const char *fmt, ...)
 	}
 }
 
-/* The become settings of a task's host. */
-static void
-task_become(const struct run_task *t, struct wrapper_become *b)
-{
-	memset(b, 0, sizeof *b);
-	if (t->rh == NULL)
-		return;
-	b->sudo = t->rh->host->become_sudo;
-	b->password = b->sudo && t->rh->host->become_password != NULL;
-}
-
-/* Standard input for a wrapper: the sudo password line, then the text. */
-static char *
-task_stdin(struct run_task *t, const char *text, size_t *len, char **err)
-{
-	struct run *r = t->phase->run;
-	struct wrapper_become b;
-	struct buf in;
-	char *pw;
-	size_t pwlen;
-
-	task_become(t, &b);
-	buf_init(&in);
-	if (b.password) {
-		if ((pw = run_become_stdin(r, t->rh, &pwlen)) == NULL) {
-			*err = xstrdup(t->rh->host->become_password);
-			return NULL;
-		}
-		buf_add(&in, pw, pwlen);
-		explicit_bzero(pw, pwlen);
-		free(pw);
-	}
-	buf_adds(&in, text);
-	*len = in.len;
-	return buf_release(&in);
-}
-
 /* Output of the running job. */
 static void
 task_output_cb(void *arg, const char *data, size_t len, int is_stderr)
@@ -177,29 +140,12 @@ static void
 task_exec(struct run_task *t, enum wrapper_mode mode, const char *text,
     const struct remote_job_cb *cb)
 {
-	struct wrapper_become b;
-	struct remote *rem;
-	char *cmd, *in, *err = NULL;
-	size_t len;
-
 	if (t->rh == NULL) {
 		t->ljob = local_run(t->phase->run->loop, text, strlen(text),
 		    cb, t);
 		return;
 	}
-	if ((in = task_stdin(t, text, &len, &err)) == NULL) {
-		task_attempt_failed(t, "cannot expand the sudo password: "
-		    "unknown '%s'", err ? err : "?");
-		free(err);
-		return;
-	}
-	task_become(t, &b);
-	cmd = wrapper_command(mode, t->record, &b);
-	rem = run_remote(t->rh);
-	t->job = remote_exec(rem, cmd, in, len, 0, cb, t);
-	explicit_bzero(in, len);
-	free(in);
-	free(cmd);
+	t->job = run_host_start(t->rh, mode, t->record, text, 0, cb, t);
 }
 
 /* Build the script of a put: content from the plan or a controller file. */
@@ -482,26 +428,19 @@ void
 run_task_exec_detach(struct run_task *t, const struct remote_job_cb *cb,
     void *arg, struct remote_job **job)
 {
-	struct wrapper_become b;
-	char *text, *cmd, *in, *err = NULL;
-	size_t len;
+	char *text, *err = NULL;
 
 	*job = NULL;
 	if ((text = run_expand(t->phase->run, t, t->step->script, &err)) ==
-	    NULL || (in = task_stdin(t, text, &len, &err)) == NULL) {
+	    NULL) {
 		task_finish(t, 0, "cannot expand the script", NULL);
-		free(text);
 		free(err);
 		return;
 	}
-	task_become(t, &b);
-	cmd = wrapper_command(WRAPPER_DETACH, t->record, &b);
-	*job = remote_exec(run_remote(t->rh), cmd, in, len, 0, cb, arg);
+	*job = run_host_start(t->rh, WRAPPER_DETACH, t->record, text, 0, cb,
+	    arg);
 	explicit_bzero(text, strlen(text));
-	explicit_bzero(in, len);
 	free(text);
-	free(in);
-	free(cmd);
 }
 
 /*

@@ -61,14 +61,24 @@ wrapper_record_dir(const char *uid, const char *host, int phase,
 	return d;
 }
 
-/* Wrap a shell text for become: sudo (password first on stdin, or -n). */
+/*
+ * Wrap a shell text for become: sudo. With a password, sudo reads it from
+ * stdin and the shell it starts prints WRAPPER_READY first: only then does
+ * hostswap send the script, so a refused password never lets sudo read the
+ * script as further password attempts. Without one, sudo -n never asks.
+ */
 static char *
 wrapper_become(char *text, const struct wrapper_become *b)
 {
-	char *q, *cmd;
+	char *q, *cmd, *gated;
 
 	if (b == NULL || !b->sudo)
 		return text;
+	if (b->password) {
+		xasprintf(&gated, "echo %s;%s", WRAPPER_READY, text);
+		free(text);
+		text = gated;
+	}
 	q = sh_quote(text);
 	xasprintf(&cmd, "sudo %s sh -c %s", b->password ? "-S -p ''" : "-n",
 	    q);
