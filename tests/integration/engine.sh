@@ -186,4 +186,21 @@ ch=$(cat "$work/child" 2>/dev/null)
 wait_for "the child is killed" 10 sh -c "! kill -0 $ch 2>/dev/null"
 wait_for "the grandchild is killed" 10 sh -c "! kill -0 $gc 2>/dev/null"
 
+# --- sensitive: nothing of its output is kept or shown. ---------------
+cat >"$tmpdir/sensitive.yaml" <<PLAN
+hostswap: 1
+name: sensitive
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: shadow, on: ika, sensitive: true, run: "echo shadow-line-ABC123; exit 1"}
+      - {id: plain, on: tako, run: "echo plain-line-XYZ789; exit 1"}
+PLAN
+"$HOSTSWAP" run "$tmpdir/sensitive.yaml" --inventory "$inventory" \
+    --known-hosts "$hosts/known_hosts" >"$out" 2>"$err"
+[ $? = 1 ] && ok || ko "the sensitive plan fails"
+! grep -q shadow-line-ABC123 "$err" "$out" && ok || ko "a sensitive step's output is not shown"
+grep -q plain-line-XYZ789 "$err" && ok || ko "a plain failed step's output tail is shown"
+
 finish engine
