@@ -19,8 +19,8 @@
 #include <libssh/libssh.h>
 
 struct job {
-	ssh_channel	ch;
-	int		stage;	/* 0 open, 1 exec, 2 eof, 3 wait, 4 done */
+	ssh_channel ch;
+	int stage; /* 0 open, 1 exec, 2 eof, 3 wait, 4 done */
 };
 
 static ssh_session
@@ -78,11 +78,11 @@ step(ssh_session s, struct job *j, const char *cmd)
 	case 3: {
 		char buf[4096];
 
-		while ((rc = ssh_channel_read_nonblocking(j->ch, buf,
-		    sizeof buf, 0)) > 0)
+		while ((rc = ssh_channel_read_nonblocking(
+			    j->ch, buf, sizeof buf, 0)) > 0)
 			;
-		while (ssh_channel_read_nonblocking(j->ch, buf, sizeof buf,
-		    1) > 0)
+		while (
+		    ssh_channel_read_nonblocking(j->ch, buf, sizeof buf, 1) > 0)
 			;
 		if (!ssh_channel_is_eof(j->ch) ||
 		    ssh_channel_get_exit_status(j->ch) == -1)
@@ -119,7 +119,8 @@ main(int argc, char **argv)
 	int p, h, i, left;
 
 	if (argc < 6) {
-		fprintf(stderr, "usage: minimal-libssh KEY ADDR1 PORT1 ADDR2 "
+		fprintf(stderr,
+		    "usage: minimal-libssh KEY ADDR1 PORT1 ADDR2 "
 		    "PORT2 [PHASES TASKS CMD]\n");
 		return 64;
 	}
@@ -136,8 +137,8 @@ main(int argc, char **argv)
 			left = 0;
 			for (h = 0; h < 2; h++)
 				for (i = 0; i < per; i++)
-					if (!step(s[h], &jobs[h * per + i],
-					    cmd))
+					if (!step(
+						s[h], &jobs[h * per + i], cmd))
 						left++;
 			if (left == 0)
 				break;

@@ -7,18 +7,18 @@
 #include <stddef.h>
 
 struct buf {
-	char	*data;
-	size_t	 len;
-	size_t	 cap;
+	char *data;
+	size_t len;
+	size_t cap;
 };
 
-void	 buf_init(struct buf *);
-void	 buf_add(struct buf *, const void *, size_t);
-void	 buf_adds(struct buf *, const char *);
-void	 buf_addc(struct buf *, char);
-void	 buf_printf(struct buf *, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
-char	*buf_release(struct buf *);
-void	 buf_free(struct buf *);
+void buf_init(struct buf *);
+void buf_add(struct buf *, const void *, size_t);
+void buf_adds(struct buf *, const char *);
+void buf_addc(struct buf *, char);
+void buf_printf(struct buf *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+char *buf_release(struct buf *);
+void buf_free(struct buf *);
 
 #endif

@@ -11,11 +11,11 @@ struct option;
 struct plan;
 
 struct cmd_entry {
-	const char	*name;
-	const char	*usage;		/* arguments after the name */
-	const char	*summary;	/* one line */
-	const char	*help;		/* the options, one a line, or NULL */
-	int		(*exec)(const struct cmd_entry *, int, char **);
+	const char *name;
+	const char *usage;   /* arguments after the name */
+	const char *summary; /* one line */
+	const char *help;    /* the options, one a line, or NULL */
+	int (*exec)(const struct cmd_entry *, int, char **);
 };
 
 extern const struct cmd_entry cmd_validate_entry;
@@ -33,18 +33,18 @@ extern const struct cmd_entry cmd_events_entry;
 extern const struct cmd_entry cmd_known_hosts_entry;
 extern const struct cmd_entry cmd_version_entry;
 
-int	 cmd_main(int, char **);
+int cmd_main(int, char **);
 const struct cmd_entry *cmd_find(const char *);
-void	 cmd_usage(const struct cmd_entry *, FILE *);
-int	 cmd_usage_error(const struct cmd_entry *, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
-int	 cmd_getopt(const struct cmd_entry *, int, char **, const char *,
-	    const struct option *, int *);
+void cmd_usage(const struct cmd_entry *, FILE *);
+int cmd_usage_error(const struct cmd_entry *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+int cmd_getopt(const struct cmd_entry *, int, char **, const char *,
+    const struct option *, int *);
 
-int	 cmd_load_plan(const char *, const char *, struct plan **);
-int	 show_plan_text(struct plan *, FILE *, int, int);
+int cmd_load_plan(const char *, const char *, struct plan **);
+int show_plan_text(struct plan *, FILE *, int, int);
 
 /* cmd_getopt() returns this after printing the help for --help. */
-#define CMD_HELP	-2
+#define CMD_HELP -2
 
 #endif

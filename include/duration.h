@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-int	duration_parse(const char *, uint64_t *);
-void	duration_format(uint64_t, char *, size_t);
+int duration_parse(const char *, uint64_t *);
+void duration_format(uint64_t, char *, size_t);
 
 #endif

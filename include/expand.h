@@ -12,23 +12,22 @@ struct plan;
 
 struct expand_env {
 	const struct plan *plan;
-	const char	*run_id;
-	const char	*run_uid;
-	const char	*run_date;	/* YYYYMMDD */
+	const char *run_id;
+	const char *run_uid;
+	const char *run_date; /* YYYYMMDD */
 	/* Each hook returns an allocated value, or NULL if unknown. NULL
 	 * hooks give show's placeholders. */
-	char		*(*host_key)(const struct expand_env *, const char *,
-			    size_t);
-	char		*(*captured)(const struct expand_env *, const char *,
-			    const char *);
-	char		*(*secret)(const struct expand_env *, const char *);
-	void		*arg;
+	char *(*host_key)(const struct expand_env *, const char *, size_t);
+	char *(*captured)(
+	    const struct expand_env *, const char *, const char *);
+	char *(*secret)(const struct expand_env *, const char *);
+	void *arg;
 };
 
-void	 expand_env_show(struct expand_env *, const struct plan *);
-char	*expand(const struct expand_env *, const char *, size_t,
-	    const char *, char **);
-char	*expand_host_key_pin(const struct plan *, const char *, size_t);
-void	 expand_today(char *, size_t);
+void expand_env_show(struct expand_env *, const struct plan *);
+char *expand(
+    const struct expand_env *, const char *, size_t, const char *, char **);
+char *expand_host_key_pin(const struct plan *, const char *, size_t);
+void expand_today(char *, size_t);
 
 #endif

@@ -10,20 +10,20 @@
 #include <stddef.h>
 
 struct hostkey {
-	char	*type;		/* "ssh-ed25519", or NULL for a fingerprint */
-	char	*base64;	/* the key, or NULL for a fingerprint */
-	char	*fingerprint;	/* "SHA256:..." always */
+	char *type;        /* "ssh-ed25519", or NULL for a fingerprint */
+	char *base64;      /* the key, or NULL for a fingerprint */
+	char *fingerprint; /* "SHA256:..." always */
 };
 
-int	 hostkey_from_pin(const char *, struct hostkey *);
-int	 hostkey_from_known_hosts(const char *, const char *, int,
-	    struct hostkey *, char **);
-int	 hostkey_from_blob(const char *, const char *, struct hostkey *);
-int	 hostkey_equal(const struct hostkey *, const struct hostkey *);
-char	*hostkey_line(const struct hostkey *);
+int hostkey_from_pin(const char *, struct hostkey *);
+int hostkey_from_known_hosts(
+    const char *, const char *, int, struct hostkey *, char **);
+int hostkey_from_blob(const char *, const char *, struct hostkey *);
+int hostkey_equal(const struct hostkey *, const struct hostkey *);
+char *hostkey_line(const struct hostkey *);
 const char *hostkey_algorithms(const struct hostkey *);
-void	 hostkey_copy(struct hostkey *, const struct hostkey *);
-void	 hostkey_clear(struct hostkey *);
-char	*hostkey_known_hosts_name(const char *, int);
+void hostkey_copy(struct hostkey *, const struct hostkey *);
+void hostkey_clear(struct hostkey *);
+char *hostkey_known_hosts_name(const char *, int);
 
 #endif

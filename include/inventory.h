@@ -9,10 +9,9 @@ struct loader;
 struct node;
 struct inventory;
 
-int	inventory_valid_host_name(const char *);
-void	inventory_load(struct loader *, const struct node *,
-	    struct inventory *);
-void	inventory_check_vars(struct loader *, const struct node *);
-void	inventory_free(struct inventory *);
+int inventory_valid_host_name(const char *);
+void inventory_load(struct loader *, const struct node *, struct inventory *);
+void inventory_check_vars(struct loader *, const struct node *);
+void inventory_free(struct inventory *);
 
 #endif

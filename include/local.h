@@ -13,8 +13,8 @@
 struct remote_job_cb;
 struct local_job;
 
-struct local_job *local_run(uv_loop_t *, const char *, size_t,
-		    const struct remote_job_cb *, void *);
-void		 local_job_abandon(struct local_job *);
+struct local_job *local_run(
+    uv_loop_t *, const char *, size_t, const struct remote_job_cb *, void *);
+void local_job_abandon(struct local_job *);
 
 #endif

@@ -15,7 +15,7 @@
 struct diag;
 
 /* The name `on: local` uses for the controller. */
-#define PLAN_LOCAL	"local"
+#define PLAN_LOCAL "local"
 
 enum step_kind {
 	STEP_RUN,
@@ -52,180 +52,179 @@ enum cmp_op {
 };
 
 struct kv {
-	char		*key;
-	char		*value;		/* a template */
-	unsigned	 line, col;
+	char *key;
+	char *value; /* a template */
+	unsigned line, col;
 };
 
 struct put_spec {
-	char		*path;		/* template */
-	char		*content;	/* template, or NULL with src */
-	char		*src;		/* controller file, relative to the plan */
-	unsigned	 mode;		/* 0 when not given (0644 for new files) */
-	int		 has_mode;
-	char		*owner;		/* "user" or "user:group", or NULL */
-	int		 backup;
+	char *path;    /* template */
+	char *content; /* template, or NULL with src */
+	char *src;     /* controller file, relative to the plan */
+	unsigned mode; /* 0 when not given (0644 for new files) */
+	int has_mode;
+	char *owner; /* "user" or "user:group", or NULL */
+	int backup;
 };
 
 struct http_spec {
-	char		*url;		/* template */
-	char		*method;	/* GET by default */
-	int		*expect_status;	/* default {200} */
-	size_t		 nexpect_status;
-	char		*contains;	/* template or NULL */
-	char		*basic_auth;	/* template "user:password" or NULL */
-	int		 insecure;
-	uint64_t	 timeout_ms;	/* 0: the step's timeout */
+	char *url;          /* template */
+	char *method;       /* GET by default */
+	int *expect_status; /* default {200} */
+	size_t nexpect_status;
+	char *contains;   /* template or NULL */
+	char *basic_auth; /* template "user:password" or NULL */
+	int insecure;
+	uint64_t timeout_ms; /* 0: the step's timeout */
 };
 
 struct smtp_spec {
-	char		*url;
-	char		*from;
-	char		**to;
-	size_t		 nto;
-	char		*subject;	/* NULL: a subject naming the run */
+	char *url;
+	char *from;
+	char **to;
+	size_t nto;
+	char *subject; /* NULL: a subject naming the run */
 };
 
 struct pop3_spec {
-	char		*url;
-	char		*user;
-	char		*password;
-	int		 has_expect;
-	enum cmp_op	 expect_op;
-	long		 expect_n;
+	char *url;
+	char *user;
+	char *password;
+	int has_expect;
+	enum cmp_op expect_op;
+	long expect_n;
 };
 
 struct tcp_spec {
-	char		*host;		/* template */
-	char		*port;		/* template; a number once expanded */
+	char *host; /* template */
+	char *port; /* template; a number once expanded */
 	enum expect_open expect;
 };
 
 struct step {
-	char		*id;
-	char		*name;		/* defaults to the id */
-	unsigned	 line, col;	/* of the step's mapping */
-	enum step_kind	 kind;
-	unsigned	 kind_line, kind_col;
+	char *id;
+	char *name;         /* defaults to the id */
+	unsigned line, col; /* of the step's mapping */
+	enum step_kind kind;
+	unsigned kind_line, kind_col;
 
-	char		**on;		/* host names; {"local"} for local */
-	size_t		 non;
-	int		 on_local;
+	char **on; /* host names; {"local"} for local */
+	size_t non;
+	int on_local;
 
-	char		*script;	/* run, detach */
-	struct put_spec	 put;
-	uint64_t	 wait_timeout_ms;	/* reboot, wait: 0 = step's */
-	char		*manual;	/* the operator's instructions */
+	char *script; /* run, detach */
+	struct put_spec put;
+	uint64_t wait_timeout_ms; /* reboot, wait: 0 = step's */
+	char *manual;             /* the operator's instructions */
 	struct http_spec http;
 	struct smtp_spec smtp;
 	struct pop3_spec pop3;
-	struct tcp_spec	 tcp;
+	struct tcp_spec tcp;
 
-	uint64_t	 timeout_ms;
-	int		 retries;
-	uint64_t	 retry_delay_ms;
-	char		*unless;	/* template or NULL */
-	int		*expect_exit;
-	size_t		 nexpect_exit;
-	int		 idempotent;
-	int		 sensitive;
-	char		*capture;	/* name or NULL */
-	char		**requires;
-	size_t		 nrequires;
+	uint64_t timeout_ms;
+	int retries;
+	uint64_t retry_delay_ms;
+	char *unless; /* template or NULL */
+	int *expect_exit;
+	size_t nexpect_exit;
+	int idempotent;
+	int sensitive;
+	char *capture; /* name or NULL */
+	char **requires;
+	size_t nrequires;
 };
 
 struct phase {
-	int		 id;
-	char		*name;
-	char		*description;
-	unsigned	 line, col;
-	struct step	*steps;
-	size_t		 nsteps;
+	int id;
+	char *name;
+	char *description;
+	unsigned line, col;
+	struct step *steps;
+	size_t nsteps;
 };
 
 struct host {
-	char		*name;
-	char		*address;
-	int		 port;
-	char		*user;
-	char		*identity;
-	int		 become_sudo;
-	char		*become_password;	/* template, usually a secret */
-	char		*host_key;	/* "TYPE BASE64", "SHA256:..." or NULL */
-	int		 max_channels;
-	unsigned	 line, col;
+	char *name;
+	char *address;
+	int port;
+	char *user;
+	char *identity;
+	int become_sudo;
+	char *become_password; /* template, usually a secret */
+	char *host_key;        /* "TYPE BASE64", "SHA256:..." or NULL */
+	int max_channels;
+	unsigned line, col;
 };
 
 struct inventory {
-	char		*path;		/* file it came from */
-	int		 inline_;	/* came from the plan's inventory: map */
-	struct host	*hosts;
-	size_t		 nhosts;
-	struct kv	*vars;
-	size_t		 nvars;
-	struct kv	*resolve;	/* name -> address, for checks */
-	size_t		 nresolve;
-	char		*ca_file;
+	char *path;  /* file it came from */
+	int inline_; /* came from the plan's inventory: map */
+	struct host *hosts;
+	size_t nhosts;
+	struct kv *vars;
+	size_t nvars;
+	struct kv *resolve; /* name -> address, for checks */
+	size_t nresolve;
+	char *ca_file;
 };
 
 struct secret {
-	char		*name;
-	char		*env;		/* exactly one of env, file */
-	char		*file;
+	char *name;
+	char *env; /* exactly one of env, file */
+	char *file;
 };
 
 /* A captured value and the phase that produces it. */
 struct capture {
-	char		*name;
-	size_t		 phase;		/* index into plan->phases */
+	char *name;
+	size_t phase; /* index into plan->phases */
 	const struct step *step;
 };
 
 struct plan {
-	char		*path;
-	char		*dir;		/* the plan's directory */
-	int		 version;
-	char		*name;
-	char		*description;
-	struct kv	*vars;
-	size_t		 nvars;
-	struct secret	*secrets;
-	size_t		 nsecrets;
+	char *path;
+	char *dir; /* the plan's directory */
+	int version;
+	char *name;
+	char *description;
+	struct kv *vars;
+	size_t nvars;
+	struct secret *secrets;
+	size_t nsecrets;
 
-	uint64_t	 default_timeout_ms;
-	int		 default_retries;
-	uint64_t	 default_retry_delay_ms;
+	uint64_t default_timeout_ms;
+	int default_retries;
+	uint64_t default_retry_delay_ms;
 
-	int		 has_swap;
-	int		 swap_after_phase;
-	char		*swap_hosts[2];
+	int has_swap;
+	int swap_after_phase;
+	char *swap_hosts[2];
 	enum host_keys_mode swap_host_keys;
 
 	struct inventory *inv;
-	struct phase	*phases;
-	size_t		 nphases;
-	struct capture	*captures;
-	size_t		 ncaptures;
+	struct phase *phases;
+	size_t nphases;
+	struct capture *captures;
+	size_t ncaptures;
 };
 
 /* What plan_load() returns. */
-#define PLAN_OK		 0
-#define PLAN_INVALID	-1
-#define PLAN_NOFILE	-2
+#define PLAN_OK      0
+#define PLAN_INVALID -1
+#define PLAN_NOFILE  -2
 
-int		 plan_load(const char *, const char *, struct plan **,
-		    struct diag *);
-int		 plan_parse(const char *, const char *, size_t, struct plan **,
-		    struct diag *);
-void		 plan_free(struct plan *);
+int plan_load(const char *, const char *, struct plan **, struct diag *);
+int plan_parse(
+    const char *, const char *, size_t, struct plan **, struct diag *);
+void plan_free(struct plan *);
 
-const char	*step_kind_name(enum step_kind);
-int		 step_kind_on_controller(enum step_kind);
+const char *step_kind_name(enum step_kind);
+int step_kind_on_controller(enum step_kind);
 const struct host *plan_host(const struct plan *, const char *);
-const char	*plan_var(const struct plan *, const char *);
+const char *plan_var(const struct plan *, const char *);
 const struct secret *plan_secret(const struct plan *, const char *);
 const struct capture *plan_capture(const struct plan *, const char *);
 const struct phase *plan_phase(const struct plan *, int);
-int		 plan_swapped_host(const struct plan *, const char *);
+int plan_swapped_host(const struct plan *, const char *);
 
 #endif

@@ -17,53 +17,53 @@ struct remote;
 struct remote_job;
 
 struct remote_cfg {
-	const char		*name;		/* for messages */
-	const char		*address;
-	int			 port;
-	const char		*user;
-	const char		*identity;	/* NULL: default keys */
-	int			 max_channels;
-	const struct hostkey	*expected;	/* NULL: unknown */
-	int			 accept_new;	/* trust an unknown key */
-	unsigned		 connect_timeout_ms;
+	const char *name; /* for messages */
+	const char *address;
+	int port;
+	const char *user;
+	const char *identity; /* NULL: default keys */
+	int max_channels;
+	const struct hostkey *expected; /* NULL: unknown */
+	int accept_new;                 /* trust an unknown key */
+	unsigned connect_timeout_ms;
 };
 
 struct remote_events {
-	void	(*ready)(struct remote *, void *);
+	void (*ready)(struct remote *, void *);
 	/* The connection failed or was lost; error says why. */
-	void	(*failed)(struct remote *, const char *, void *);
+	void (*failed)(struct remote *, const char *, void *);
 	/* An unknown key was accepted (--accept-new-host-keys). */
-	void	(*learned_key)(struct remote *, const struct hostkey *, void *);
+	void (*learned_key)(struct remote *, const struct hostkey *, void *);
 };
 
 struct remote_result {
-	int		 exit_status;	/* -1 if the command gave none */
-	const char	*signal;	/* "TERM" if killed by a signal */
-	const char	*error;		/* channel or connection failure */
+	int exit_status;    /* -1 if the command gave none */
+	const char *signal; /* "TERM" if killed by a signal */
+	const char *error;  /* channel or connection failure */
 };
 
 struct remote_job_cb {
-	void	(*output)(void *, const char *, size_t, int);
-	void	(*done)(void *, const struct remote_result *);
+	void (*output)(void *, const char *, size_t, int);
+	void (*done)(void *, const struct remote_result *);
 };
 
 /* A job that may use the channel kept free for control commands. */
-#define REMOTE_PRIORITY	0x01
+#define REMOTE_PRIORITY 0x01
 /* Keep standard input open after the bytes given: remote_job_feed() adds
  * the rest (sudo's password first, the script once sudo accepted it). */
 #define REMOTE_HOLD_STDIN 0x02
 
-struct remote	*remote_new(uv_loop_t *, const struct remote_cfg *,
-		    const struct remote_events *, void *);
-void		 remote_connect(struct remote *);
-int		 remote_is_ready(const struct remote *);
-const char	*remote_name(const struct remote *);
+struct remote *remote_new(uv_loop_t *, const struct remote_cfg *,
+    const struct remote_events *, void *);
+void remote_connect(struct remote *);
+int remote_is_ready(const struct remote *);
+const char *remote_name(const struct remote *);
 const struct hostkey *remote_seen_key(const struct remote *);
-void		 remote_free(struct remote *);
+void remote_free(struct remote *);
 
 struct remote_job *remote_exec(struct remote *, const char *, const char *,
-		    size_t, int, const struct remote_job_cb *, void *);
-void		 remote_job_abandon(struct remote_job *);
-void		 remote_job_feed(struct remote_job *, const char *, size_t);
+    size_t, int, const struct remote_job_cb *, void *);
+void remote_job_abandon(struct remote_job *);
+void remote_job_feed(struct remote_job *, const char *, size_t);
 
 #endif

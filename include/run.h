@@ -63,141 +63,137 @@ extern const char *const phase_state_names[PHASE_NSTATES];
 extern const char *const task_state_names[TASK_NSTATES];
 
 struct run_opts {
-	const char	*known_hosts;
-	int		 accept_new;
-	int		 from_phase;	/* -1: from the first */
-	int		 to_phase;	/* -1: to the last */
-	int		 dry_run;
-	int		 auto_approve;
-	enum log_format	 log_format;
-	unsigned	 grace_ms;	/* for running tasks on SIGINT/SIGTERM */
+	const char *known_hosts;
+	int accept_new;
+	int from_phase; /* -1: from the first */
+	int to_phase;   /* -1: to the last */
+	int dry_run;
+	int auto_approve;
+	enum log_format log_format;
+	unsigned grace_ms; /* for running tasks on SIGINT/SIGTERM */
 };
 
 /* A name of the inventory, and the session to whatever answers there. */
 struct run_host {
-	struct run		*run;
-	const struct host	*host;
-	struct hostkey		 machine_key;	/* of the machine it named */
-	int			 has_key;
-	int			 swapped;	/* the other machine answers */
-	struct remote		*remote;
-	int			 failed;	/* the session failed */
+	struct run *run;
+	const struct host *host;
+	struct hostkey machine_key; /* of the machine it named */
+	int has_key;
+	int swapped; /* the other machine answers */
+	struct remote *remote;
+	int failed; /* the session failed */
 };
 
 struct run_task {
-	struct run_phase	*phase;
-	const struct step	*step;
-	const char		*host;		/* "local" for the controller */
-	struct run_host		*rh;		/* NULL for local */
-	enum task_state		 state;
-	int			 attempt;
-	int			 exit_code;	/* -1 if none */
-	char			*error;
-	uint64_t		 started_ms;	/* wall clock, 0 if not yet */
-	uint64_t		 finished_ms;
-	struct output		 out;
-	struct remote_job	*job;
-	struct local_job	*ljob;
-	char			*record;	/* record dir of this attempt */
-	int			 in_unless;	/* running the unless check */
-	uv_timer_t		*timer;		/* timeout, then retry delay */
-	int			 timed_out;
-	struct waiter		*waiter;	/* detach, reboot, wait */
+	struct run_phase *phase;
+	const struct step *step;
+	const char *host;    /* "local" for the controller */
+	struct run_host *rh; /* NULL for local */
+	enum task_state state;
+	int attempt;
+	int exit_code; /* -1 if none */
+	char *error;
+	uint64_t started_ms; /* wall clock, 0 if not yet */
+	uint64_t finished_ms;
+	struct output out;
+	struct remote_job *job;
+	struct local_job *ljob;
+	char *record;      /* record dir of this attempt */
+	int in_unless;     /* running the unless check */
+	uv_timer_t *timer; /* timeout, then retry delay */
+	int timed_out;
+	struct waiter *waiter; /* detach, reboot, wait */
 };
 
 struct run_phase {
-	struct run		*run;
-	size_t			 index;		/* into plan->phases */
-	enum phase_state	 state;
-	uint64_t		 started_ms;
-	uint64_t		 finished_ms;
-	struct run_task		*tasks;
-	size_t			 ntasks;
-	size_t			 ended;
+	struct run *run;
+	size_t index; /* into plan->phases */
+	enum phase_state state;
+	uint64_t started_ms;
+	uint64_t finished_ms;
+	struct run_task *tasks;
+	size_t ntasks;
+	size_t ended;
 };
 
 struct run_capture {
-	char	*name;
-	char	*host;
-	char	*value;
+	char *name;
+	char *host;
+	char *value;
 };
 
 struct run {
-	uv_loop_t		*loop;
-	struct plan		*plan;
-	struct run_opts		 opts;
-	int			 id;
-	char			 uid[17];
-	char			 date[9];
-	enum run_state		 state;
-	uint64_t		 started_ms;
-	uint64_t		 finished_ms;
-	struct run_host		*hosts;
-	size_t			 nhosts;
-	struct run_phase	*phases;
-	size_t			 nphases;
-	size_t			 current;	/* index of the running phase */
-	struct run_capture	*captures;
-	size_t			 ncaptures;
-	struct secrets		 secrets;
-	struct expand_env	 env;
-	int			 stopping;	/* SIGINT/SIGTERM or abort */
-	int			 control_jobs;	/* kills still under way */
-	int			 finish_deferred;	/* ended, waits for them */
-	int			 swapped;
-	uv_signal_t		 sigint, sigterm, sighup;
-	uv_timer_t		 grace;
-	int			 handles;
-	void			(*finished)(struct run *);
+	uv_loop_t *loop;
+	struct plan *plan;
+	struct run_opts opts;
+	int id;
+	char uid[17];
+	char date[9];
+	enum run_state state;
+	uint64_t started_ms;
+	uint64_t finished_ms;
+	struct run_host *hosts;
+	size_t nhosts;
+	struct run_phase *phases;
+	size_t nphases;
+	size_t current; /* index of the running phase */
+	struct run_capture *captures;
+	size_t ncaptures;
+	struct secrets secrets;
+	struct expand_env env;
+	int stopping;        /* SIGINT/SIGTERM or abort */
+	int control_jobs;    /* kills still under way */
+	int finish_deferred; /* ended, waits for them */
+	int swapped;
+	uv_signal_t sigint, sigterm, sighup;
+	uv_timer_t grace;
+	int handles;
+	void (*finished)(struct run *);
 };
 
-uint64_t	 run_now_ms(void);
-int		 run_new(uv_loop_t *, struct plan *, const struct run_opts *,
-		    struct run **, char **);
-void		 run_start(struct run *, void (*)(struct run *));
-void		 run_free(struct run *);
-struct run_host	*run_host(struct run *, const char *);
-struct remote	*run_remote(struct run_host *);
+uint64_t run_now_ms(void);
+int run_new(uv_loop_t *, struct plan *, const struct run_opts *, struct run **,
+    char **);
+void run_start(struct run *, void (*)(struct run *));
+void run_free(struct run *);
+struct run_host *run_host(struct run *, const char *);
+struct remote *run_remote(struct run_host *);
 const struct hostkey *run_expected_key(const struct run_host *);
-void		 run_set_capture(struct run *, const char *, const char *,
-		    const char *);
-char		*run_expand(struct run *, const struct run_task *,
-		    const char *, char **);
-int		 run_exit_code(const struct run *);
-char		*run_become_stdin(struct run *, const struct run_host *,
-		    size_t *);
-struct remote_job *run_host_exec(struct run_host *, const char *, int,
-		    const struct remote_job_cb *, void *);
+void run_set_capture(struct run *, const char *, const char *, const char *);
+char *run_expand(struct run *, const struct run_task *, const char *, char **);
+int run_exit_code(const struct run *);
+char *run_become_stdin(struct run *, const struct run_host *, size_t *);
+struct remote_job *run_host_exec(
+    struct run_host *, const char *, int, const struct remote_job_cb *, void *);
 struct remote_job *run_host_start(struct run_host *, enum wrapper_mode,
-		    const char *, const char *, int,
-		    const struct remote_job_cb *, void *);
-void		 run_host_mark_swapped(struct run_host *);
+    const char *, const char *, int, const struct remote_job_cb *, void *);
+void run_host_mark_swapped(struct run_host *);
 
 /* sched.c */
-void		 sched_start(struct run *);
-void		 sched_task_ended(struct run_task *);
-void		 sched_stop(struct run *);
-void		 sched_control_done(struct run *);
+void sched_start(struct run *);
+void sched_task_ended(struct run_task *);
+void sched_stop(struct run *);
+void sched_control_done(struct run *);
 
 /* task.c */
-void		 task_start(struct run_task *);
-void		 task_set_state(struct run_task *, enum task_state,
-		    const char *, ...) __attribute__((format(printf, 3, 4)));
-void		 task_cancel(struct run_task *, const char *);
-void		 task_free(struct run_task *);
-void		 task_finish(struct run_task *, int, const char *, const char *);
-int		 run_task_expected_exit(const struct run_task *, int);
-void		 run_task_exec_plain(struct run_task *, const char *,
-		    const struct remote_job_cb *, void *, struct remote_job **);
-void		 run_task_exec_detach(struct run_task *,
-		    const struct remote_job_cb *, void *, struct remote_job **);
-char		*waiter_describe(const struct run_task *);
+void task_start(struct run_task *);
+void task_set_state(struct run_task *, enum task_state, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+void task_cancel(struct run_task *, const char *);
+void task_free(struct run_task *);
+void task_finish(struct run_task *, int, const char *, const char *);
+int run_task_expected_exit(const struct run_task *, int);
+void run_task_exec_plain(struct run_task *, const char *,
+    const struct remote_job_cb *, void *, struct remote_job **);
+void run_task_exec_detach(struct run_task *, const struct remote_job_cb *,
+    void *, struct remote_job **);
+char *waiter_describe(const struct run_task *);
 
 /* console.c */
-void		 console_task(const struct run *, const struct run_task *);
-void		 console_phase(const struct run *, const struct run_phase *);
-void		 console_run(const struct run *);
-void		 console_note(const struct run *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
+void console_task(const struct run *, const struct run_task *);
+void console_phase(const struct run *, const struct run_phase *);
+void console_run(const struct run *);
+void console_note(const struct run *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

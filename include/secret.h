@@ -10,14 +10,14 @@
 struct plan;
 
 struct secrets {
-	char	**names;
-	char	**values;	/* NULL: not resolved */
-	size_t	  n;
+	char **names;
+	char **values; /* NULL: not resolved */
+	size_t n;
 };
 
-int	 secrets_resolve(struct secrets *, const struct plan *, char **);
+int secrets_resolve(struct secrets *, const struct plan *, char **);
 const char *secrets_get(const struct secrets *, const char *);
-char	*secrets_scrub(const struct secrets *, const char *, size_t);
-void	 secrets_free(struct secrets *);
+char *secrets_scrub(const struct secrets *, const char *, size_t);
+void secrets_free(struct secrets *);
 
 #endif

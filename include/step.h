@@ -10,9 +10,9 @@ struct loader;
 struct node;
 struct step;
 
-char	*step_slug(const char *);
-int	 step_valid_id(const char *);
-void	 step_load(struct loader *, const struct node *, struct step *);
-void	 step_free(struct step *);
+char *step_slug(const char *);
+int step_valid_id(const char *);
+void step_load(struct loader *, const struct node *, struct step *);
+void step_free(struct step *);
 
 #endif

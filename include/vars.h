@@ -15,13 +15,13 @@ typedef int (*vars_ref_cb)(const char *, size_t, size_t, size_t, void *);
 typedef char *(*vars_lookup_cb)(const char *, void *);
 
 /* How vars_scan() ends. */
-#define VARS_OK		 0
-#define VARS_UNTERMINATED -1	/* "${" with no "}" on the same line */
-#define VARS_BADNAME	-2	/* "${}" or a character not allowed */
+#define VARS_OK           0
+#define VARS_UNTERMINATED -1 /* "${" with no "}" on the same line */
+#define VARS_BADNAME      -2 /* "${}" or a character not allowed */
 
-int	 vars_scan(const char *, size_t, vars_ref_cb, void *, size_t *);
-char	*vars_expand(const char *, vars_lookup_cb, void *, char **);
-int	 vars_valid_name(const char *, size_t);
+int vars_scan(const char *, size_t, vars_ref_cb, void *, size_t *);
+char *vars_expand(const char *, vars_lookup_cb, void *, char **);
+int vars_valid_name(const char *, size_t);
 const char *vars_strerror(int);
 
 #endif

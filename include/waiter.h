@@ -8,7 +8,7 @@
 
 struct run_task;
 
-void	waiter_start(struct run_task *);
-void	waiter_cancel(struct run_task *);
+void waiter_start(struct run_task *);
+void waiter_cancel(struct run_task *);
 
 #endif

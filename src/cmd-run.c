@@ -21,8 +21,8 @@
 
 static int cmd_run_exec(const struct cmd_entry *, int, char **);
 
-const struct cmd_entry cmd_run_entry = {
-	"run", "PLAN [--inventory FILE] [--state FILE] [--listen ADDR:PORT] "
+const struct cmd_entry cmd_run_entry = { "run",
+	"PLAN [--inventory FILE] [--state FILE] [--listen ADDR:PORT] "
 	"[--from-phase N] [--to-phase N] [--dry-run] [--auto-approve] "
 	"[--known-hosts FILE] [--accept-new-host-keys] [--abandon-unfinished] "
 	"[--assume-swapped | --assume-not-swapped] [--no-preflight] "
@@ -46,8 +46,7 @@ const struct cmd_entry cmd_run_entry = {
 	"not\n"
 	"  --no-preflight          skip the checks made before the run\n"
 	"  --log-format text|json  one line per transition (default text)\n",
-	cmd_run_exec
-};
+	cmd_run_exec };
 
 static int cmd_run_status = EXIT_SOFTWARE;
 
@@ -61,8 +60,8 @@ cmd_run_finished(struct run *r)
 
 /* Parse a phase number. */
 static int
-cmd_run_phase_arg(const struct cmd_entry *self, const char *opt,
-    const char *arg, int *out)
+cmd_run_phase_arg(
+    const struct cmd_entry *self, const char *opt, const char *arg, int *out)
 {
 	char *end;
 	long v;
@@ -70,8 +69,8 @@ cmd_run_phase_arg(const struct cmd_entry *self, const char *opt,
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (errno != 0 || *end != '\0' || v < 0 || v > INT_MAX) {
-		cmd_usage_error(self, "%s takes a phase id, not '%s'", opt,
-		    arg);
+		cmd_usage_error(
+		    self, "%s takes a phase id, not '%s'", opt, arg);
 		return -1;
 	}
 	*out = (int)v;
@@ -82,8 +81,8 @@ cmd_run_phase_arg(const struct cmd_entry *self, const char *opt,
 static int
 cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "inventory", required_argument, NULL, 'i' },
+	static const struct option opts[] = { { "inventory", required_argument,
+						  NULL, 'i' },
 		{ "state", required_argument, NULL, 's' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "from-phase", required_argument, NULL, 'F' },
@@ -97,8 +96,7 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		{ "assume-not-swapped", no_argument, NULL, 'N' },
 		{ "no-preflight", no_argument, NULL, 'P' },
 		{ "log-format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 }
-	};
+		{ NULL, 0, NULL, 0 } };
 	struct run_opts ro;
 	const char *inv = NULL, *home;
 	char *known = NULL, *err = NULL;
@@ -126,12 +124,12 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 			break;
 		case 'F':
 			if (cmd_run_phase_arg(self, "--from-phase", optarg,
-			    &ro.from_phase) == -1)
+				&ro.from_phase) == -1)
 				return EXIT_USAGE;
 			break;
 		case 'T':
-			if (cmd_run_phase_arg(self, "--to-phase", optarg,
-			    &ro.to_phase) == -1)
+			if (cmd_run_phase_arg(
+				self, "--to-phase", optarg, &ro.to_phase) == -1)
 				return EXIT_USAGE;
 			break;
 		case 'n':
@@ -158,8 +156,10 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 				ro.log_format = LOG_JSON;
 			else if (strcmp(optarg, "text") != 0) {
 				free(known);
-				return cmd_usage_error(self, "--log-format is "
-				    "text or json, not '%s'", optarg);
+				return cmd_usage_error(self,
+				    "--log-format is "
+				    "text or json, not '%s'",
+				    optarg);
 			}
 			break;
 		case CMD_HELP:
@@ -172,19 +172,22 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	}
 	if (argc - optind != 1) {
 		free(known);
-		return cmd_usage_error(self, argc - optind == 0 ?
-		    "missing PLAN" : "too many arguments");
+		return cmd_usage_error(self,
+		    argc - optind == 0 ? "missing PLAN" : "too many arguments");
 	}
 	if (assume_swapped && assume_not) {
 		free(known);
-		return cmd_usage_error(self, "--assume-swapped and "
+		return cmd_usage_error(self,
+		    "--assume-swapped and "
 		    "--assume-not-swapped exclude each other");
 	}
 	if (ro.from_phase >= 0 && ro.to_phase >= 0 &&
 	    ro.to_phase < ro.from_phase) {
 		free(known);
-		return cmd_usage_error(self, "--to-phase %d is before "
-		    "--from-phase %d", ro.to_phase, ro.from_phase);
+		return cmd_usage_error(self,
+		    "--to-phase %d is before "
+		    "--from-phase %d",
+		    ro.to_phase, ro.from_phase);
 	}
 	log_init(ro.log_format, 0);
 	if ((rc = cmd_load_plan(argv[optind], inv, &p)) != EXIT_OK) {
@@ -194,8 +197,9 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	if (p->has_swap && ro.from_phase > p->swap_after_phase &&
 	    !assume_swapped && !assume_not) {
 		log_warnx("--from-phase %d starts after the swap (phase %d): "
-		    "say whether it happened with --assume-swapped or "
-		    "--assume-not-swapped", ro.from_phase, p->swap_after_phase);
+			  "say whether it happened with --assume-swapped or "
+			  "--assume-not-swapped",
+		    ro.from_phase, p->swap_after_phase);
 		plan_free(p);
 		free(known);
 		return EXIT_USAGE;

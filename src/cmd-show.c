@@ -21,18 +21,17 @@
 
 static int cmd_show_exec(const struct cmd_entry *, int, char **);
 
-const struct cmd_entry cmd_show_entry = {
-	"show", "PLAN [--inventory FILE] [--json]",
+const struct cmd_entry cmd_show_entry = { "show",
+	"PLAN [--inventory FILE] [--json]",
 	"print the expanded plan: phases, tasks, hosts",
 	"  --inventory FILE  use this inventory instead of the plan's own\n"
 	"  --json            print JSON (SPEC §5) instead of text\n",
-	cmd_show_exec
-};
+	cmd_show_exec };
 
 struct show {
-	const struct plan	*plan;
-	struct expand_env	 env;
-	int			 failed;
+	const struct plan *plan;
+	struct expand_env env;
+	int failed;
 };
 
 /* Expand a template for a task; never NULL (a failure is reported). */
@@ -44,8 +43,8 @@ show_expand(struct show *s, const char *host, size_t phase, const char *tmpl)
 	if (tmpl == NULL)
 		return NULL;
 	if ((v = expand(&s->env, host, phase, tmpl, &err)) == NULL) {
-		log_warnx("cannot expand '%s': unknown '%s'", tmpl,
-		    err ? err : "?");
+		log_warnx(
+		    "cannot expand '%s': unknown '%s'", tmpl, err ? err : "?");
 		free(err);
 		s->failed = 1;
 		return strdup("");
@@ -111,46 +110,45 @@ show_task_kind(struct show *s, json_t *t, const struct step *st,
 		if (st->put.src != NULL)
 			json_object_set_new(k, "src", json_string(st->put.src));
 		else
-			show_set_str(k, "content", show_expand(s, host, ph,
-			    st->put.content));
+			show_set_str(k, "content",
+			    show_expand(s, host, ph, st->put.content));
 		snprintf(mode, sizeof mode, "%04o", st->put.mode);
-		json_object_set_new(k, "mode", st->put.has_mode ?
-		    json_string(mode) : json_null());
-		show_set_str(k, "owner", show_expand(s, host, ph,
-		    st->put.owner));
+		json_object_set_new(k, "mode",
+		    st->put.has_mode ? json_string(mode) : json_null());
+		show_set_str(
+		    k, "owner", show_expand(s, host, ph, st->put.owner));
 		json_object_set_new(k, "backup", json_boolean(st->put.backup));
 		break;
 	case STEP_REBOOT:
 	case STEP_WAIT:
 		if (st->kind == STEP_WAIT)
 			json_object_set_new(k, "reachable", json_true());
-		json_object_set_new(k, "timeout", show_seconds(
-		    st->wait_timeout_ms ? st->wait_timeout_ms :
-		    st->timeout_ms));
+		json_object_set_new(k, "timeout",
+		    show_seconds(st->wait_timeout_ms ? st->wait_timeout_ms
+						     : st->timeout_ms));
 		break;
 	case STEP_HTTP:
 		show_set_str(k, "url", show_expand(s, host, ph, st->http.url));
-		json_object_set_new(k, "method",
-		    json_string(st->http.method));
+		json_object_set_new(k, "method", json_string(st->http.method));
 		a = json_array();
 		for (i = 0; i < st->http.nexpect_status; i++)
-			json_array_append_new(a,
-			    json_integer(st->http.expect_status[i]));
+			json_array_append_new(
+			    a, json_integer(st->http.expect_status[i]));
 		json_object_set_new(k, "expect_status", a);
-		show_set_str(k, "contains", show_expand(s, host, ph,
-		    st->http.contains));
-		show_set_str(k, "basic_auth", show_expand(s, host, ph,
-		    st->http.basic_auth));
-		json_object_set_new(k, "insecure",
-		    json_boolean(st->http.insecure));
-		json_object_set_new(k, "timeout", show_seconds(
-		    st->http.timeout_ms ? st->http.timeout_ms :
-		    st->timeout_ms));
+		show_set_str(
+		    k, "contains", show_expand(s, host, ph, st->http.contains));
+		show_set_str(k, "basic_auth",
+		    show_expand(s, host, ph, st->http.basic_auth));
+		json_object_set_new(
+		    k, "insecure", json_boolean(st->http.insecure));
+		json_object_set_new(k, "timeout",
+		    show_seconds(st->http.timeout_ms ? st->http.timeout_ms
+						     : st->timeout_ms));
 		break;
 	case STEP_SMTP:
 		show_set_str(k, "url", show_expand(s, host, ph, st->smtp.url));
-		show_set_str(k, "from", show_expand(s, host, ph,
-		    st->smtp.from));
+		show_set_str(
+		    k, "from", show_expand(s, host, ph, st->smtp.from));
 		a = json_array();
 		for (i = 0; i < st->smtp.nto; i++) {
 			char *v = show_expand(s, host, ph, st->smtp.to[i]);
@@ -159,26 +157,27 @@ show_task_kind(struct show *s, json_t *t, const struct step *st,
 			free(v);
 		}
 		json_object_set_new(k, "to", a);
-		show_set_str(k, "subject", show_expand(s, host, ph,
-		    st->smtp.subject));
+		show_set_str(
+		    k, "subject", show_expand(s, host, ph, st->smtp.subject));
 		break;
 	case STEP_POP3:
 		show_set_str(k, "url", show_expand(s, host, ph, st->pop3.url));
-		show_set_str(k, "user", show_expand(s, host, ph,
-		    st->pop3.user));
-		show_set_str(k, "password", show_expand(s, host, ph,
-		    st->pop3.password));
+		show_set_str(
+		    k, "user", show_expand(s, host, ph, st->pop3.user));
+		show_set_str(
+		    k, "password", show_expand(s, host, ph, st->pop3.password));
 		show_set_str(k, "expect_messages", show_cmp(&st->pop3));
 		break;
 	case STEP_TCP: {
 		char *port = show_expand(s, host, ph, st->tcp.port);
 
 		show_set_str(k, "host", show_expand(s, host, ph, st->tcp.host));
-		json_object_set_new(k, "port", port ?
-		    json_integer(atoi(port)) : json_null());
+		json_object_set_new(
+		    k, "port", port ? json_integer(atoi(port)) : json_null());
 		free(port);
-		json_object_set_new(k, "expect", json_string(
-		    st->tcp.expect == TCP_EXPECT_OPEN ? "open" : "closed"));
+		json_object_set_new(k, "expect",
+		    json_string(
+			st->tcp.expect == TCP_EXPECT_OPEN ? "open" : "closed"));
 		break;
 	}
 	default:
@@ -189,8 +188,8 @@ show_task_kind(struct show *s, json_t *t, const struct step *st,
 
 /* One task as JSON. */
 static json_t *
-show_task_json(struct show *s, const struct step *st, const char *host,
-    size_t ph)
+show_task_json(
+    struct show *s, const struct step *st, const char *host, size_t ph)
 {
 	const char *target = strcmp(host, PLAN_LOCAL) == 0 ? NULL : host;
 	json_t *t = json_object(), *a;
@@ -203,8 +202,7 @@ show_task_json(struct show *s, const struct step *st, const char *host,
 	show_task_kind(s, t, st, target ? target : PLAN_LOCAL, ph);
 	json_object_set_new(t, "timeout", show_seconds(st->timeout_ms));
 	json_object_set_new(t, "retries", json_integer(st->retries));
-	json_object_set_new(t, "retry_delay",
-	    show_seconds(st->retry_delay_ms));
+	json_object_set_new(t, "retry_delay", show_seconds(st->retry_delay_ms));
 	json_object_set_new(t, "idempotent", json_boolean(st->idempotent));
 	json_object_set_new(t, "sensitive", json_boolean(st->sensitive));
 	show_set_str(t, "unless", show_expand(s, host, ph, st->unless));
@@ -212,8 +210,8 @@ show_task_json(struct show *s, const struct step *st, const char *host,
 	for (i = 0; i < st->nexpect_exit; i++)
 		json_array_append_new(a, json_integer(st->expect_exit[i]));
 	json_object_set_new(t, "expect_exit", a);
-	json_object_set_new(t, "capture", st->capture ?
-	    json_string(st->capture) : json_null());
+	json_object_set_new(
+	    t, "capture", st->capture ? json_string(st->capture) : json_null());
 	return t;
 }
 
@@ -227,11 +225,11 @@ show_json(struct show *s)
 	size_t i, j, k;
 
 	json_object_set_new(root, "name", json_string(p->name));
-	json_object_set_new(root, "description", p->description ?
-	    json_string(p->description) : json_null());
+	json_object_set_new(root, "description",
+	    p->description ? json_string(p->description) : json_null());
 	json_object_set_new(root, "plan", json_string(p->path));
-	json_object_set_new(root, "inventory", p->inv->path ?
-	    json_string(p->inv->path) : json_null());
+	json_object_set_new(root, "inventory",
+	    p->inv->path ? json_string(p->inv->path) : json_null());
 	for (i = 0; i < p->inv->nhosts; i++) {
 		const struct host *hh = &p->inv->hosts[i];
 
@@ -246,8 +244,9 @@ show_json(struct show *s)
 		swap = json_pack("{s:i, s:[s,s], s:s}", "after_phase",
 		    p->swap_after_phase, "hosts", p->swap_hosts[0],
 		    p->swap_hosts[1], "host_keys",
-		    p->swap_host_keys == HOST_KEYS_FOLLOW_MACHINE ?
-		    "follow_machine" : "follow_address");
+		    p->swap_host_keys == HOST_KEYS_FOLLOW_MACHINE
+			? "follow_machine"
+			: "follow_address");
 		json_object_set_new(root, "swap", swap);
 	} else
 		json_object_set_new(root, "swap", json_null());
@@ -268,8 +267,8 @@ show_json(struct show *s)
 				continue;
 			}
 			for (k = 0; k < st->non; k++)
-				json_array_append_new(tasks,
-				    show_task_json(s, st, st->on[k], i));
+				json_array_append_new(
+				    tasks, show_task_json(s, st, st->on[k], i));
 		}
 		json_object_set_new(ph, "tasks", tasks);
 		json_array_append_new(phases, ph);
@@ -303,16 +302,16 @@ show_task_text(struct show *s, FILE *fp, json_t *t)
 	char dur[32];
 	char *settings;
 
-	duration_format((uint64_t)(json_number_value(json_object_get(t,
-	    "timeout")) * 1000), dur, sizeof dur);
+	duration_format(
+	    (uint64_t)(json_number_value(json_object_get(t, "timeout")) * 1000),
+	    dur, sizeof dur);
 	fprintf(fp, "  %s on %s: %s (timeout %s, retries %lld%s%s)\n",
 	    json_string_value(json_object_get(t, "step")),
 	    json_string_value(json_object_get(t, "host")), kind, dur,
 	    (long long)json_integer_value(json_object_get(t, "retries")),
-	    json_is_true(json_object_get(t, "idempotent")) ? "" :
-	    ", not idempotent",
-	    json_is_true(json_object_get(t, "sensitive")) ? ", sensitive" :
-	    "");
+	    json_is_true(json_object_get(t, "idempotent")) ? ""
+							   : ", not idempotent",
+	    json_is_true(json_object_get(t, "sensitive")) ? ", sensitive" : "");
 	if (json_is_string(v = json_object_get(t, "unless")))
 		fprintf(fp, "    unless: %s\n", json_string_value(v));
 	if (json_is_string(script))
@@ -327,8 +326,8 @@ show_task_text(struct show *s, FILE *fp, json_t *t)
 			settings = json_dumps(c, JSON_COMPACT);
 			fprintf(fp, "    %s\n", settings);
 			free(settings);
-			show_block(fp, "    | ", json_string_value(
-			    json_object_get(v, "content")));
+			show_block(fp, "    | ",
+			    json_string_value(json_object_get(v, "content")));
 		} else {
 			settings = json_dumps(c, JSON_COMPACT);
 			fprintf(fp, "    %s\n", settings);
@@ -361,14 +360,16 @@ show_text(struct show *s, FILE *fp, json_t *root)
 	if (p->has_swap)
 		fprintf(fp, "swap: %s <-> %s after phase %d (host keys %s)\n",
 		    p->swap_hosts[0], p->swap_hosts[1], p->swap_after_phase,
-		    p->swap_host_keys == HOST_KEYS_FOLLOW_MACHINE ?
-		    "follow the machine" : "follow the address");
-	json_array_foreach(json_object_get(root, "phases"), i, ph) {
+		    p->swap_host_keys == HOST_KEYS_FOLLOW_MACHINE
+			? "follow the machine"
+			: "follow the address");
+	json_array_foreach(json_object_get(root, "phases"), i, ph)
+	{
 		fprintf(fp, "\nphase %lld: %s\n",
 		    (long long)json_integer_value(json_object_get(ph, "id")),
 		    json_string_value(json_object_get(ph, "name")));
 		json_array_foreach(json_object_get(ph, "tasks"), j, t)
-			show_task_text(s, fp, t);
+		    show_task_text(s, fp, t);
 	}
 }
 
@@ -404,11 +405,9 @@ show_plan_text(struct plan *p, FILE *fp, int from, int to)
 static int
 cmd_show_exec(const struct cmd_entry *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "inventory", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "inventory", required_argument,
+						  NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
 	const char *inv = NULL;
 	struct show s;
 	struct plan *p;
@@ -432,8 +431,8 @@ cmd_show_exec(const struct cmd_entry *self, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1)
-		return cmd_usage_error(self, argc - optind == 0 ?
-		    "missing PLAN" : "too many arguments");
+		return cmd_usage_error(self,
+		    argc - optind == 0 ? "missing PLAN" : "too many arguments");
 	if ((rc = cmd_load_plan(argv[optind], inv, &p)) != EXIT_OK)
 		return rc;
 	memset(&s, 0, sizeof s);

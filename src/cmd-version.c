@@ -16,10 +16,8 @@
 
 static int cmd_version_exec(const struct cmd_entry *, int, char **);
 
-const struct cmd_entry cmd_version_entry = {
-	"version", "", "print hostswap's version and its libraries'", NULL,
-	cmd_version_exec
-};
+const struct cmd_entry cmd_version_entry = { "version", "",
+	"print hostswap's version and its libraries'", NULL, cmd_version_exec };
 
 /* hostswap version */
 static int

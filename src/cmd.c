@@ -14,30 +14,16 @@
 
 static int cmd_help_exec(const struct cmd_entry *, int, char **);
 
-static const struct cmd_entry cmd_help_entry = {
-	"help", "[COMMAND]", "describe the commands, or one command", NULL,
-	cmd_help_exec
-};
+static const struct cmd_entry cmd_help_entry = { "help", "[COMMAND]",
+	"describe the commands, or one command", NULL, cmd_help_exec };
 
 /* Every command, in the order `help` lists them. */
-static const struct cmd_entry *const cmd_table[] = {
-	&cmd_validate_entry,
-	&cmd_show_entry,
-	&cmd_preflight_entry,
-	&cmd_run_entry,
-	&cmd_resume_entry,
-	&cmd_status_entry,
-	&cmd_approve_entry,
-	&cmd_reject_entry,
-	&cmd_abort_entry,
-	&cmd_mark_entry,
-	&cmd_log_entry,
-	&cmd_events_entry,
-	&cmd_known_hosts_entry,
-	&cmd_version_entry,
-	&cmd_help_entry,
-	NULL
-};
+static const struct cmd_entry *const cmd_table[] = { &cmd_validate_entry,
+	&cmd_show_entry, &cmd_preflight_entry, &cmd_run_entry,
+	&cmd_resume_entry, &cmd_status_entry, &cmd_approve_entry,
+	&cmd_reject_entry, &cmd_abort_entry, &cmd_mark_entry, &cmd_log_entry,
+	&cmd_events_entry, &cmd_known_hosts_entry, &cmd_version_entry,
+	&cmd_help_entry, NULL };
 
 /* The command of that name, or NULL. */
 const struct cmd_entry *
@@ -55,8 +41,8 @@ cmd_find(const char *name)
 void
 cmd_usage(const struct cmd_entry *c, FILE *fp)
 {
-	fprintf(fp, "usage: hostswap %s%s%s\n", c->name,
-	    c->usage[0] ? " " : "", c->usage);
+	fprintf(fp, "usage: hostswap %s%s%s\n", c->name, c->usage[0] ? " " : "",
+	    c->usage);
 	if (fp == stdout) {
 		fprintf(fp, "\n%s\n", c->summary);
 		if (c->help != NULL)
@@ -111,12 +97,12 @@ cmd_getopt(const struct cmd_entry *c, int argc, char **argv,
 	if (ch == '?' || ch == ':') {
 		if (optopt != 0 && ch == '?')
 			cmd_usage_error(c, "unknown option '-%c'", optopt);
-		else if (ch == ':' || (optind > 0 && optind <= argc &&
-		    argv[optind - 1][0] == '-' &&
-		    strchr(argv[optind - 1], '=') == NULL &&
-		    optopt != 0))
-			cmd_usage_error(c, "option '%s' needs a value",
-			    argv[optind - 1]);
+		else if (ch == ':' ||
+		    (optind > 0 && optind <= argc &&
+			argv[optind - 1][0] == '-' &&
+			strchr(argv[optind - 1], '=') == NULL && optopt != 0))
+			cmd_usage_error(
+			    c, "option '%s' needs a value", argv[optind - 1]);
 		else
 			cmd_usage_error(c, "unknown or incomplete option '%s'",
 			    argv[optind - 1]);
@@ -153,13 +139,15 @@ cmd_list(FILE *fp)
 {
 	const struct cmd_entry *const *c;
 
-	fprintf(fp, "usage: hostswap COMMAND [ARGS]\n\n"
+	fprintf(fp,
+	    "usage: hostswap COMMAND [ARGS]\n\n"
 	    "hostswap swaps two servers by running a YAML plan over SSH,\n"
 	    "and resumes the swap when anything breaks half way.\n\n"
 	    "Commands:\n");
 	for (c = cmd_table; *c != NULL; c++)
 		fprintf(fp, "  %-12s %s\n", (*c)->name, (*c)->summary);
-	fprintf(fp, "\n'hostswap help COMMAND' or 'hostswap COMMAND --help' "
+	fprintf(fp,
+	    "\n'hostswap help COMMAND' or 'hostswap COMMAND --help' "
 	    "describes one.\n");
 }
 
@@ -183,8 +171,8 @@ cmd_help_exec(const struct cmd_entry *self, int argc, char **argv)
 		return EXIT_OK;
 	}
 	if ((c = cmd_find(argv[optind])) == NULL)
-		return cmd_usage_error(self, "unknown command '%s'",
-		    argv[optind]);
+		return cmd_usage_error(
+		    self, "unknown command '%s'", argv[optind]);
 	cmd_usage(c, stdout);
 	return EXIT_OK;
 }
@@ -206,8 +194,10 @@ cmd_main(int argc, char **argv)
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version_entry.exec(&cmd_version_entry, 1, argv + 1);
 	if ((c = cmd_find(argv[1])) == NULL) {
-		fprintf(stderr, "hostswap: unknown command '%s' (try "
-		    "'hostswap help')\n", argv[1]);
+		fprintf(stderr,
+		    "hostswap: unknown command '%s' (try "
+		    "'hostswap help')\n",
+		    argv[1]);
 		return EXIT_USAGE;
 	}
 	return c->exec(c, argc - 1, argv + 1);

@@ -17,9 +17,9 @@
 #include "run.h"
 
 /* How many lines of a failed task's output the log shows. */
-#define CONSOLE_FAIL_LINES	10
+#define CONSOLE_FAIL_LINES 10
 
-static int console_live = -1;	/* stderr is a terminal (text format) */
+static int console_live = -1; /* stderr is a terminal (text format) */
 static int console_live_shown;
 
 /* RFC 3339 UTC with milliseconds. */
@@ -31,8 +31,8 @@ console_ts(char *out, size_t len, uint64_t ms)
 
 	gmtime_r(&sec, &tm);
 	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (int)(ms % 1000));
 }
 
 /* Local HH:MM:SS for text lines. */
@@ -51,8 +51,8 @@ static void
 console_clear_live(const struct run *r)
 {
 	if (console_live == -1)
-		console_live = r->opts.log_format == LOG_TEXT &&
-		    isatty(STDERR_FILENO);
+		console_live =
+		    r->opts.log_format == LOG_TEXT && isatty(STDERR_FILENO);
 	if (console_live && console_live_shown) {
 		fputs("\r\033[K", stderr);
 		console_live_shown = 0;
@@ -72,7 +72,8 @@ console_draw_live(const struct run *r)
 	ph = &r->phases[r->current];
 	for (i = 0; i < ph->ntasks; i++)
 		n[ph->tasks[i].state]++;
-	fprintf(stderr, "\033[7m phase %d (%zu/%zu) %s: %zu running, %zu done, "
+	fprintf(stderr,
+	    "\033[7m phase %d (%zu/%zu) %s: %zu running, %zu done, "
 	    "%zu failed, %zu waiting \033[0m",
 	    r->plan->phases[ph->index].id, ph->index + 1, r->nphases,
 	    r->plan->phases[ph->index].name, n[TASK_RUNNING],
@@ -136,15 +137,15 @@ console_task(const struct run *r, const struct run_task *t)
 
 	if (r->opts.log_format == LOG_JSON) {
 		console_ts(ts, sizeof ts, run_now_ms());
-		o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:i}",
-		    "ts", ts, "event", "task", "run", r->id, "phase", phase,
-		    "step", t->step->id, "host", t->host, "state",
+		o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:i}", "ts",
+		    ts, "event", "task", "run", r->id, "phase", phase, "step",
+		    t->step->id, "host", t->host, "state",
 		    task_state_names[t->state], "attempt", t->attempt);
 		if (t->exit_code >= 0)
-			json_object_set_new(o, "exit_code",
-			    json_integer(t->exit_code));
-		if (t->error != NULL && (t->state == TASK_FAILED ||
-		    t->state == TASK_INTERRUPTED))
+			json_object_set_new(
+			    o, "exit_code", json_integer(t->exit_code));
+		if (t->error != NULL &&
+		    (t->state == TASK_FAILED || t->state == TASK_INTERRUPTED))
 			json_object_set_new(o, "error", json_string(t->error));
 		console_json(o);
 		return;
@@ -190,8 +191,8 @@ console_phase(const struct run *r, const struct run_phase *ph)
 		fprintf(stderr, "%s phase %d (%s): running, %zu task%s\n", clk,
 		    p->id, p->name, ph->ntasks, ph->ntasks == 1 ? "" : "s");
 	else if (ph->state == PHASE_SKIPPED)
-		fprintf(stderr, "%s phase %d (%s): skipped\n", clk, p->id,
-		    p->name);
+		fprintf(
+		    stderr, "%s phase %d (%s): skipped\n", clk, p->id, p->name);
 	else
 		fprintf(stderr, "%s phase %d (%s): %s in %.1f s\n", clk, p->id,
 		    p->name, phase_state_names[ph->state],
@@ -218,9 +219,10 @@ console_run(const struct run *r)
 	console_clear_live(r);
 	console_clock(clk, sizeof clk);
 	if (r->finished_ms == 0)
-		fprintf(stderr, "%s run %d (%s) of %s: started, uid %s, date "
-		    "%s\n", clk, r->id, r->plan->name, r->plan->path, r->uid,
-		    r->date);
+		fprintf(stderr,
+		    "%s run %d (%s) of %s: started, uid %s, date "
+		    "%s\n",
+		    clk, r->id, r->plan->name, r->plan->path, r->uid, r->date);
 	else
 		fprintf(stderr, "%s run %d (%s): %s in %.1f s\n", clk, r->id,
 		    r->plan->name, run_state_names[r->state],
@@ -241,8 +243,8 @@ console_note(const struct run *r, const char *fmt, ...)
 	va_end(ap);
 	if (r->opts.log_format == LOG_JSON) {
 		console_ts(ts, sizeof ts, run_now_ms());
-		o = json_pack("{s:s, s:s, s:i, s:s}", "ts", ts, "event",
-		    "note", "run", r->id, "msg", msg);
+		o = json_pack("{s:s, s:s, s:i, s:s}", "ts", ts, "event", "note",
+		    "run", r->id, "msg", msg);
 		console_json(o);
 		return;
 	}

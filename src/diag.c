@@ -50,7 +50,7 @@ diag_add(struct diag *d, const char *file, unsigned line, unsigned col,
 	}
 	e = &d->v[d->n];
 	e->file = xstrdup(file);
-	e->line = line;		/* 0: about the whole file */
+	e->line = line; /* 0: about the whole file */
 	e->col = line == 0 ? 0 : (col < 1 ? 1 : col);
 	e->msg = msg;
 	e->order = d->n;

@@ -11,15 +11,15 @@
 #include "duration.h"
 
 /* The longest duration accepted: 30 days. */
-#define DURATION_MAX_MS	(30ULL * 24 * 3600 * 1000)
+#define DURATION_MAX_MS (30ULL * 24 * 3600 * 1000)
 
 /* Parse s into milliseconds; 0 on success, -1 if it is not a duration. */
 int
 duration_parse(const char *s, uint64_t *ms)
 {
 	static const struct {
-		const char	*unit;
-		uint64_t	 ms;
+		const char *unit;
+		uint64_t ms;
 	} units[] = {
 		{ "ms", 1 },
 		{ "d", 24ULL * 3600 * 1000 },
@@ -74,8 +74,8 @@ void
 duration_format(uint64_t ms, char *out, size_t len)
 {
 	static const struct {
-		const char	*unit;
-		uint64_t	 ms;
+		const char *unit;
+		uint64_t ms;
 	} units[] = {
 		{ "d", 24ULL * 3600 * 1000 },
 		{ "h", 3600ULL * 1000 },

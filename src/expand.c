@@ -15,13 +15,13 @@
 #include "xmalloc.h"
 
 /* Deepest chain of variables using variables. */
-#define EXPAND_MAX_DEPTH	16
+#define EXPAND_MAX_DEPTH 16
 
 struct expand_ctx {
-	const struct expand_env	*env;
-	const char		*host;
-	size_t			 phase;
-	int			 depth;
+	const struct expand_env *env;
+	const char *host;
+	size_t phase;
+	int depth;
 };
 
 static char *expand_lookup(const char *, void *);
@@ -62,8 +62,8 @@ expand_host_key_pin(const struct plan *p, const char *name, size_t phase)
 
 /* show's placeholder for a key no pin gives. */
 static char *
-expand_show_host_key(const struct expand_env *env, const char *name,
-    size_t phase)
+expand_show_host_key(
+    const struct expand_env *env, const char *name, size_t phase)
 {
 	char *s;
 
@@ -93,9 +93,9 @@ expand_host_field(struct expand_ctx *c, const char *rest)
 	else if (strcmp(field, "user") == 0)
 		v = xstrdup(h->user);
 	else if (strcmp(field, "host_key") == 0)
-		v = c->env->host_key != NULL ?
-		    c->env->host_key(c->env, name, c->phase) :
-		    expand_show_host_key(c->env, name, c->phase);
+		v = c->env->host_key != NULL
+		    ? c->env->host_key(c->env, name, c->phase)
+		    : expand_show_host_key(c->env, name, c->phase);
 out:
 	free(name);
 	return v;
@@ -140,8 +140,8 @@ expand_lookup(const char *name, void *arg)
 	if (strncmp(name, "secrets.", 8) == 0) {
 		if (plan_secret(env->plan, name + 8) == NULL)
 			return NULL;
-		return env->secret != NULL ? env->secret(env, name + 8) :
-		    xstrdup("***");
+		return env->secret != NULL ? env->secret(env, name + 8)
+					   : xstrdup("***");
 	}
 	if (strncmp(name, "captured.", 9) == 0)
 		return expand_captured(c, name + 9);

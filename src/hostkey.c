@@ -45,8 +45,8 @@ hostkey_from_ssh_key(ssh_key key, struct hostkey *k)
 	memset(k, 0, sizeof *k);
 	if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK)
 		return -1;
-	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
-	    &hlen) != SSH_OK) {
+	if (ssh_get_publickey_hash(
+		key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) != SSH_OK) {
 		ssh_string_free_char(b64);
 		return -1;
 	}
@@ -71,8 +71,8 @@ hostkey_from_blob(const char *type, const char *b64, struct hostkey *k)
 	ssh_key key = NULL;
 	int rc;
 
-	if (ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type),
-	    &key) != SSH_OK)
+	if (ssh_pki_import_pubkey_base64(
+		b64, ssh_key_type_from_name(type), &key) != SSH_OK)
 		return -1;
 	rc = hostkey_from_ssh_key(key, k);
 	ssh_key_free(key);

@@ -14,21 +14,17 @@
 #include "plan.h"
 #include "xmalloc.h"
 
-static const char *const inventory_keys[] = {
-	"hosts", "vars", "resolve", "ca_file", NULL
-};
+static const char *const inventory_keys[] = { "hosts", "vars", "resolve",
+	"ca_file", NULL };
 
-static const char *const host_keys[] = {
-	"address", "port", "user", "identity", "become", "become_password",
-	"host_key", "max_channels", NULL
-};
+static const char *const host_keys[] = { "address", "port", "user", "identity",
+	"become", "become_password", "host_key", "max_channels", NULL };
 
 /* Key types a pin may name. */
-static const char *const host_key_types[] = {
-	"ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-	"ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com",
-	"sk-ecdsa-sha2-nistp256@openssh.com", NULL
-};
+static const char *const host_key_types[] = { "ssh-ed25519", "ssh-rsa",
+	"ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+	"sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
+	NULL };
 
 /* A host name is used in paths and URLs: keep it plain. */
 int
@@ -42,8 +38,8 @@ inventory_valid_host_name(const char *s)
 		char c = s[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') ||
-		    (i > 0 && (c == '-' || c == '_' || c == '.'))))
+			(c >= '0' && c <= '9') ||
+			(i > 0 && (c == '-' || c == '_' || c == '.'))))
 			return 0;
 	}
 	return 1;
@@ -61,8 +57,8 @@ inventory_base64(const char *s, size_t len)
 		char c = s[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '+' || c == '/' ||
-		    (c == '=' && i >= len - 2)))
+			(c >= '0' && c <= '9') || c == '+' || c == '/' ||
+			(c == '=' && i >= len - 2)))
 			return 0;
 	}
 	return 1;
@@ -78,12 +74,12 @@ inventory_check_pin(const char *pin)
 	if (strncmp(pin, "SHA256:", 7) == 0) {
 		if (strlen(pin + 7) != 43 || !inventory_base64(pin + 7, 43))
 			return "a SHA256 fingerprint is 'SHA256:' and 43 "
-			    "base64 characters";
+			       "base64 characters";
 		return NULL;
 	}
 	if ((sp = strchr(pin, ' ')) == NULL)
 		return "write the public key as 'TYPE BASE64' (as in a .pub "
-		    "file) or its 'SHA256:...' fingerprint";
+		       "file) or its 'SHA256:...' fingerprint";
 	for (t = host_key_types; *t != NULL; t++)
 		if (strlen(*t) == (size_t)(sp - pin) &&
 		    strncmp(*t, pin, (size_t)(sp - pin)) == 0)
@@ -127,8 +123,10 @@ inventory_load_host(struct loader *L, const struct node *key,
 	h->port = 22;
 	h->max_channels = 10;
 	if (!inventory_valid_host_name(key->value))
-		load_error(L, key, "bad host name '%s' (letters, digits, "
-		    "'-', '_', '.'; 'local' is reserved)", key->value);
+		load_error(L, key,
+		    "bad host name '%s' (letters, digits, "
+		    "'-', '_', '.'; 'local' is reserved)",
+		    key->value);
 	if (load_map(L, val, "a host") == -1)
 		return;
 	load_keys(L, val, host_keys, "a host");
@@ -152,8 +150,8 @@ inventory_load_host(struct loader *L, const struct node *key,
 		    "'become_password' needs 'become: sudo'");
 	if (load_str(L, val, "host_key", 0, &h->host_key) == 1 &&
 	    (why = inventory_check_pin(h->host_key)) != NULL)
-		load_error(L, node_get(val, "host_key"), "bad host_key: %s",
-		    why);
+		load_error(
+		    L, node_get(val, "host_key"), "bad host_key: %s", why);
 	if (load_int(L, val, "max_channels", 1, 1000, &v) == 1)
 		h->max_channels = (int)v;
 }
@@ -176,9 +174,10 @@ inventory_load_kv(struct loader *L, const struct node *map, const char *what,
 		const struct node *v = map->vals[i];
 
 		if (v->type != NODE_SCALAR) {
-			load_error(L, v, "'%s' in %s must be a string, not a "
-			    "%s", map->keys[i]->value, what,
-			    node_type_name(v));
+			load_error(L, v,
+			    "'%s' in %s must be a string, not a "
+			    "%s",
+			    map->keys[i]->value, what, node_type_name(v));
 			continue;
 		}
 		(*out)[*nout].key = xstrdup(map->keys[i]->value);
@@ -191,8 +190,7 @@ inventory_load_kv(struct loader *L, const struct node *map, const char *what,
 
 /* Read an inventory mapping (inline or a file's root). */
 void
-inventory_load(struct loader *L, const struct node *root,
-    struct inventory *inv)
+inventory_load(struct loader *L, const struct node *root, struct inventory *inv)
 {
 	const struct node *hosts;
 	size_t i;
@@ -214,8 +212,8 @@ inventory_load(struct loader *L, const struct node *root,
 			inventory_load_host(L, hosts->keys[i], hosts->vals[i],
 			    &inv->hosts[inv->nhosts++]);
 	}
-	inventory_load_kv(L, node_get(root, "vars"), "'vars'", &inv->vars,
-	    &inv->nvars);
+	inventory_load_kv(
+	    L, node_get(root, "vars"), "'vars'", &inv->vars, &inv->nvars);
 	inventory_load_kv(L, node_get(root, "resolve"), "'resolve'",
 	    &inv->resolve, &inv->nresolve);
 	load_str(L, root, "ca_file", 0, &inv->ca_file);
@@ -238,8 +236,8 @@ inventory_check_vars(struct loader *L, const struct node *root)
 	if ((hosts = node_get(root, "hosts")) != NULL &&
 	    hosts->type == NODE_MAP)
 		for (i = 0; i < hosts->n; i++)
-			load_check_vars(L, node_get(hosts->vals[i],
-			    "become_password"));
+			load_check_vars(
+			    L, node_get(hosts->vals[i], "become_password"));
 }
 
 /* Free an inventory and its contents. */

@@ -28,15 +28,15 @@ load_error(struct loader *L, const struct node *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	diag_add(L->diag, L->doc->path, n ? n->line : 1, n ? n->col : 1,
-	    "%s", msg);
+	diag_add(
+	    L->diag, L->doc->path, n ? n->line : 1, n ? n->col : 1, "%s", msg);
 	L->failed = 1;
 }
 
 /* Report an error at a line and column of the current document. */
 void
-load_error_at(struct loader *L, unsigned line, unsigned col, const char *fmt,
-    ...)
+load_error_at(
+    struct loader *L, unsigned line, unsigned col, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -130,8 +130,8 @@ load_map(struct loader *L, const struct node *n, const char *what)
 {
 	if (n != NULL && n->type == NODE_MAP)
 		return 0;
-	load_error(L, n, "%s must be a mapping, not a %s", what,
-	    node_type_name(n));
+	load_error(
+	    L, n, "%s must be a mapping, not a %s", what, node_type_name(n));
 	return -1;
 }
 
@@ -155,8 +155,8 @@ load_str(struct loader *L, const struct node *map, const char *key,
 	*out = NULL;
 	if (n == NULL || node_is_null(n)) {
 		if (required)
-			load_missing(L, n != NULL ? node_key(map, key) : map,
-			    key);
+			load_missing(
+			    L, n != NULL ? node_key(map, key) : map, key);
 		return required ? -1 : 0;
 	}
 	if (n->type != NODE_SCALAR) {
@@ -198,14 +198,19 @@ load_int(struct loader *L, const struct node *map, const char *key, long min,
 		return 0;
 	if (load_scalar_int(n, min, max, out) == -1) {
 		if (max == LONG_MAX)
-			load_error(L, n, "'%s' must be an integer >= %ld, "
-			    "not '%s'", key, min, n->type == NODE_SCALAR ?
-			    n->value : node_type_name(n));
+			load_error(L, n,
+			    "'%s' must be an integer >= %ld, "
+			    "not '%s'",
+			    key, min,
+			    n->type == NODE_SCALAR ? n->value
+						   : node_type_name(n));
 		else
-			load_error(L, n, "'%s' must be an integer from %ld "
-			    "to %ld, not '%s'", key, min, max,
-			    n->type == NODE_SCALAR ? n->value :
-			    node_type_name(n));
+			load_error(L, n,
+			    "'%s' must be an integer from %ld "
+			    "to %ld, not '%s'",
+			    key, min, max,
+			    n->type == NODE_SCALAR ? n->value
+						   : node_type_name(n));
 		return -1;
 	}
 	return 1;
@@ -249,10 +254,10 @@ load_duration(struct loader *L, const struct node *map, const char *key,
 	if (n == NULL || node_is_null(n))
 		return 0;
 	if (n->type != NODE_SCALAR || duration_parse(n->value, &ms) == -1) {
-		load_error(L, n, "bad duration '%s' for '%s' (write a number "
+		load_error(L, n,
+		    "bad duration '%s' for '%s' (write a number "
 		    "and a unit: 500ms, 90s, 10m, 1h, 1h30m)",
-		    n->type == NODE_SCALAR ? n->value : node_type_name(n),
-		    key);
+		    n->type == NODE_SCALAR ? n->value : node_type_name(n), key);
 		return -1;
 	}
 	if (ms == 0 && !allow_zero) {
@@ -293,8 +298,10 @@ load_strlist(struct loader *L, const struct node *map, const char *key,
 		return 1;
 	}
 	if (n->type != NODE_SEQ) {
-		load_error(L, n, "'%s' must be a string or a list of strings, "
-		    "not a %s", key, node_type_name(n));
+		load_error(L, n,
+		    "'%s' must be a string or a list of strings, "
+		    "not a %s",
+		    key, node_type_name(n));
 		return -1;
 	}
 	if (n->n == 0) {
@@ -304,8 +311,10 @@ load_strlist(struct loader *L, const struct node *map, const char *key,
 	for (i = 0; i < n->n; i++) {
 		if (n->vals[i]->type != NODE_SCALAR ||
 		    node_is_null(n->vals[i])) {
-			load_error(L, n->vals[i], "'%s' must list strings, "
-			    "not a %s", key, node_type_name(n->vals[i]));
+			load_error(L, n->vals[i],
+			    "'%s' must list strings, "
+			    "not a %s",
+			    key, node_type_name(n->vals[i]));
 			load_strlist_free(*out, *nout);
 			*out = NULL;
 			*nout = 0;
@@ -333,8 +342,10 @@ load_intlist(struct loader *L, const struct node *map, const char *key,
 	if (n == NULL || node_is_null(n))
 		return 0;
 	if (n->type == NODE_MAP) {
-		load_error(L, n, "'%s' must be an integer or a list of "
-		    "integers, not a mapping", key);
+		load_error(L, n,
+		    "'%s' must be an integer or a list of "
+		    "integers, not a mapping",
+		    key);
 		return -1;
 	}
 	count = n->type == NODE_SEQ ? n->n : 1;
@@ -346,10 +357,12 @@ load_intlist(struct loader *L, const struct node *map, const char *key,
 	for (i = 0; i < count; i++) {
 		item = n->type == NODE_SEQ ? n->vals[i] : n;
 		if (load_scalar_int(item, min, max, &v) == -1) {
-			load_error(L, item, "'%s' must hold integers from %ld "
-			    "to %ld, not '%s'", key, min, max,
-			    item->type == NODE_SCALAR ? item->value :
-			    node_type_name(item));
+			load_error(L, item,
+			    "'%s' must hold integers from %ld "
+			    "to %ld, not '%s'",
+			    key, min, max,
+			    item->type == NODE_SCALAR ? item->value
+						      : node_type_name(item));
 			free(*out);
 			*out = NULL;
 			return -1;
@@ -361,15 +374,15 @@ load_intlist(struct loader *L, const struct node *map, const char *key,
 }
 
 struct load_varcheck {
-	struct loader		*L;
-	const struct node	*n;
+	struct loader *L;
+	const struct node *n;
 };
 
 /* The position of the k-th reference of a scalar in the source text. */
 struct load_locate {
-	size_t	k;
-	size_t	off;
-	int	found;
+	size_t k;
+	size_t off;
+	int found;
 };
 
 /* vars_scan callback: remember the offset of the wanted reference. */
@@ -393,8 +406,8 @@ load_locate_cb(const char *name, size_t len, size_t off, size_t k, void *arg)
  * gives the right line inside block scalars too. Falls back to the node.
  */
 static void
-load_ref_pos(struct loader *L, const struct node *n, size_t k,
-    unsigned *line, unsigned *col)
+load_ref_pos(struct loader *L, const struct node *n, size_t k, unsigned *line,
+    unsigned *col)
 {
 	struct load_locate loc = { k, 0, 0 };
 	const struct node_doc *doc = L->doc;
@@ -403,21 +416,18 @@ load_ref_pos(struct loader *L, const struct node *n, size_t k,
 	*col = n->col;
 	if (n->start >= n->end || n->end > doc->textlen)
 		return;
-	vars_scan(doc->text + n->start, n->end - n->start, load_locate_cb,
-	    &loc, NULL);
+	vars_scan(doc->text + n->start, n->end - n->start, load_locate_cb, &loc,
+	    NULL);
 	if (loc.found)
 		node_pos(doc, n->start + loc.off, line, col);
 }
 
 /* The built-in names under "run.". */
-static const char *const load_run_names[] = {
-	"id", "uid", "date", NULL
-};
+static const char *const load_run_names[] = { "id", "uid", "date", NULL };
 
 /* The fields under "hosts.NAME.". */
-static const char *const load_host_fields[] = {
-	"address", "port", "host_key", "user", NULL
-};
+static const char *const load_host_fields[] = { "address", "port", "host_key",
+	"user", NULL };
 
 /* Whether a name is in a NULL-terminated list. */
 static int
@@ -431,8 +441,7 @@ load_in(const char *s, size_t len, const char *const *list)
 
 /* Check one reference; 0 if known, else reports and returns 0 anyway. */
 static int
-load_varcheck_cb(const char *name, size_t len, size_t off, size_t k,
-    void *arg)
+load_varcheck_cb(const char *name, size_t len, size_t off, size_t k, void *arg)
 {
 	struct load_varcheck *vc = arg;
 	struct loader *L = vc->L;
@@ -457,16 +466,16 @@ load_varcheck_cb(const char *name, size_t len, size_t off, size_t k,
 	} else if (strncmp(s, "hosts.", 6) == 0) {
 		if ((dot = strchr(s + 6, '.')) == NULL)
 			why = "write ${hosts.NAME.address}, .port, .user or "
-			    ".host_key";
+			      ".host_key";
 		else {
 			*dot = '\0';
 			field = dot + 1;
 			if (plan_host(p, s + 6) == NULL) {
 				why = "no such host in the inventory";
-			} else if (!load_in(field, strlen(field),
-			    load_host_fields))
+			} else if (!load_in(
+				       field, strlen(field), load_host_fields))
 				why = "hosts.NAME has address, port, user and "
-				    "host_key";
+				      "host_key";
 			*dot = '.';
 		}
 	} else if (strncmp(s, "secrets.", 8) == 0) {
@@ -487,16 +496,17 @@ load_varcheck_cb(const char *name, size_t len, size_t off, size_t k,
 			for (i = 0; i < L->ndeclared; i++) {
 				if (strcmp(L->declared[i].name, cname) != 0)
 					continue;
-				why = L->declared[i].phase == L->phase ?
-				    "captured in this same phase: a capture "
-				    "is usable only from a later phase" :
-				    "captured only in a later phase";
+				why = L->declared[i].phase == L->phase
+				    ? "captured in this same phase: a capture "
+				      "is usable only from a later phase"
+				    : "captured only in a later phase";
 			}
-		}
-		else if (chost == NULL && !cap->step->on_local &&
+		} else if (chost == NULL && !cap->step->on_local &&
 		    cap->step->non > 1) {
-			snprintf(extra, sizeof extra, "captured on several "
-			    "hosts: write ${captured.%s.HOST}", cname);
+			snprintf(extra, sizeof extra,
+			    "captured on several "
+			    "hosts: write ${captured.%s.HOST}",
+			    cname);
 			why = extra;
 		} else if (chost != NULL) {
 			size_t i;
@@ -507,7 +517,7 @@ load_varcheck_cb(const char *name, size_t len, size_t off, size_t k,
 					on = 1;
 			if (!on)
 				why = "the capturing step does not run on "
-				    "that host";
+				      "that host";
 		}
 		free(cname);
 	} else if (strchr(s, '.') != NULL) {
@@ -543,7 +553,7 @@ load_check_vars(struct loader *L, const struct node *n)
 	col = n->col;
 	if (n->start < n->end && n->end <= L->doc->textlen &&
 	    vars_scan(L->doc->text + n->start, n->end - n->start, NULL, NULL,
-	    &bad) != VARS_OK)
+		&bad) != VARS_OK)
 		node_pos(L->doc, n->start + bad, &line, &col);
 	diag_add(L->diag, L->doc->path, line, col, "%s", vars_strerror(rc));
 	L->failed = 1;

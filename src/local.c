@@ -16,26 +16,26 @@
 #include "xmalloc.h"
 
 struct local_job {
-	uv_process_t		 proc;
-	uv_pipe_t		 in, out, err;
-	uv_write_t		 wreq;
-	uv_buf_t		 wbuf;
-	char			*script;
-	int			 handles;
-	int			 exited;
-	int			 closed_out, closed_err;
-	int64_t			 status;
-	int			 signal;
-	int			 abandoned;
-	int			 done;
+	uv_process_t proc;
+	uv_pipe_t in, out, err;
+	uv_write_t wreq;
+	uv_buf_t wbuf;
+	char *script;
+	int handles;
+	int exited;
+	int closed_out, closed_err;
+	int64_t status;
+	int signal;
+	int abandoned;
+	int done;
 	const struct remote_job_cb *cb;
-	void			*arg;
+	void *arg;
 };
 
 /* The same reader and errexit subshell as the remote wrapper. */
 static const char local_wrapper[] =
-	"s=;while IFS= read -r l||[ -n \"$l\" ];do s=\"$s$l\n\";done;"
-	"(set -e;eval \"$s\")</dev/null";
+    "s=;while IFS= read -r l||[ -n \"$l\" ];do s=\"$s$l\n\";done;"
+    "(set -e;eval \"$s\")</dev/null";
 
 /* A handle closed; the last one frees the job. */
 static void
@@ -57,8 +57,11 @@ local_maybe_done(struct local_job *j)
 {
 	struct remote_result res;
 	static const char *const names[] = {
-		[SIGTERM] = "TERM", [SIGKILL] = "KILL", [SIGINT] = "INT",
-		[SIGHUP] = "HUP", [SIGPIPE] = "PIPE",
+		[SIGTERM] = "TERM",
+		[SIGKILL] = "KILL",
+		[SIGINT] = "INT",
+		[SIGHUP] = "HUP",
+		[SIGPIPE] = "PIPE",
 	};
 
 	if (!j->exited || !j->closed_out || !j->closed_err || j->done)
@@ -68,9 +71,11 @@ local_maybe_done(struct local_job *j)
 		memset(&res, 0, sizeof res);
 		res.exit_status = j->signal ? -1 : (int)j->status;
 		if (j->signal)
-			res.signal = (size_t)j->signal < sizeof names /
-			    sizeof names[0] && names[j->signal] ?
-			    names[j->signal] : "?";
+			res.signal = (size_t)j->signal <
+				    sizeof names / sizeof names[0] &&
+				names[j->signal]
+			    ? names[j->signal]
+			    : "?";
 		j->cb->done(j->arg, &res);
 	}
 	uv_close((uv_handle_t *)&j->proc, local_closed_cb);
@@ -160,7 +165,7 @@ local_run(uv_loop_t *loop, const char *script, size_t len,
 	opts.stdio = stdio;
 	opts.stdio_count = 3;
 	opts.exit_cb = local_exit_cb;
-	opts.flags = UV_PROCESS_DETACHED;	/* its own process group */
+	opts.flags = UV_PROCESS_DETACHED; /* its own process group */
 	if ((rc = uv_spawn(loop, &j->proc, &opts)) < 0) {
 		memset(&res, 0, sizeof res);
 		res.exit_status = -1;
@@ -177,8 +182,7 @@ local_run(uv_loop_t *loop, const char *script, size_t len,
 	uv_read_start((uv_stream_t *)&j->err, local_alloc_cb, local_read_cb);
 	j->wbuf = uv_buf_init(j->script, (unsigned)len);
 	j->wreq.data = j;
-	uv_write(&j->wreq, (uv_stream_t *)&j->in, &j->wbuf, 1,
-	    local_write_cb);
+	uv_write(&j->wreq, (uv_stream_t *)&j->in, &j->wbuf, 1, local_write_cb);
 	return j;
 }
 

@@ -14,8 +14,8 @@
 
 #include "log.h"
 
-static enum log_format	log_format = LOG_TEXT;
-static int		log_verbose;
+static enum log_format log_format = LOG_TEXT;
+static int log_verbose;
 
 /* Choose the output format and verbosity. */
 void
@@ -61,8 +61,8 @@ log_vmsg(const char *level, int with_errno, const char *fmt, va_list ap)
 		snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
 		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
-		o = json_pack("{s:s, s:s, s:s}", "ts", ts, "level", level,
-		    "msg", msg);
+		o = json_pack(
+		    "{s:s, s:s, s:s}", "ts", ts, "level", level, "msg", msg);
 		if (o != NULL && (s = json_dumps(o, JSON_COMPACT)) != NULL) {
 			fprintf(stderr, "%s\n", s);
 			free(s);

@@ -19,15 +19,15 @@
 #include "xmalloc.h"
 
 /* Deepest nesting accepted: plans are shallow; this bounds the recursion. */
-#define NODE_MAX_DEPTH	64
+#define NODE_MAX_DEPTH 64
 /* Largest file read: a plan is text written by a person. */
-#define NODE_MAX_FILE	(16 * 1024 * 1024)
+#define NODE_MAX_FILE (16 * 1024 * 1024)
 
 struct node_reader {
-	yaml_parser_t	 parser;
-	struct node_doc	*doc;
-	struct diag	*diag;
-	int		 failed;
+	yaml_parser_t parser;
+	struct node_doc *doc;
+	struct diag *diag;
+	int failed;
 };
 
 /* Byte offset of 1-based (line, col in characters) in the source text. */
@@ -98,19 +98,21 @@ node_error_parser(struct node_reader *r)
 		/* The reader's mark is not set; its offset is in bytes. */
 		unsigned line, col;
 
-		node_pos(r->doc, p->problem_offset < r->doc->textlen ?
-		    p->problem_offset : r->doc->textlen, &line, &col);
-		diag_add(r->diag, r->doc->path, line, col,
-		    "malformed YAML: %s", p->problem ? p->problem : "bad input");
+		node_pos(r->doc,
+		    p->problem_offset < r->doc->textlen ? p->problem_offset
+							: r->doc->textlen,
+		    &line, &col);
+		diag_add(r->diag, r->doc->path, line, col, "malformed YAML: %s",
+		    p->problem ? p->problem : "bad input");
 		r->failed = 1;
 		return;
 	}
 	if (p->context != NULL)
-		snprintf(msg, sizeof msg, "%s %s", p->problem ? p->problem :
-		    "error", p->context);
+		snprintf(msg, sizeof msg, "%s %s",
+		    p->problem ? p->problem : "error", p->context);
 	else
-		snprintf(msg, sizeof msg, "%s", p->problem ? p->problem :
-		    "error");
+		snprintf(
+		    msg, sizeof msg, "%s", p->problem ? p->problem : "error");
 	node_error_mark(r, mark, "malformed YAML: %s", msg);
 }
 
@@ -134,8 +136,8 @@ node_new(struct node_reader *r, enum node_type type, const yaml_event_t *ev)
 	n->type = type;
 	n->line = (unsigned)ev->start_mark.line + 1;
 	n->col = (unsigned)ev->start_mark.column + 1;
-	n->start = node_offset(r->doc, ev->start_mark.line,
-	    ev->start_mark.column);
+	n->start =
+	    node_offset(r->doc, ev->start_mark.line, ev->start_mark.column);
 	n->end = node_offset(r->doc, ev->end_mark.line, ev->end_mark.column);
 	return n;
 }
@@ -165,11 +167,11 @@ static struct node *node_read(struct node_reader *, yaml_event_t *, int);
 static void
 node_append(struct node *parent, struct node *key, struct node *val)
 {
-	parent->vals = xreallocarray(parent->vals, parent->n + 1,
-	    sizeof *parent->vals);
+	parent->vals =
+	    xreallocarray(parent->vals, parent->n + 1, sizeof *parent->vals);
 	if (parent->type == NODE_MAP) {
-		parent->keys = xreallocarray(parent->keys, parent->n + 1,
-		    sizeof *parent->keys);
+		parent->keys = xreallocarray(
+		    parent->keys, parent->n + 1, sizeof *parent->keys);
 		parent->keys[parent->n] = key;
 	}
 	parent->vals[parent->n++] = val;
@@ -206,16 +208,16 @@ node_read(struct node_reader *r, yaml_event_t *ev, int depth)
 	size_t i;
 
 	if (depth > NODE_MAX_DEPTH) {
-		node_error_mark(r, ev->start_mark, "%s",
-		    "nesting is too deep");
+		node_error_mark(r, ev->start_mark, "%s", "nesting is too deep");
 		yaml_event_delete(ev);
 		return NULL;
 	}
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		if (node_check_props(r, ev, ev->data.scalar.anchor,
-		    ev->data.scalar.tag, ev->data.scalar.plain_implicit ||
-		    ev->data.scalar.quoted_implicit) == -1)
+			ev->data.scalar.tag,
+			ev->data.scalar.plain_implicit ||
+			    ev->data.scalar.quoted_implicit) == -1)
 			break;
 		n = node_new(r, NODE_SCALAR, ev);
 		n->len = ev->data.scalar.length;
@@ -254,16 +256,16 @@ node_read(struct node_reader *r, yaml_event_t *ev, int depth)
 	case YAML_MAPPING_START_EVENT:
 		if (ev->type == YAML_SEQUENCE_START_EVENT) {
 			if (node_check_props(r, ev,
-			    ev->data.sequence_start.anchor,
-			    ev->data.sequence_start.tag,
-			    ev->data.sequence_start.implicit) == -1)
+				ev->data.sequence_start.anchor,
+				ev->data.sequence_start.tag,
+				ev->data.sequence_start.implicit) == -1)
 				break;
 			n = node_new(r, NODE_SEQ, ev);
 		} else {
 			if (node_check_props(r, ev,
-			    ev->data.mapping_start.anchor,
-			    ev->data.mapping_start.tag,
-			    ev->data.mapping_start.implicit) == -1)
+				ev->data.mapping_start.anchor,
+				ev->data.mapping_start.tag,
+				ev->data.mapping_start.implicit) == -1)
 				break;
 			n = node_new(r, NODE_MAP, ev);
 		}
@@ -273,14 +275,13 @@ node_read(struct node_reader *r, yaml_event_t *ev, int depth)
 			if (child.type == YAML_SEQUENCE_END_EVENT ||
 			    child.type == YAML_MAPPING_END_EVENT) {
 				n->end = node_offset(r->doc,
-				    child.end_mark.line,
-				    child.end_mark.column);
+				    child.end_mark.line, child.end_mark.column);
 				yaml_event_delete(&child);
 				break;
 			}
 			if (n->type == NODE_SEQ) {
-				if ((val = node_read(r, &child,
-				    depth + 1)) == NULL)
+				if ((val = node_read(r, &child, depth + 1)) ==
+				    NULL)
 					goto fail;
 				node_append(n, NULL, val);
 				continue;
@@ -289,8 +290,10 @@ node_read(struct node_reader *r, yaml_event_t *ev, int depth)
 				goto fail;
 			if (key->type != NODE_SCALAR) {
 				diag_add(r->diag, r->doc->path, key->line,
-				    key->col, "a key must be a plain string, "
-				    "not a %s", node_type_name(key));
+				    key->col,
+				    "a key must be a plain string, "
+				    "not a %s",
+				    node_type_name(key));
 				r->failed = 1;
 				node_free(key);
 				goto fail;
@@ -304,13 +307,13 @@ node_read(struct node_reader *r, yaml_event_t *ev, int depth)
 				goto fail;
 			}
 			for (i = 0; i < n->n; i++) {
-				if (strcmp(n->keys[i]->value,
-				    key->value) == 0) {
+				if (strcmp(n->keys[i]->value, key->value) ==
+				    0) {
 					diag_add(r->diag, r->doc->path,
 					    key->line, key->col,
 					    "duplicate key '%s' (first at "
-					    "line %u)", key->value,
-					    n->keys[i]->line);
+					    "line %u)",
+					    key->value, n->keys[i]->line);
 					r->failed = 1;
 					break;
 				}
@@ -376,8 +379,8 @@ node_parse(const char *name, const char *text, size_t len,
 	r.diag = d;
 	if (!yaml_parser_initialize(&r.parser))
 		fatalx("yaml_parser_initialize: out of memory");
-	yaml_parser_set_input_string(&r.parser,
-	    (const unsigned char *)doc->text, doc->textlen);
+	yaml_parser_set_input_string(
+	    &r.parser, (const unsigned char *)doc->text, doc->textlen);
 	yaml_parser_set_encoding(&r.parser, YAML_UTF8_ENCODING);
 
 	while (!done && !r.failed) {

@@ -89,13 +89,14 @@ output_captured(const struct output *o)
 	const char *p = o->out.data ? o->out.data : "";
 	size_t len = o->out.len;
 
-	while (len > 0 && (*p == ' ' || *p == '\t' || *p == '\n' ||
-	    *p == '\r')) {
+	while (
+	    len > 0 && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
 		p++;
 		len--;
 	}
-	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' ||
-	    p[len - 1] == '\n' || p[len - 1] == '\r'))
+	while (len > 0 &&
+	    (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\n' ||
+		p[len - 1] == '\r'))
 		len--;
 	return xstrndup(p, len);
 }

@@ -21,23 +21,18 @@
 #include "xmalloc.h"
 
 /* The defaults' defaults (SPEC §2). */
-#define PLAN_DEFAULT_TIMEOUT_MS		(10ULL * 60 * 1000)
-#define PLAN_DEFAULT_RETRY_DELAY_MS	(5ULL * 1000)
+#define PLAN_DEFAULT_TIMEOUT_MS     (10ULL * 60 * 1000)
+#define PLAN_DEFAULT_RETRY_DELAY_MS (5ULL * 1000)
 
-static const char *const plan_keys[] = {
-	"hostswap", "name", "description", "vars", "secrets", "defaults",
-	"swap", "inventory", "phases", NULL
-};
-static const char *const defaults_keys[] = {
-	"timeout", "retries", "retry_delay", NULL
-};
-static const char *const swap_keys[] = {
-	"after_phase", "hosts", "host_keys", NULL
-};
+static const char *const plan_keys[] = { "hostswap", "name", "description",
+	"vars", "secrets", "defaults", "swap", "inventory", "phases", NULL };
+static const char *const defaults_keys[] = { "timeout", "retries",
+	"retry_delay", NULL };
+static const char *const swap_keys[] = { "after_phase", "hosts", "host_keys",
+	NULL };
 static const char *const secret_keys[] = { "env", "file", NULL };
-static const char *const phase_keys[] = {
-	"id", "name", "description", "steps", NULL
-};
+static const char *const phase_keys[] = { "id", "name", "description", "steps",
+	NULL };
 
 /* The host of that name, or NULL. */
 const struct host *
@@ -133,15 +128,17 @@ plan_load_vars(struct loader *L, const struct node *n)
 	for (i = 0; i < n->n; i++) {
 		if (!vars_valid_name(n->keys[i]->value, n->keys[i]->len) ||
 		    strchr(n->keys[i]->value, '.') != NULL) {
-			load_error(L, n->keys[i], "bad variable name '%s' "
+			load_error(L, n->keys[i],
+			    "bad variable name '%s' "
 			    "(letters, digits, '_' and '-')",
 			    n->keys[i]->value);
 			continue;
 		}
 		if (n->vals[i]->type != NODE_SCALAR) {
-			load_error(L, n->vals[i], "variable '%s' must be a "
-			    "string, not a %s", n->keys[i]->value,
-			    node_type_name(n->vals[i]));
+			load_error(L, n->vals[i],
+			    "variable '%s' must be a "
+			    "string, not a %s",
+			    n->keys[i]->value, node_type_name(n->vals[i]));
 			continue;
 		}
 		p->vars[p->nvars].key = xstrdup(n->keys[i]->value);
@@ -181,7 +178,8 @@ plan_load_secrets(struct loader *L, const struct node *n)
 		load_str(L, v, "env", 0, &s->env);
 		load_str(L, v, "file", 0, &s->file);
 		if ((s->env == NULL) == (s->file == NULL))
-			load_error(L, v, "a secret needs exactly one of 'env' "
+			load_error(L, v,
+			    "a secret needs exactly one of 'env' "
 			    "or 'file'");
 	}
 }
@@ -234,18 +232,22 @@ plan_load_swap(struct loader *L, const struct node *n)
 			const struct node *h = hosts->vals[i];
 
 			if (h->type != NODE_SCALAR) {
-				load_error(L, h, "'hosts' must list host "
+				load_error(L, h,
+				    "'hosts' must list host "
 				    "names");
 				continue;
 			}
 			if (plan_host(p, h->value) == NULL)
-				load_error(L, h, "unknown host '%s' (not in "
-				    "the inventory)", h->value);
+				load_error(L, h,
+				    "unknown host '%s' (not in "
+				    "the inventory)",
+				    h->value);
 			p->swap_hosts[i] = xstrdup(h->value);
 		}
 		if (p->swap_hosts[0] && p->swap_hosts[1] &&
 		    strcmp(p->swap_hosts[0], p->swap_hosts[1]) == 0)
-			load_error(L, hosts->vals[1], "a host cannot swap with "
+			load_error(L, hosts->vals[1],
+			    "a host cannot swap with "
 			    "itself");
 	}
 	p->swap_host_keys = HOST_KEYS_FOLLOW_MACHINE;
@@ -253,9 +255,11 @@ plan_load_swap(struct loader *L, const struct node *n)
 		if (strcmp(mode, "follow_address") == 0)
 			p->swap_host_keys = HOST_KEYS_FOLLOW_ADDRESS;
 		else if (strcmp(mode, "follow_machine") != 0)
-			load_error(L, node_get(n, "host_keys"), "'host_keys' "
+			load_error(L, node_get(n, "host_keys"),
+			    "'host_keys' "
 			    "must be 'follow_machine' or 'follow_address', not "
-			    "'%s'", mode);
+			    "'%s'",
+			    mode);
 		free(mode);
 	}
 }
@@ -281,19 +285,21 @@ plan_check_exclusive(struct loader *L, const struct phase *ph)
 					continue;
 				b = &ph->steps[j];
 				/* Two such steps: report the pair once. */
-				if (j < i && (b->kind == STEP_DETACH ||
-				    b->kind == STEP_REBOOT))
+				if (j < i &&
+				    (b->kind == STEP_DETACH ||
+					b->kind == STEP_REBOOT))
 					continue;
 				for (hj = 0; hj < b->non; hj++) {
 					if (strcmp(a->on[hi], b->on[hj]) != 0)
 						continue;
 					load_error_at(L, a->kind_line,
-					    a->kind_col, "phase %d: the '%s' "
+					    a->kind_col,
+					    "phase %d: the '%s' "
 					    "step '%s' on host '%s' must be "
 					    "the only task on that host in its "
 					    "phase, but step '%s' also runs "
-					    "there", ph->id,
-					    step_kind_name(a->kind),
+					    "there",
+					    ph->id, step_kind_name(a->kind),
 					    a->id ? a->id : "?", a->on[hi],
 					    b->id ? b->id : "?");
 				}
@@ -328,15 +334,17 @@ plan_load_phase(struct loader *L, const struct node *n, size_t index,
 		    p->phases[index - 1].id >= 0 &&
 		    ph->id <= p->phases[index - 1].id) {
 			if (ph->id == p->phases[index - 1].id)
-				load_error(L, idn, "duplicate phase id %d "
+				load_error(L, idn,
+				    "duplicate phase id %d "
 				    "(first at line %u): phase ids must be "
-				    "strictly increasing", ph->id,
-				    prev_id->line);
+				    "strictly increasing",
+				    ph->id, prev_id->line);
 			else
-				load_error(L, idn, "phase ids out of order: "
+				load_error(L, idn,
+				    "phase ids out of order: "
 				    "%d comes after %d (they must be strictly "
-				    "increasing)", ph->id,
-				    p->phases[index - 1].id);
+				    "increasing)",
+				    ph->id, p->phases[index - 1].id);
 		}
 	}
 	load_str(L, n, "name", 1, &ph->name);
@@ -371,8 +379,8 @@ plan_load_phase(struct loader *L, const struct node *n, size_t index,
 			idn = node_get(steps->vals[i], "id");
 			load_error(L, idn ? idn : steps->vals[i],
 			    "duplicate step id '%s' in phase %d (first at "
-			    "line %u)", ph->steps[i].id, ph->id,
-			    ph->steps[j].line);
+			    "line %u)",
+			    ph->steps[i].id, ph->id, ph->steps[j].line);
 			break;
 		}
 	}
@@ -385,12 +393,14 @@ plan_load_phase(struct loader *L, const struct node *n, size_t index,
 		if (st->capture == NULL)
 			continue;
 		if (plan_capture(p, st->capture) != NULL) {
-			load_error_at(L, st->line, st->col, "duplicate capture "
-			    "name '%s'", st->capture);
+			load_error_at(L, st->line, st->col,
+			    "duplicate capture "
+			    "name '%s'",
+			    st->capture);
 			continue;
 		}
-		p->captures = xreallocarray(p->captures, p->ncaptures + 1,
-		    sizeof *p->captures);
+		p->captures = xreallocarray(
+		    p->captures, p->ncaptures + 1, sizeof *p->captures);
 		p->captures[p->ncaptures].name = xstrdup(st->capture);
 		p->captures[p->ncaptures].phase = index;
 		p->captures[p->ncaptures].step = st;
@@ -431,8 +441,8 @@ plan_load_phases(struct loader *L, const struct node *root)
 			c = node_get(steps->vals[j], "capture");
 			if (c == NULL || c->type != NODE_SCALAR)
 				continue;
-			L->declared = xreallocarray(L->declared,
-			    L->ndeclared + 1, sizeof *L->declared);
+			L->declared = xreallocarray(
+			    L->declared, L->ndeclared + 1, sizeof *L->declared);
 			L->declared[L->ndeclared].name = c->value;
 			L->declared[L->ndeclared].phase = i;
 			L->ndeclared++;
@@ -447,10 +457,10 @@ plan_load_phases(struct loader *L, const struct node *root)
 }
 
 struct plan_cycle {
-	const struct plan	*p;
-	const char		*chain[16];
-	size_t			 depth;
-	int			 loop;
+	const struct plan *p;
+	const char *chain[16];
+	size_t depth;
+	int loop;
 };
 
 /* vars_scan callback: follow plain variable references, depth first. */
@@ -500,13 +510,13 @@ plan_check_var_loops(struct loader *L, const struct kv *vars, size_t n)
 		memset(&c, 0, sizeof c);
 		c.p = L->plan;
 		c.chain[c.depth++] = vars[i].key;
-		vars_scan(vars[i].value, strlen(vars[i].value),
-		    plan_cycle_cb, &c, NULL);
+		vars_scan(vars[i].value, strlen(vars[i].value), plan_cycle_cb,
+		    &c, NULL);
 		if (c.loop)
 			load_error_at(L, vars[i].line, vars[i].col,
 			    "variable '%s' refers to itself (through %zu "
-			    "other variable%s)", vars[i].key, c.depth - 1,
-			    c.depth == 2 ? "" : "s");
+			    "other variable%s)",
+			    vars[i].key, c.depth - 1, c.depth == 2 ? "" : "s");
 		for (j = 1; j < c.depth; j++)
 			free((char *)c.chain[j]);
 	}
@@ -543,8 +553,10 @@ plan_load_inventory(struct loader *L, const struct node *root,
 		else
 			xasprintf(&path, "%s/%s", p->dir, n->value);
 	} else {
-		load_error(L, n, "'inventory' must be a mapping or a file "
-		    "name, not a %s", node_type_name(n));
+		load_error(L, n,
+		    "'inventory' must be a mapping or a file "
+		    "name, not a %s",
+		    node_type_name(n));
 		return 0;
 	}
 	rc = node_load(path, inv_doc, L->diag);
@@ -596,13 +608,16 @@ plan_load_doc(struct node_doc *doc, const char *inv_path, struct plan **out,
 	load_keys(&L, root, plan_keys, "the plan");
 
 	if ((n = node_get(root, "hostswap")) == NULL)
-		load_error(&L, root, "missing required key 'hostswap' (the "
+		load_error(&L, root,
+		    "missing required key 'hostswap' (the "
 		    "format version: write 'hostswap: 1')");
 	else if (load_int(&L, root, "hostswap", 0, INT_MAX, &v) == 1) {
 		p->version = (int)v;
 		if (v != 1)
-			load_error(&L, n, "unsupported format version %ld "
-			    "(this hostswap reads version 1)", v);
+			load_error(&L, n,
+			    "unsupported format version %ld "
+			    "(this hostswap reads version 1)",
+			    v);
 	}
 	load_str(&L, root, "name", 1, &p->name);
 	load_str(&L, root, "description", 0, &p->description);
@@ -658,8 +673,8 @@ done:
  * problem is in d.
  */
 int
-plan_load(const char *path, const char *inv_path, struct plan **out,
-    struct diag *d)
+plan_load(
+    const char *path, const char *inv_path, struct plan **out, struct diag *d)
 {
 	struct node_doc *doc;
 	int rc;

@@ -39,11 +39,11 @@
 #include "xmalloc.h"
 
 /* TCP keepalive: probe after 5 s idle, every 3 s, give up after 3. */
-#define REMOTE_KEEPIDLE		5
-#define REMOTE_KEEPINTVL	3
-#define REMOTE_KEEPCNT		3
+#define REMOTE_KEEPIDLE  5
+#define REMOTE_KEEPINTVL 3
+#define REMOTE_KEEPCNT   3
 /* Unacknowledged data for this long means the peer is gone. */
-#define REMOTE_USER_TIMEOUT_MS	15000
+#define REMOTE_USER_TIMEOUT_MS 15000
 
 enum remote_state {
 	RS_NEW,
@@ -56,10 +56,8 @@ enum remote_state {
 	RS_NSTATES
 };
 
-static const char *const remote_state_names[RS_NSTATES] = {
-	"new", "resolving", "connecting", "handshake", "auth", "ready",
-	"failed"
-};
+static const char *const remote_state_names[RS_NSTATES] = { "new", "resolving",
+	"connecting", "handshake", "auth", "ready", "failed" };
 
 enum job_state {
 	J_QUEUED,
@@ -71,62 +69,62 @@ enum job_state {
 };
 
 struct remote_job {
-	struct remote		*remote;
-	struct remote_job	*next;
-	enum job_state		 state;
-	int			 flags;
-	int			 abandoned;
-	char			*command;
-	char			*in;
-	size_t			 inlen;
-	size_t			 inoff;
-	ssh_channel		 channel;
+	struct remote *remote;
+	struct remote_job *next;
+	enum job_state state;
+	int flags;
+	int abandoned;
+	char *command;
+	char *in;
+	size_t inlen;
+	size_t inoff;
+	ssh_channel channel;
 	struct ssh_channel_callbacks_struct cb;
-	int			 exit_status;
-	char			*signal;
-	int			 closed;	/* the server closed the channel */
+	int exit_status;
+	char *signal;
+	int closed; /* the server closed the channel */
 	const struct remote_job_cb *jcb;
-	void			*arg;
+	void *arg;
 };
 
 struct remote {
-	uv_loop_t		*loop;
-	enum remote_state	 state;
-	char			*name;
-	char			*address;
-	int			 port;
-	char			*user;
-	char			*identity;
-	int			 max_channels;
-	struct hostkey		 expected;
-	int			 has_expected;
-	int			 accept_new;
-	unsigned		 connect_timeout_ms;
-	struct hostkey		 seen;
+	uv_loop_t *loop;
+	enum remote_state state;
+	char *name;
+	char *address;
+	int port;
+	char *user;
+	char *identity;
+	int max_channels;
+	struct hostkey expected;
+	int has_expected;
+	int accept_new;
+	unsigned connect_timeout_ms;
+	struct hostkey seen;
 
 	const struct remote_events *ev;
-	void			*arg;
+	void *arg;
 
-	int			 fd;
-	uv_getaddrinfo_t	 gai;
-	uv_poll_t		 poll;
-	int			 poll_init;
-	int			 poll_events;
-	uv_timer_t		 timer;
-	int			 handles;	/* open uv handles */
-	int			 gai_pending;
+	int fd;
+	uv_getaddrinfo_t gai;
+	uv_poll_t poll;
+	int poll_init;
+	int poll_events;
+	uv_timer_t timer;
+	int handles; /* open uv handles */
+	int gai_pending;
 
-	ssh_session		 session;
-	ssh_event		 event;
-	ssh_key			 keys[4];
-	size_t			 nkeys;
-	size_t			 key;		/* the one being tried */
+	ssh_session session;
+	ssh_event event;
+	ssh_key keys[4];
+	size_t nkeys;
+	size_t key; /* the one being tried */
 
-	struct remote_job	*jobs;		/* in submission order */
-	int			 open_channels;
-	int			 busy;		/* inside remote_drive() */
-	int			 freeing;
-	char			*error;
+	struct remote_job *jobs; /* in submission order */
+	int open_channels;
+	int busy; /* inside remote_drive() */
+	int freeing;
+	char *error;
 };
 
 static void remote_drive(struct remote *);
@@ -139,8 +137,8 @@ static void remote_release(struct remote *);
 static void
 remote_set_state(struct remote *r, enum remote_state s)
 {
-	log_debug("remote %s: %s -> %s", r->name,
-	    remote_state_names[r->state], remote_state_names[s]);
+	log_debug("remote %s: %s -> %s", r->name, remote_state_names[r->state],
+	    remote_state_names[s]);
 	r->state = s;
 }
 
@@ -164,8 +162,8 @@ remote_new(uv_loop_t *loop, const struct remote_cfg *cfg,
 		r->has_expected = 1;
 	}
 	r->accept_new = cfg->accept_new;
-	r->connect_timeout_ms = cfg->connect_timeout_ms ?
-	    cfg->connect_timeout_ms : 30000;
+	r->connect_timeout_ms =
+	    cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 30000;
 	r->ev = ev;
 	r->arg = arg;
 	r->fd = -1;
@@ -318,9 +316,10 @@ remote_timer_cb(uv_timer_t *t)
 	struct remote *r = t->data;
 
 	if (r->state != RS_READY)
-		remote_fail(r, "connection to %s (%s:%d) timed out after %u s "
-		    "(%s)", r->name, r->address, r->port,
-		    r->connect_timeout_ms / 1000,
+		remote_fail(r,
+		    "connection to %s (%s:%d) timed out after %u s "
+		    "(%s)",
+		    r->name, r->address, r->port, r->connect_timeout_ms / 1000,
 		    remote_state_names[r->state]);
 }
 
@@ -361,8 +360,8 @@ remote_gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 			uv_freeaddrinfo(ai);
 		return;
 	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	fd = socket(
+	    ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		remote_fail(r, "socket: %s", strerror(errno));
 		uv_freeaddrinfo(ai);
@@ -403,11 +402,11 @@ remote_connect(struct remote *r)
 	r->gai.data = r;
 	remote_set_state(r, RS_RESOLVING);
 	uv_timer_start(&r->timer, remote_timer_cb, r->connect_timeout_ms, 0);
-	rc = uv_getaddrinfo(r->loop, &r->gai, remote_gai_cb, r->address, port,
-	    &hints);
+	rc = uv_getaddrinfo(
+	    r->loop, &r->gai, remote_gai_cb, r->address, port, &hints);
 	if (rc < 0)
-		remote_fail(r, "cannot resolve %s: %s", r->address,
-		    uv_strerror(rc));
+		remote_fail(
+		    r, "cannot resolve %s: %s", r->address, uv_strerror(rc));
 	else
 		r->gai_pending = 1;
 }
@@ -429,13 +428,12 @@ remote_start_ssh(struct remote *r)
 	ssh_options_set(r->session, SSH_OPTIONS_USER, r->user);
 	ssh_options_set(r->session, SSH_OPTIONS_PROCESS_CONFIG, &no);
 	ssh_options_set(r->session, SSH_OPTIONS_KNOWNHOSTS, "/dev/null");
-	ssh_options_set(r->session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS,
-	    "/dev/null");
+	ssh_options_set(r->session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null");
 	if (r->has_expected && (algs = hostkey_algorithms(&r->expected)))
 		ssh_options_set(r->session, SSH_OPTIONS_HOSTKEYS, algs);
 	ssh_options_set(r->session, SSH_OPTIONS_FD, &sfd);
 	ssh_set_blocking(r->session, 0);
-	r->fd = -1;		/* libssh owns the socket now */
+	r->fd = -1; /* libssh owns the socket now */
 	return 0;
 }
 
@@ -443,9 +441,8 @@ remote_start_ssh(struct remote *r)
 static void
 remote_load_keys(struct remote *r)
 {
-	static const char *const defaults[] = {
-		"id_ed25519", "id_ecdsa", "id_rsa", NULL
-	};
+	static const char *const defaults[] = { "id_ed25519", "id_ecdsa",
+		"id_rsa", NULL };
 	const char *home = getenv("HOME");
 	char path[4096];
 	size_t i;
@@ -453,8 +450,8 @@ remote_load_keys(struct remote *r)
 
 	if (r->identity != NULL) {
 		if (r->identity[0] == '~' && home != NULL)
-			snprintf(path, sizeof path, "%s%s", home,
-			    r->identity + 1);
+			snprintf(
+			    path, sizeof path, "%s%s", home, r->identity + 1);
 		else
 			snprintf(path, sizeof path, "%s", r->identity);
 		if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &k) ==
@@ -464,8 +461,9 @@ remote_load_keys(struct remote *r)
 	}
 	for (i = 0; defaults[i] != NULL && home != NULL; i++) {
 		snprintf(path, sizeof path, "%s/.ssh/%s", home, defaults[i]);
-		if (access(path, R_OK) == 0 && ssh_pki_import_privkey_file(
-		    path, NULL, NULL, NULL, &k) == SSH_OK)
+		if (access(path, R_OK) == 0 &&
+		    ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &k) ==
+			SSH_OK)
 			r->keys[r->nkeys++] = k;
 	}
 }
@@ -489,12 +487,11 @@ remote_verify(struct remote *r)
 	}
 	hostkey_clear(&r->seen);
 	if (ssh_pki_export_pubkey_base64(key, &b64) == SSH_OK &&
-	    ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
-	    &hlen) == SSH_OK &&
-	    (fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash,
-	    hlen)) != NULL) {
-		r->seen.type = xstrdup(ssh_key_type_to_char(
-		    ssh_key_type(key)));
+	    ssh_get_publickey_hash(
+		key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == SSH_OK &&
+	    (fp = ssh_get_fingerprint_hash(
+		 SSH_PUBLICKEY_HASH_SHA256, hash, hlen)) != NULL) {
+		r->seen.type = xstrdup(ssh_key_type_to_char(ssh_key_type(key)));
 		r->seen.base64 = xstrdup(b64);
 		r->seen.fingerprint = xstrdup(fp);
 		ssh_string_free_char(fp);
@@ -509,7 +506,8 @@ remote_verify(struct remote *r)
 	}
 	if (!r->has_expected) {
 		if (!r->accept_new) {
-			remote_fail(r, "host key of %s (%s:%d) is unknown: "
+			remote_fail(r,
+			    "host key of %s (%s:%d) is unknown: "
 			    "seen %s (%s); pin it in the inventory, add it to "
 			    "known_hosts, or pass --accept-new-host-keys",
 			    r->name, r->address, r->port, r->seen.fingerprint,
@@ -521,10 +519,11 @@ remote_verify(struct remote *r)
 		return 0;
 	}
 	if (!hostkey_equal(&r->expected, &r->seen)) {
-		remote_fail(r, "host key mismatch for %s (%s:%d): expected %s, "
-		    "seen %s (%s); nothing was sent", r->name, r->address,
-		    r->port, r->expected.fingerprint, r->seen.fingerprint,
-		    r->seen.type);
+		remote_fail(r,
+		    "host key mismatch for %s (%s:%d): expected %s, "
+		    "seen %s (%s); nothing was sent",
+		    r->name, r->address, r->port, r->expected.fingerprint,
+		    r->seen.fingerprint, r->seen.type);
 		return -1;
 	}
 	return 0;
@@ -546,14 +545,16 @@ remote_auth(struct remote *r)
 				return;
 			if (rc == SSH_AUTH_SUCCESS)
 				break;
-			remote_fail(r, "login to %s (%s:%d) as %s failed: no "
-			    "key was accepted%s", r->name, r->address, r->port,
-			    r->user, r->nkeys == 0 ? " (no identity file and "
-			    "no agent key)" : "");
+			remote_fail(r,
+			    "login to %s (%s:%d) as %s failed: no "
+			    "key was accepted%s",
+			    r->name, r->address, r->port, r->user,
+			    r->nkeys == 0 ? " (no identity file and "
+					    "no agent key)"
+					  : "");
 			return;
 		}
-		rc = ssh_userauth_publickey(r->session, NULL,
-		    r->keys[r->key]);
+		rc = ssh_userauth_publickey(r->session, NULL, r->keys[r->key]);
 		if (rc == SSH_AUTH_AGAIN)
 			return;
 		if (rc == SSH_AUTH_SUCCESS)
@@ -602,8 +603,8 @@ remote_exit_status_cb(ssh_session s, ssh_channel ch, int status, void *arg)
 
 /* Channel callback: the command was killed by a signal. */
 static void
-remote_exit_signal_cb(ssh_session s, ssh_channel ch, const char *sig,
-    int core, const char *errmsg, const char *lang, void *arg)
+remote_exit_signal_cb(ssh_session s, ssh_channel ch, const char *sig, int core,
+    const char *errmsg, const char *lang, void *arg)
 {
 	struct remote_job *j = arg;
 
@@ -641,7 +642,7 @@ remote_job_step(struct remote *r, struct remote_job *j)
 	case J_QUEUED:
 		if (r->open_channels >= r->max_channels ||
 		    (!(j->flags & REMOTE_PRIORITY) && r->max_channels > 1 &&
-		    r->open_channels >= r->max_channels - 1))
+			r->open_channels >= r->max_channels - 1))
 			return;
 		if (j->abandoned) {
 			remote_job_finish(j, "abandoned");
@@ -687,16 +688,15 @@ remote_job_step(struct remote *r, struct remote_job *j)
 			rc = ssh_channel_write(j->channel, j->in + j->inoff,
 			    (uint32_t)(j->inlen - j->inoff));
 			if (rc == SSH_ERROR) {
-				remote_job_finish(j,
-				    ssh_get_error(r->session));
+				remote_job_finish(j, ssh_get_error(r->session));
 				return;
 			}
 			if (rc <= 0)
-				return;	/* the window is full: later */
+				return; /* the window is full: later */
 			j->inoff += (size_t)rc;
 		}
 		if (j->flags & REMOTE_HOLD_STDIN)
-			return;	/* remote_job_feed() brings the rest */
+			return; /* remote_job_feed() brings the rest */
 		if (ssh_channel_send_eof(j->channel) == SSH_ERROR) {
 			remote_job_finish(j, ssh_get_error(r->session));
 			return;
@@ -746,9 +746,9 @@ remote_drive(struct remote *r)
 		if (rc == SSH_AGAIN)
 			break;
 		if (rc != SSH_OK) {
-			remote_fail(r, "SSH connection to %s (%s:%d) failed: %s",
-			    r->name, r->address, r->port,
-			    ssh_get_error(r->session));
+			remote_fail(r,
+			    "SSH connection to %s (%s:%d) failed: %s", r->name,
+			    r->address, r->port, ssh_get_error(r->session));
 			break;
 		}
 		if (remote_verify(r) == -1)
@@ -765,17 +765,17 @@ remote_drive(struct remote *r)
 		rc = ssh_event_dopoll(r->event, 0);
 		if ((rc == SSH_ERROR && !ssh_is_connected(r->session)) ||
 		    (ssh_get_status(r->session) &
-		    (SSH_CLOSED | SSH_CLOSED_ERROR))) {
+			(SSH_CLOSED | SSH_CLOSED_ERROR))) {
 			remote_fail(r, "connection to %s (%s:%d) lost", r->name,
 			    r->address, r->port);
 			break;
 		}
 		for (j = r->jobs; j != NULL && r->state == RS_READY;
-		    j = j->next)
+		     j = j->next)
 			remote_job_step(r, j);
 		/* Finished jobs freed channels: queued ones may start. */
 		for (j = r->jobs; j != NULL && r->state == RS_READY;
-		    j = j->next)
+		     j = j->next)
 			if (j->state == J_QUEUED)
 				remote_job_step(r, j);
 		break;
@@ -796,8 +796,8 @@ remote_drive(struct remote *r)
  * when freed). Jobs start in order as channels are free.
  */
 struct remote_job *
-remote_exec(struct remote *r, const char *command, const char *in,
-    size_t inlen, int flags, const struct remote_job_cb *cb, void *arg)
+remote_exec(struct remote *r, const char *command, const char *in, size_t inlen,
+    int flags, const struct remote_job_cb *cb, void *arg)
 {
 	struct remote_job *j = xcalloc(1, sizeof *j), **jp;
 

@@ -20,16 +20,12 @@
 #include "wrapper.h"
 #include "xmalloc.h"
 
-const char *const run_state_names[RUN_NSTATES] = {
-	"running", "waiting", "failed", "interrupted", "aborted", "succeeded"
-};
-const char *const phase_state_names[PHASE_NSTATES] = {
-	"pending", "running", "succeeded", "failed", "skipped"
-};
-const char *const task_state_names[TASK_NSTATES] = {
-	"pending", "running", "succeeded", "failed", "skipped", "waiting",
-	"interrupted"
-};
+const char *const run_state_names[RUN_NSTATES] = { "running", "waiting",
+	"failed", "interrupted", "aborted", "succeeded" };
+const char *const phase_state_names[PHASE_NSTATES] = { "pending", "running",
+	"succeeded", "failed", "skipped" };
+const char *const task_state_names[TASK_NSTATES] = { "pending", "running",
+	"succeeded", "failed", "skipped", "waiting", "interrupted" };
 
 /* Wall-clock milliseconds since the epoch. */
 uint64_t
@@ -68,8 +64,8 @@ run_expected_key(const struct run_host *rh)
 	if (rh->swapped && p->swap_host_keys == HOST_KEYS_FOLLOW_MACHINE &&
 	    (i = plan_swapped_host(p, rh->host->name)) != -1) {
 		other = run_host(r, p->swap_hosts[1 - i]);
-		return other != NULL && other->has_key ? &other->machine_key :
-		    NULL;
+		return other != NULL && other->has_key ? &other->machine_key
+						       : NULL;
 	}
 	return rh->has_key ? &rh->machine_key : NULL;
 }
@@ -104,14 +100,15 @@ run_remote_learned(struct remote *rem, const struct hostkey *k, void *arg)
 		return;
 	hostkey_copy(&rh->machine_key, k);
 	rh->has_key = 1;
-	console_note(rh->run, "accepted the new host key of %s (%s:%d): %s "
-	    "(%s)", rh->host->name, rh->host->address, rh->host->port,
-	    k->fingerprint, k->type);
+	console_note(rh->run,
+	    "accepted the new host key of %s (%s:%d): %s "
+	    "(%s)",
+	    rh->host->name, rh->host->address, rh->host->port, k->fingerprint,
+	    k->type);
 }
 
-static const struct remote_events run_remote_events = {
-	run_remote_ready, run_remote_failed, run_remote_learned
-};
+static const struct remote_events run_remote_events = { run_remote_ready,
+	run_remote_failed, run_remote_learned };
 
 /* The session to a host, connecting (again) if there is none that works. */
 struct remote *
@@ -140,8 +137,8 @@ run_remote(struct run_host *rh)
 
 /* Keep a captured value (replacing an earlier attempt's). */
 void
-run_set_capture(struct run *r, const char *name, const char *host,
-    const char *value)
+run_set_capture(
+    struct run *r, const char *name, const char *host, const char *value)
 {
 	size_t i;
 
@@ -153,8 +150,8 @@ run_set_capture(struct run *r, const char *name, const char *host,
 			return;
 		}
 	}
-	r->captures = xreallocarray(r->captures, r->ncaptures + 1,
-	    sizeof *r->captures);
+	r->captures =
+	    xreallocarray(r->captures, r->ncaptures + 1, sizeof *r->captures);
 	r->captures[r->ncaptures].name = xstrdup(name);
 	r->captures[r->ncaptures].host = xstrdup(host);
 	r->captures[r->ncaptures].value = xstrdup(value);
@@ -163,8 +160,8 @@ run_set_capture(struct run *r, const char *name, const char *host,
 
 /* expand hook: ${captured.NAME[.HOST]}. */
 static char *
-run_env_captured(const struct expand_env *env, const char *name,
-    const char *host)
+run_env_captured(
+    const struct expand_env *env, const char *name, const char *host)
 {
 	struct run *r = env->arg;
 	size_t i;
@@ -190,8 +187,7 @@ run_env_secret(const struct expand_env *env, const char *name)
 
 /* expand hook: ${hosts.NAME.host_key}, the key expected at this point. */
 static char *
-run_env_host_key(const struct expand_env *env, const char *name,
-    size_t phase)
+run_env_host_key(const struct expand_env *env, const char *name, size_t phase)
 {
 	struct run *r = env->arg;
 	struct run_host *rh = run_host(r, name);
@@ -205,8 +201,8 @@ run_env_host_key(const struct expand_env *env, const char *name,
 
 /* Expand a template for a task with the run's values. */
 char *
-run_expand(struct run *r, const struct run_task *t, const char *tmpl,
-    char **err)
+run_expand(
+    struct run *r, const struct run_task *t, const char *tmpl, char **err)
 {
 	return expand(&r->env, t->host, t->phase->index, tmpl, err);
 }
@@ -236,9 +232,10 @@ run_load_keys(struct run *r, char **err)
 	for (i = 0; i < r->nhosts; i++) {
 		rh = &r->hosts[i];
 		if (rh->host->host_key != NULL) {
-			if (hostkey_from_pin(rh->host->host_key,
-			    &rh->machine_key) == -1) {
-				xasprintf(err, "host %s: the pinned host_key "
+			if (hostkey_from_pin(
+				rh->host->host_key, &rh->machine_key) == -1) {
+				xasprintf(err,
+				    "host %s: the pinned host_key "
 				    "is not a readable public key",
 				    rh->host->name);
 				return -1;
@@ -247,8 +244,7 @@ run_load_keys(struct run *r, char **err)
 			continue;
 		}
 		rc = hostkey_from_known_hosts(r->opts.known_hosts,
-		    rh->host->address, rh->host->port, &rh->machine_key,
-		    &kerr);
+		    rh->host->address, rh->host->port, &rh->machine_key, &kerr);
 		if (rc == -1) {
 			*err = kerr;
 			return -1;
@@ -293,8 +289,9 @@ run_new(uv_loop_t *loop, struct plan *p, const struct run_opts *opts,
 		ph->run = r;
 		ph->index = i;
 		for (j = 0, n = 0; j < p->phases[i].nsteps; j++)
-			n += p->phases[i].steps[j].on_local ? 1 :
-			    p->phases[i].steps[j].non;
+			n += p->phases[i].steps[j].on_local
+			    ? 1
+			    : p->phases[i].steps[j].non;
 		ph->tasks = xcalloc(n, sizeof *ph->tasks);
 		for (j = 0; j < p->phases[i].nsteps; j++) {
 			st = &p->phases[i].steps[j];
@@ -304,8 +301,8 @@ run_new(uv_loop_t *loop, struct plan *p, const struct run_opts *opts,
 				t->phase = ph;
 				t->step = st;
 				t->host = st->on_local ? "local" : st->on[k];
-				t->rh = st->on_local ? NULL :
-				    run_host(r, st->on[k]);
+				t->rh = st->on_local ? NULL
+						     : run_host(r, st->on[k]);
 				t->exit_code = -1;
 			}
 		}
@@ -386,8 +383,8 @@ run_become_stdin(struct run *r, const struct run_host *rh, size_t *len)
 	*len = 0;
 	if (!rh->host->become_sudo || rh->host->become_password == NULL)
 		return NULL;
-	if ((pw = expand(&r->env, rh->host->name, 0,
-	    rh->host->become_password, &err)) == NULL) {
+	if ((pw = expand(&r->env, rh->host->name, 0, rh->host->become_password,
+		 &err)) == NULL) {
 		free(err);
 		return NULL;
 	}
@@ -404,14 +401,14 @@ run_become_stdin(struct run *r, const struct run_host *rh, size_t *len)
  */
 struct run_gate {
 	const struct remote_job_cb *cb;
-	void			*arg;
-	struct remote_job	*job;
-	char			*script;
-	size_t			 len;
-	struct buf		 early;		/* stdout before the marker */
-	struct buf		 err;		/* sudo's complaint */
-	int			 open;		/* the marker was seen */
-	int			 failed;
+	void *arg;
+	struct remote_job *job;
+	char *script;
+	size_t len;
+	struct buf early; /* stdout before the marker */
+	struct buf err;   /* sudo's complaint */
+	int open;         /* the marker was seen */
+	int failed;
 };
 
 /* Wipe and free a gate. */
@@ -458,11 +455,13 @@ run_gate_output_cb(void *arg, const char *data, size_t len, int is_stderr)
 		res.error = NULL;
 		{
 			char msg[512];
-			const char *line = strstr(g->err.data, "Sorry, try again");
+			const char *line =
+			    strstr(g->err.data, "Sorry, try again");
 			size_t n;
 
 			if (line == NULL)
-				line = strstr(g->err.data, "incorrect password");
+				line =
+				    strstr(g->err.data, "incorrect password");
 			n = strcspn(line, "\n");
 			snprintf(msg, sizeof msg, "sudo refused: %.*s",
 			    (int)(n < 400 ? n : 400), line);
@@ -484,8 +483,8 @@ run_gate_output_cb(void *arg, const char *data, size_t len, int is_stderr)
 	g->open = 1;
 	remote_job_feed(g->job, g->script, g->len);
 	if (g->early.len > skip && g->cb->output != NULL)
-		g->cb->output(g->arg, g->early.data + skip, g->early.len - skip,
-		    0);
+		g->cb->output(
+		    g->arg, g->early.data + skip, g->early.len - skip, 0);
 }
 
 /* The job ended through the gate. */
@@ -497,8 +496,8 @@ run_gate_done_cb(void *arg, const struct remote_result *res)
 
 	if (!g->open && res->error == NULL) {
 		r2 = *res;
-		r2.error = g->err.len > 0 ? g->err.data :
-		    "sudo did not start the command";
+		r2.error = g->err.len > 0 ? g->err.data
+					  : "sudo did not start the command";
 		if (g->cb->done != NULL)
 			g->cb->done(g->arg, &r2);
 	} else if (g->cb->done != NULL)
@@ -506,9 +505,8 @@ run_gate_done_cb(void *arg, const struct remote_result *res)
 	run_gate_free(g);
 }
 
-static const struct remote_job_cb run_gate_cb = {
-	run_gate_output_cb, run_gate_done_cb
-};
+static const struct remote_job_cb run_gate_cb = { run_gate_output_cb,
+	run_gate_done_cb };
 
 /*
  * Start a wrapper on a host: mode and record as wrapper_command() takes
@@ -517,9 +515,8 @@ static const struct remote_job_cb run_gate_cb = {
  * ended (its done callback has run).
  */
 struct remote_job *
-run_host_start(struct run_host *rh, enum wrapper_mode mode,
-    const char *record, const char *script, int flags,
-    const struct remote_job_cb *cb, void *arg)
+run_host_start(struct run_host *rh, enum wrapper_mode mode, const char *record,
+    const char *script, int flags, const struct remote_job_cb *cb, void *arg)
 {
 	static const struct remote_job_cb none = { NULL, NULL };
 	struct wrapper_become b;
@@ -549,7 +546,7 @@ run_host_start(struct run_host *rh, enum wrapper_mode mode,
 	buf_init(&g->err);
 	if ((pw = run_become_stdin(rh->run, rh, &len)) == NULL) {
 		struct remote_result res = { -1, NULL,
-		    "cannot expand the sudo password" };
+			"cannot expand the sudo password" };
 
 		free(cmd);
 		run_gate_free(g);
@@ -595,8 +592,10 @@ run_host_mark_swapped(struct run_host *rh)
 		rh->remote = NULL;
 		rh->failed = 0;
 	}
-	console_note(r, "%s (%s:%d) now answers as the other machine of the "
-	    "swap", rh->host->name, rh->host->address, rh->host->port);
+	console_note(r,
+	    "%s (%s:%d) now answers as the other machine of the "
+	    "swap",
+	    rh->host->name, rh->host->address, rh->host->port);
 	a = run_host(r, r->plan->swap_hosts[0]);
 	b = run_host(r, r->plan->swap_hosts[1]);
 	if (a != NULL && b != NULL && a->swapped && b->swapped)
@@ -626,8 +625,8 @@ run_prepare_records(struct run *r, struct run_host *rh)
 			if (t->rh != rh)
 				continue;
 			dirs = xreallocarray(dirs, n + 1, sizeof *dirs);
-			dirs[n++] = wrapper_record_dir(r->uid, t->host, id,
-			    t->step->id, 1);
+			dirs[n++] = wrapper_record_dir(
+			    r->uid, t->host, id, t->step->id, 1);
 		}
 	}
 	if (n == 0)

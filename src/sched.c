@@ -68,8 +68,8 @@ sched_control_done(struct run *r)
 }
 
 struct sched_cleanup {
-	struct run	*run;
-	int		 left;
+	struct run *run;
+	int left;
 };
 
 /* One host's records are gone. */
@@ -85,9 +85,8 @@ sched_cleanup_done_cb(void *arg, const struct remote_result *res)
 	free(c);
 }
 
-static const struct remote_job_cb sched_cleanup_cb = {
-	NULL, sched_cleanup_done_cb
-};
+static const struct remote_job_cb sched_cleanup_cb = { NULL,
+	sched_cleanup_done_cb };
 
 /* The run succeeded: remove its records from every host it used. */
 static void
@@ -106,8 +105,8 @@ sched_succeeded(struct run *r)
 		if (rh->remote == NULL || rh->failed)
 			continue;
 		c->left++;
-		run_host_exec(rh, script, REMOTE_PRIORITY, &sched_cleanup_cb,
-		    c);
+		run_host_exec(
+		    rh, script, REMOTE_PRIORITY, &sched_cleanup_cb, c);
 	}
 	free(script);
 	sched_cleanup_done_cb(c, NULL);
@@ -122,8 +121,10 @@ sched_swap(struct run *r)
 	for (i = 0; i < 2; i++)
 		run_host_mark_swapped(run_host(r, r->plan->swap_hosts[i]));
 	r->swapped = 1;
-	console_note(r, "the swap is done: %s and %s now reach the other "
-	    "machine", r->plan->swap_hosts[0], r->plan->swap_hosts[1]);
+	console_note(r,
+	    "the swap is done: %s and %s now reach the other "
+	    "machine",
+	    r->plan->swap_hosts[0], r->plan->swap_hosts[1]);
 }
 
 /* A task ended (or began to wait): end the phase once all have. */

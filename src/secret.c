@@ -56,14 +56,15 @@ secrets_resolve(struct secrets *s, const struct plan *p, char **err)
 		s->names[i] = xstrdup(p->secrets[i].name);
 		if (p->secrets[i].env != NULL) {
 			if ((v = getenv(p->secrets[i].env)) == NULL) {
-				xasprintf(err, "secret '%s': environment "
-				    "variable %s is not set", s->names[i],
-				    p->secrets[i].env);
+				xasprintf(err,
+				    "secret '%s': environment "
+				    "variable %s is not set",
+				    s->names[i], p->secrets[i].env);
 				return -1;
 			}
 			s->values[i] = xstrdup(v);
 		} else if ((s->values[i] = secrets_read_file(
-		    p->secrets[i].file, err)) == NULL)
+				p->secrets[i].file, err)) == NULL)
 			return -1;
 	}
 	return 0;
@@ -95,7 +96,8 @@ secrets_scrub(const struct secrets *s, const char *text, size_t len)
 			if (s->values[k] == NULL ||
 			    (vl = strlen(s->values[k])) == 0 || vl > len - i)
 				continue;
-			if (vl > best && memcmp(text + i, s->values[k], vl) == 0)
+			if (vl > best &&
+			    memcmp(text + i, s->values[k], vl) == 0)
 				best = vl;
 		}
 		if (best > 0) {

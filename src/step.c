@@ -15,36 +15,25 @@
 #include "step.h"
 #include "xmalloc.h"
 
-static const char *const step_kinds[STEP_NKINDS + 1] = {
+static const char *const step_kinds[STEP_NKINDS + 1] = { "run", "put", "detach",
+	"reboot", "wait", "manual", "http", "smtp", "pop3", "tcp", NULL };
+
+static const char *const step_keys[] = { "id", "name", "description", "on",
 	"run", "put", "detach", "reboot", "wait", "manual", "http", "smtp",
-	"pop3", "tcp", NULL
-};
+	"pop3", "tcp", "timeout", "retries", "retry_delay", "unless",
+	"expect_exit", "idempotent", "sensitive", "capture", "requires", NULL };
 
-static const char *const step_keys[] = {
-	"id", "name", "description", "on", "run", "put", "detach", "reboot",
-	"wait", "manual", "http", "smtp", "pop3", "tcp", "timeout", "retries",
-	"retry_delay", "unless", "expect_exit", "idempotent", "sensitive",
-	"capture", "requires", NULL
-};
-
-static const char *const put_keys[] = {
-	"path", "content", "src", "mode", "owner", "backup", NULL
-};
+static const char *const put_keys[] = { "path", "content", "src", "mode",
+	"owner", "backup", NULL };
 static const char *const reboot_keys[] = { "timeout", NULL };
 static const char *const wait_keys[] = { "reachable", "timeout", NULL };
-static const char *const http_keys[] = {
-	"url", "method", "expect_status", "contains", "basic_auth", "insecure",
-	"timeout", NULL
-};
-static const char *const http_methods[] = {
-	"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", NULL
-};
-static const char *const smtp_keys[] = {
-	"url", "from", "to", "subject", NULL
-};
-static const char *const pop3_keys[] = {
-	"url", "user", "password", "expect_messages", NULL
-};
+static const char *const http_keys[] = { "url", "method", "expect_status",
+	"contains", "basic_auth", "insecure", "timeout", NULL };
+static const char *const http_methods[] = { "GET", "HEAD", "POST", "PUT",
+	"DELETE", "OPTIONS", "PATCH", NULL };
+static const char *const smtp_keys[] = { "url", "from", "to", "subject", NULL };
+static const char *const pop3_keys[] = { "url", "user", "password",
+	"expect_messages", NULL };
 static const char *const tcp_keys[] = { "host", "port", "expect", NULL };
 
 /* The name of a step kind, as the plan writes it. */
@@ -128,8 +117,10 @@ step_load_on(struct loader *L, const struct node *n, struct step *st)
 	const char *near;
 
 	if (n->type == NODE_MAP || node_is_null(n)) {
-		load_error(L, n, "'on' must be a host, a list of hosts or "
-		    "'local', not a %s", node_type_name(n));
+		load_error(L, n,
+		    "'on' must be a host, a list of hosts or "
+		    "'local', not a %s",
+		    node_type_name(n));
 		return;
 	}
 	count = n->type == NODE_SEQ ? n->n : 1;
@@ -144,32 +135,43 @@ step_load_on(struct loader *L, const struct node *n, struct step *st)
 	for (i = 0; i < count; i++) {
 		item = n->type == NODE_SEQ ? n->vals[i] : n;
 		if (item->type != NODE_SCALAR) {
-			load_error(L, item, "'on' must list host names, not "
-			    "a %s", node_type_name(item));
+			load_error(L, item,
+			    "'on' must list host names, not "
+			    "a %s",
+			    node_type_name(item));
 			continue;
 		}
 		if (strcmp(item->value, PLAN_LOCAL) == 0) {
 			if (count > 1)
-				load_error(L, item, "'local' cannot be listed "
+				load_error(L, item,
+				    "'local' cannot be listed "
 				    "with other hosts");
 			st->on_local = 1;
 		} else if (plan_host(L->plan, item->value) == NULL) {
 			near = load_suggest(item->value, names);
 			if (L->plan->inv->nhosts == 0)
-				load_error(L, item, "unknown host '%s' (the "
+				load_error(L, item,
+				    "unknown host '%s' (the "
 				    "plan has no inventory: give --inventory "
-				    "FILE)", item->value);
+				    "FILE)",
+				    item->value);
 			else if (near != NULL)
-				load_error(L, item, "unknown host '%s' (did "
-				    "you mean '%s'?)", item->value, near);
+				load_error(L, item,
+				    "unknown host '%s' (did "
+				    "you mean '%s'?)",
+				    item->value, near);
 			else
-				load_error(L, item, "unknown host '%s' (not "
-				    "in the inventory)", item->value);
+				load_error(L, item,
+				    "unknown host '%s' (not "
+				    "in the inventory)",
+				    item->value);
 		}
 		for (j = 0; j < st->non; j++)
 			if (strcmp(st->on[j], item->value) == 0)
-				load_error(L, item, "host '%s' is listed "
-				    "twice", item->value);
+				load_error(L, item,
+				    "host '%s' is listed "
+				    "twice",
+				    item->value);
 		st->on[st->non++] = xstrdup(item->value);
 	}
 	free(names);
@@ -193,7 +195,8 @@ step_load_put(struct loader *L, const struct node *n, struct step *st)
 	step_str(L, n, "content", 0, &p->content);
 	load_str(L, n, "src", 0, &p->src);
 	if (p->content != NULL && p->src != NULL)
-		load_error(L, node_key(n, "src"), "'put' takes 'content' or "
+		load_error(L, node_key(n, "src"),
+		    "'put' takes 'content' or "
 		    "'src', not both");
 	else if (p->content == NULL && p->src == NULL &&
 	    node_get(n, "content") == NULL)
@@ -202,9 +205,11 @@ step_load_put(struct loader *L, const struct node *n, struct step *st)
 		mode = m->type == NODE_SCALAR ? strtoul(m->value, &end, 8) : 0;
 		if (m->type != NODE_SCALAR || m->len < 3 || m->len > 4 ||
 		    *end != '\0' || mode > 07777)
-			load_error(L, m, "'mode' must be octal like \"0644\", "
-			    "not '%s'", m->type == NODE_SCALAR ? m->value :
-			    node_type_name(m));
+			load_error(L, m,
+			    "'mode' must be octal like \"0644\", "
+			    "not '%s'",
+			    m->type == NODE_SCALAR ? m->value
+						   : node_type_name(m));
 		else {
 			p->mode = (unsigned)mode;
 			p->has_mode = 1;
@@ -222,16 +227,16 @@ step_load_wait(struct loader *L, const struct node *n, struct step *st)
 
 	if (node_is_null(n))
 		return;
-	if (load_map(L, n, st->kind == STEP_REBOOT ? "'reboot'" :
-	    "'wait'") == -1)
+	if (load_map(L, n, st->kind == STEP_REBOOT ? "'reboot'" : "'wait'") ==
+	    -1)
 		return;
 	if (st->kind == STEP_REBOOT)
 		load_keys(L, n, reboot_keys, "'reboot'");
 	else {
 		load_keys(L, n, wait_keys, "'wait'");
-		if (load_bool(L, n, "reachable", &reachable) == 1 &&
-		    !reachable)
-			load_error(L, node_get(n, "reachable"), "'wait' "
+		if (load_bool(L, n, "reachable", &reachable) == 1 && !reachable)
+			load_error(L, node_get(n, "reachable"),
+			    "'wait' "
 			    "supports only 'reachable: true'");
 	}
 	load_duration(L, n, "timeout", 0, &st->wait_timeout_ms);
@@ -253,13 +258,15 @@ step_load_http(struct loader *L, const struct node *n, struct step *st)
 			if (strcmp(*m, h->method) == 0)
 				break;
 		if (*m == NULL)
-			load_error(L, node_get(n, "method"), "unknown HTTP "
+			load_error(L, node_get(n, "method"),
+			    "unknown HTTP "
 			    "method '%s' (GET, HEAD, POST, PUT, DELETE, "
-			    "OPTIONS, PATCH)", h->method);
+			    "OPTIONS, PATCH)",
+			    h->method);
 	} else
 		h->method = xstrdup("GET");
 	if (load_intlist(L, n, "expect_status", 100, 599, &h->expect_status,
-	    &h->nexpect_status) != 1) {
+		&h->nexpect_status) != 1) {
 		free(h->expect_status);
 		h->expect_status = xcalloc(1, sizeof *h->expect_status);
 		h->expect_status[0] = 200;
@@ -268,7 +275,8 @@ step_load_http(struct loader *L, const struct node *n, struct step *st)
 	step_str(L, n, "contains", 0, &h->contains);
 	step_str(L, n, "basic_auth", 0, &h->basic_auth);
 	if (h->basic_auth != NULL && strchr(h->basic_auth, ':') == NULL)
-		load_error(L, node_get(n, "basic_auth"), "'basic_auth' must "
+		load_error(L, node_get(n, "basic_auth"),
+		    "'basic_auth' must "
 		    "be 'USER:PASSWORD'");
 	load_bool(L, n, "insecure", &h->insecure);
 	load_duration(L, n, "timeout", 0, &h->timeout_ms);
@@ -304,11 +312,15 @@ static int
 step_parse_cmp(const char *s, enum cmp_op *op, long *n)
 {
 	static const struct {
-		const char	*s;
-		enum cmp_op	 op;
+		const char *s;
+		enum cmp_op op;
 	} ops[] = {
-		{ ">=", CMP_GE }, { "<=", CMP_LE }, { "!=", CMP_NE },
-		{ "==", CMP_EQ }, { ">", CMP_GT }, { "<", CMP_LT },
+		{ ">=", CMP_GE },
+		{ "<=", CMP_LE },
+		{ "!=", CMP_NE },
+		{ "==", CMP_EQ },
+		{ ">", CMP_GT },
+		{ "<", CMP_LT },
 		{ "=", CMP_EQ },
 	};
 	size_t i;
@@ -349,12 +361,12 @@ step_load_pop3(struct loader *L, const struct node *n, struct step *st)
 	step_str(L, n, "password", 1, &p->password);
 	if ((e = node_get(n, "expect_messages")) != NULL && !node_is_null(e)) {
 		if (e->type != NODE_SCALAR ||
-		    step_parse_cmp(e->value, &p->expect_op,
-		    &p->expect_n) == -1)
-			load_error(L, e, "'expect_messages' must be a count or "
+		    step_parse_cmp(e->value, &p->expect_op, &p->expect_n) == -1)
+			load_error(L, e,
+			    "'expect_messages' must be a count or "
 			    "a comparison like \">= 1\", not '%s'",
-			    e->type == NODE_SCALAR ? e->value :
-			    node_type_name(e));
+			    e->type == NODE_SCALAR ? e->value
+						   : node_type_name(e));
 		else
 			p->has_expect = 1;
 	}
@@ -380,9 +392,11 @@ step_load_tcp(struct loader *L, const struct node *n, struct step *st)
 		t->port = xstrdup(port->value);
 		load_check_vars(L, port);
 	} else if (load_scalar_int(port, 1, 65535, &v) == -1)
-		load_error(L, port, "'port' must be an integer from 1 to "
-		    "65535, not '%s'", port->type == NODE_SCALAR ?
-		    port->value : node_type_name(port));
+		load_error(L, port,
+		    "'port' must be an integer from 1 to "
+		    "65535, not '%s'",
+		    port->type == NODE_SCALAR ? port->value
+					      : node_type_name(port));
 	else
 		t->port = xstrdup(port->value);
 	t->expect = TCP_EXPECT_OPEN;
@@ -390,16 +404,18 @@ step_load_tcp(struct loader *L, const struct node *n, struct step *st)
 		if (strcmp(e, "closed") == 0)
 			t->expect = TCP_EXPECT_CLOSED;
 		else if (strcmp(e, "open") != 0)
-			load_error(L, node_get(n, "expect"), "'expect' must "
-			    "be 'open' or 'closed', not '%s'", e);
+			load_error(L, node_get(n, "expect"),
+			    "'expect' must "
+			    "be 'open' or 'closed', not '%s'",
+			    e);
 		free(e);
 	}
 }
 
 /* A script (run, detach) or text (manual): a non-empty string. */
 static void
-step_load_text(struct loader *L, const struct node *n, struct step *st,
-    char **out)
+step_load_text(
+    struct loader *L, const struct node *n, struct step *st, char **out)
 {
 	if (n->type != NODE_SCALAR || node_is_null(n) || n->len == 0) {
 		load_error(L, n, "'%s' must be a non-empty string, not a %s",
@@ -425,7 +441,8 @@ step_find_kind(struct loader *L, const struct node *n, struct step *st)
 		if (k == STEP_NKINDS)
 			continue;
 		if (first != NULL) {
-			load_error(L, n->keys[i], "two step kinds in one step: "
+			load_error(L, n->keys[i],
+			    "two step kinds in one step: "
 			    "'%s' and '%s' (a step does exactly one thing)",
 			    first->value, n->keys[i]->value);
 			continue;
@@ -436,7 +453,8 @@ step_find_kind(struct loader *L, const struct node *n, struct step *st)
 		st->kind_col = first->col;
 	}
 	if (first == NULL) {
-		load_error(L, n, "the step has no kind: give exactly one of "
+		load_error(L, n,
+		    "the step has no kind: give exactly one of "
 		    "run, put, detach, reboot, wait, manual, http, smtp, pop3, "
 		    "tcp");
 		return -1;
@@ -460,18 +478,23 @@ step_load_id(struct loader *L, const struct node *n, struct step *st)
 		}
 		st->id = xstrdup(idn->value);
 		if (!step_valid_id(st->id))
-			load_error(L, idn, "bad step id '%s': use letters, "
+			load_error(L, idn,
+			    "bad step id '%s': use letters, "
 			    "digits, '-' and '_', starting with a letter or "
-			    "digit, at most 64", st->id);
+			    "digit, at most 64",
+			    st->id);
 	} else if (st->name == NULL) {
-		load_error(L, n, "the step has no usable id: give 'id' (or a "
+		load_error(L, n,
+		    "the step has no usable id: give 'id' (or a "
 		    "'name' to make one from)");
 	} else {
 		slug = step_slug(st->name);
 		if (slug[0] == '\0') {
-			load_error(L, node_get(n, "name"), "the step has no "
+			load_error(L, node_get(n, "name"),
+			    "the step has no "
 			    "usable id: its name '%s' gives no ASCII slug; "
-			    "add 'id:'", st->name);
+			    "add 'id:'",
+			    st->name);
 			free(slug);
 		} else
 			st->id = slug;
@@ -507,18 +530,23 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 	on = node_get(n, "on");
 	if (step_kind_on_controller(st->kind)) {
 		if (on != NULL)
-			load_error(L, node_key(n, "on"), "'on' is not allowed "
+			load_error(L, node_key(n, "on"),
+			    "'on' is not allowed "
 			    "on a '%s' step: checks and manual steps run on "
-			    "the controller", kind);
+			    "the controller",
+			    kind);
 		st->on_local = 1;
 	} else if (on == NULL)
-		load_error(L, n, "missing required key 'on' (a host, a list "
+		load_error(L, n,
+		    "missing required key 'on' (a host, a list "
 		    "of hosts, or 'local')");
 	else {
 		step_load_on(L, on, st);
 		if (st->on_local && st->kind != STEP_RUN)
-			load_error(L, on, "'%s' cannot run on 'local': only "
-			    "'run' steps can", kind);
+			load_error(L, on,
+			    "'%s' cannot run on 'local': only "
+			    "'run' steps can",
+			    kind);
 	}
 
 	v = node_get(n, kind);
@@ -560,9 +588,10 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 	if (load_str(L, n, "unless", 0, &st->unless) == 1)
 		load_check_vars(L, node_get(n, "unless"));
 	if (load_intlist(L, n, "expect_exit", 0, 255, &st->expect_exit,
-	    &st->nexpect_exit) == 1 && st->kind != STEP_RUN &&
-	    st->kind != STEP_DETACH)
-		load_error(L, node_key(n, "expect_exit"), "'expect_exit' "
+		&st->nexpect_exit) == 1 &&
+	    st->kind != STEP_RUN && st->kind != STEP_DETACH)
+		load_error(L, node_key(n, "expect_exit"),
+		    "'expect_exit' "
 		    "applies to run and detach steps only");
 	if (st->expect_exit == NULL) {
 		st->expect_exit = xcalloc(1, sizeof *st->expect_exit);
@@ -575,13 +604,18 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 		v = node_get(n, "capture");
 		if (!step_valid_id(st->capture) ||
 		    strchr(st->capture, '-') != NULL)
-			load_error(L, v, "bad capture name '%s': use letters, "
-			    "digits and '_'", st->capture);
+			load_error(L, v,
+			    "bad capture name '%s': use letters, "
+			    "digits and '_'",
+			    st->capture);
 		else if (st->kind != STEP_RUN)
-			load_error(L, node_key(n, "capture"), "'capture' keeps "
-			    "a 'run' step's output; this is a '%s' step", kind);
+			load_error(L, node_key(n, "capture"),
+			    "'capture' keeps "
+			    "a 'run' step's output; this is a '%s' step",
+			    kind);
 		else if (st->sensitive)
-			load_error(L, node_key(n, "capture"), "a sensitive "
+			load_error(L, node_key(n, "capture"),
+			    "a sensitive "
 			    "step's output is never kept, so it cannot be "
 			    "captured");
 	}

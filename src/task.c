@@ -120,8 +120,8 @@ task_done_cb(void *arg, const struct remote_result *res)
 	if (res->exit_status == WRAPPER_EXIT_RECORD &&
 	    t->out.all.data != NULL &&
 	    strstr(t->out.all.data, "cannot create the task record")) {
-		task_attempt_failed(t, "cannot create the task record %s",
-		    t->record);
+		task_attempt_failed(
+		    t, "cannot create the task record %s", t->record);
 		return;
 	}
 	if (!run_task_expected_exit(t, res->exit_status)) {
@@ -131,9 +131,8 @@ task_done_cb(void *arg, const struct remote_result *res)
 	task_succeeded(t);
 }
 
-static const struct remote_job_cb task_job_cb = {
-	task_output_cb, task_done_cb
-};
+static const struct remote_job_cb task_job_cb = { task_output_cb,
+	task_done_cb };
 
 /* Run a text under the wrapper on the task's host (or locally). */
 static void
@@ -141,8 +140,8 @@ task_exec(struct run_task *t, enum wrapper_mode mode, const char *text,
     const struct remote_job_cb *cb)
 {
 	if (t->rh == NULL) {
-		t->ljob = local_run(t->phase->run->loop, text, strlen(text),
-		    cb, t);
+		t->ljob =
+		    local_run(t->phase->run->loop, text, strlen(text), cb, t);
 		return;
 	}
 	t->job = run_host_start(t->rh, mode, t->record, text, 0, cb, t);
@@ -179,8 +178,8 @@ task_put_script(struct run_task *t, char **err)
 		fclose(fp);
 		free(full);
 		content = buf_release(&b);
-	} else if ((content = run_expand(r, t, ps->content ? ps->content : "",
-	    err)) == NULL) {
+	} else if ((content = run_expand(
+			r, t, ps->content ? ps->content : "", err)) == NULL) {
 		free(path);
 		return NULL;
 	}
@@ -226,10 +225,11 @@ task_main(struct run_task *t)
 		if ((text = run_expand(r, t, st->manual, &err)) == NULL)
 			break;
 		if (r->opts.auto_approve) {
-			output_add(&t->out, &r->secrets, "auto-approved "
-			    "(--auto-approve): ", 30, 0);
-			output_add(&t->out, &r->secrets, text, strlen(text),
-			    0);
+			output_add(&t->out, &r->secrets,
+			    "auto-approved "
+			    "(--auto-approve): ",
+			    30, 0);
+			output_add(&t->out, &r->secrets, text, strlen(text), 0);
 			console_note(r, "auto-approved %d/%s: %s",
 			    r->plan->phases[t->phase->index].id, st->id, text);
 			free(text);
@@ -248,8 +248,10 @@ task_main(struct run_task *t)
 		waiter_start(t);
 		return;
 	default:
-		task_attempt_failed(t, "'%s' steps are not supported by this "
-		    "version yet", step_kind_name(st->kind));
+		task_attempt_failed(t,
+		    "'%s' steps are not supported by this "
+		    "version yet",
+		    step_kind_name(st->kind));
 		return;
 	}
 	task_attempt_failed(t, "cannot expand: unknown '%s'", err ? err : "?");
@@ -278,9 +280,8 @@ task_unless_done_cb(void *arg, const struct remote_result *res)
 	task_main(t);
 }
 
-static const struct remote_job_cb task_unless_cb = {
-	task_output_cb, task_unless_done_cb
-};
+static const struct remote_job_cb task_unless_cb = { task_output_cb,
+	task_unless_done_cb };
 
 /* Timer: the retry delay is over. */
 static void
@@ -302,8 +303,10 @@ task_kill_done_cb(void *arg, const struct remote_result *res)
 	struct run *r = arg;
 
 	if (res->error != NULL || res->exit_status != 0)
-		console_note(r, "could not end a timed-out task's processes: "
-		    "%s", res->error ? res->error : "the kill command failed");
+		console_note(r,
+		    "could not end a timed-out task's processes: "
+		    "%s",
+		    res->error ? res->error : "the kill command failed");
 	sched_control_done(r);
 }
 
@@ -367,13 +370,14 @@ task_attempt_failed(struct run_task *t, const char *fmt, ...)
 	output_flush(&t->out, &t->phase->run->secrets);
 	if (t->attempt <= t->step->retries && !t->phase->run->stopping) {
 		duration_format(t->step->retry_delay_ms, delay, sizeof delay);
-		console_note(t->phase->run, "%d/%s on %s: attempt %d failed "
+		console_note(t->phase->run,
+		    "%d/%s on %s: attempt %d failed "
 		    "(%s); retrying in %s",
 		    t->phase->run->plan->phases[t->phase->index].id,
 		    t->step->id, t->host, t->attempt, msg, delay);
 		uv_timer_stop(t->timer);
-		uv_timer_start(t->timer, task_retry_cb, t->step->retry_delay_ms,
-		    0);
+		uv_timer_start(
+		    t->timer, task_retry_cb, t->step->retry_delay_ms, 0);
 		return;
 	}
 	task_set_state(t, TASK_FAILED, "%s", msg);
@@ -402,8 +406,10 @@ task_attempt(struct run_task *t)
 	uv_timer_start(t->timer, task_timeout_cb, t->step->timeout_ms, 0);
 	if (t->step->unless != NULL) {
 		if ((text = run_expand(r, t, t->step->unless, &err)) == NULL) {
-			task_attempt_failed(t, "cannot expand 'unless': "
-			    "unknown '%s'", err ? err : "?");
+			task_attempt_failed(t,
+			    "cannot expand 'unless': "
+			    "unknown '%s'",
+			    err ? err : "?");
 			free(err);
 			return;
 		}
@@ -437,8 +443,8 @@ run_task_exec_detach(struct run_task *t, const struct remote_job_cb *cb,
 		free(err);
 		return;
 	}
-	*job = run_host_start(t->rh, WRAPPER_DETACH, t->record, text, 0, cb,
-	    arg);
+	*job =
+	    run_host_start(t->rh, WRAPPER_DETACH, t->record, text, 0, cb, arg);
 	explicit_bzero(text, strlen(text));
 	free(text);
 }

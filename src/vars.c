@@ -49,7 +49,7 @@ vars_scan(const char *s, size_t len, vars_ref_cb cb, void *arg, size_t *bad)
 			continue;
 		}
 		if (i + 2 < len && s[i + 1] == '$' && s[i + 2] == '{') {
-			i += 3;		/* "$${" is a literal "${" */
+			i += 3; /* "$${" is a literal "${" */
 			continue;
 		}
 		if (i + 1 >= len || s[i + 1] != '{') {
@@ -111,8 +111,8 @@ vars_expand(const char *s, vars_lookup_cb lookup, void *arg, char **unknown)
 		if (j >= len || s[j] != '}' ||
 		    !vars_valid_name(s + i + 2, j - i - 2)) {
 			if (unknown != NULL)
-				*unknown = xstrndup(s + i,
-				    j < len ? j - i + 1 : j - i);
+				*unknown = xstrndup(
+				    s + i, j < len ? j - i + 1 : j - i);
 			buf_free(&b);
 			return NULL;
 		}
@@ -140,10 +140,10 @@ vars_strerror(int rc)
 	switch (rc) {
 	case VARS_UNTERMINATED:
 		return "unterminated variable: '${' without '}' (write '$${' "
-		    "for a literal '${')";
+		       "for a literal '${')";
 	case VARS_BADNAME:
 		return "bad variable name (letters, digits, '_', '-' and '.' "
-		    "only; write '$${' for a literal '${')";
+		       "only; write '$${' for a literal '${')";
 	default:
 		return "bad variable";
 	}

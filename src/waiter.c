@@ -30,30 +30,30 @@
 #include "xmalloc.h"
 
 /* How often a waiting step polls. */
-#define WAITER_POLL_MS	1000
+#define WAITER_POLL_MS 1000
 
 enum waiter_stage {
-	W_START,		/* start the script / read the boot id */
-	W_STARTING,		/* that job is under way */
-	W_PROBE_SELF,		/* swap: N's address shows the other key */
-	W_PROBE_OTHER,		/* swap: the other address shows N's key */
-	W_RECORD,		/* read the record (detach) / boot id (reboot) */
-	W_RECORD_RUNNING,	/* that job is under way */
+	W_START,          /* start the script / read the boot id */
+	W_STARTING,       /* that job is under way */
+	W_PROBE_SELF,     /* swap: N's address shows the other key */
+	W_PROBE_OTHER,    /* swap: the other address shows N's key */
+	W_RECORD,         /* read the record (detach) / boot id (reboot) */
+	W_RECORD_RUNNING, /* that job is under way */
 	W_DONE,
 };
 
 struct waiter {
-	struct run_task		*task;
-	enum waiter_stage	 stage;
-	uv_timer_t		*poll;
-	struct remote		*probe;
-	struct remote_job	*job;
-	char			*boot_id;	/* reboot: before */
-	char			*last_error;
-	char			*last_seen;	/* fingerprint */
-	struct buf		 reply;		/* the job's stdout */
-	struct buf		 reply_err;
-	int			 swap;		/* detach in the swap phase */
+	struct run_task *task;
+	enum waiter_stage stage;
+	uv_timer_t *poll;
+	struct remote *probe;
+	struct remote_job *job;
+	char *boot_id; /* reboot: before */
+	char *last_error;
+	char *last_seen;  /* fingerprint */
+	struct buf reply; /* the job's stdout */
+	struct buf reply_err;
+	int swap; /* detach in the swap phase */
 };
 
 static void waiter_step(struct waiter *);
@@ -132,9 +132,8 @@ waiter_probe_failed(struct remote *rem, const char *error, void *arg)
 	uv_timer_start(w->poll, waiter_poll_cb, WAITER_POLL_MS, 0);
 }
 
-static const struct remote_events waiter_probe_events = {
-	waiter_probe_ready, waiter_probe_failed, NULL
-};
+static const struct remote_events waiter_probe_events = { waiter_probe_ready,
+	waiter_probe_failed, NULL };
 
 /* Start a probe of address:port expecting key. */
 static void
@@ -151,8 +150,8 @@ waiter_probe(struct waiter *w, const struct host *h, const struct hostkey *key)
 	cfg.max_channels = 1;
 	cfg.expected = key;
 	cfg.connect_timeout_ms = 5000;
-	w->probe = remote_new(w->task->phase->run->loop, &cfg,
-	    &waiter_probe_events, w);
+	w->probe = remote_new(
+	    w->task->phase->run->loop, &cfg, &waiter_probe_events, w);
 	remote_connect(w->probe);
 }
 
@@ -166,9 +165,8 @@ waiter_output_cb(void *arg, const char *data, size_t len, int is_stderr)
 }
 
 static void waiter_started_cb(void *, const struct remote_result *);
-static const struct remote_job_cb waiter_started_jcb = {
-	waiter_output_cb, waiter_started_cb
-};
+static const struct remote_job_cb waiter_started_jcb = { waiter_output_cb,
+	waiter_started_cb };
 
 /* The first job (start the script, or read the boot id) ended. */
 static void
@@ -185,8 +183,10 @@ waiter_started_cb(void *arg, const struct remote_result *res)
 	if (res->error != NULL || res->exit_status != 0) {
 		char msg[1024];
 
-		snprintf(msg, sizeof msg, "%s", res->error ? res->error :
-		    w->reply_err.data ? w->reply_err.data : "could not start");
+		snprintf(msg, sizeof msg, "%s",
+		    res->error              ? res->error
+			: w->reply_err.data ? w->reply_err.data
+					    : "could not start");
 		if ((nl = strchr(msg, '\n')) != NULL)
 			*nl = '\0';
 		waiter_end(w, 0, msg);
@@ -200,15 +200,17 @@ waiter_started_cb(void *arg, const struct remote_result *res)
 		buf_free(&w->reply_err);
 		/* Now reboot, detached so that the channel can close. */
 		w->stage = W_STARTING;
-		run_task_exec_plain(t, "(sleep 1; reboot) </dev/null "
-		    ">/dev/null 2>&1 &", &waiter_started_jcb, w, &w->job);
+		run_task_exec_plain(t,
+		    "(sleep 1; reboot) </dev/null "
+		    ">/dev/null 2>&1 &",
+		    &waiter_started_jcb, w, &w->job);
 		return;
 	}
 	buf_free(&w->reply);
 	buf_free(&w->reply_err);
 	w->stage = w->swap ? W_PROBE_SELF : W_RECORD;
-	uv_timer_start(w->poll, waiter_poll_cb, st->kind == STEP_REBOOT ?
-	    2000 : 200, 0);
+	uv_timer_start(
+	    w->poll, waiter_poll_cb, st->kind == STEP_REBOOT ? 2000 : 200, 0);
 }
 
 /* The record (or boot id) was read. */
@@ -243,8 +245,8 @@ waiter_record_cb(void *arg, const struct remote_result *res)
 		    strncmp(out, w->boot_id, strlen(w->boot_id)) == 0) {
 			waiter_note(w, "still the same boot id", NULL);
 			buf_free(&w->reply);
-			uv_timer_start(w->poll, waiter_poll_cb, WAITER_POLL_MS,
-			    0);
+			uv_timer_start(
+			    w->poll, waiter_poll_cb, WAITER_POLL_MS, 0);
 			return;
 		}
 		buf_free(&w->reply);
@@ -256,8 +258,8 @@ waiter_record_cb(void *arg, const struct remote_result *res)
 		char first[128];
 		size_t n = strcspn(out, "\n");
 
-		snprintf(first, sizeof first, "%.*s", (int)(n < 127 ? n : 127),
-		    out);
+		snprintf(
+		    first, sizeof first, "%.*s", (int)(n < 127 ? n : 127), out);
 		if (sscanf(first, "status %d signal %31s", &status, sig) < 1)
 			status = -1;
 		rest = strchr(out, '\n');
@@ -281,7 +283,8 @@ waiter_record_cb(void *arg, const struct remote_result *res)
 		return;
 	}
 	if (strncmp(out, "dead", 4) == 0) {
-		waiter_end(w, 0, "the detached script died without an exit "
+		waiter_end(w, 0,
+		    "the detached script died without an exit "
 		    "status");
 		return;
 	}
@@ -291,9 +294,8 @@ waiter_record_cb(void *arg, const struct remote_result *res)
 	uv_timer_start(w->poll, waiter_poll_cb, WAITER_POLL_MS / 4, 0);
 }
 
-static const struct remote_job_cb waiter_record_jcb = {
-	waiter_output_cb, waiter_record_cb
-};
+static const struct remote_job_cb waiter_record_jcb = { waiter_output_cb,
+	waiter_record_cb };
 
 /* Advance the waiting step as far as it goes now. */
 static void
@@ -307,11 +309,13 @@ waiter_step(struct waiter *w)
 	case W_START:
 		w->stage = W_STARTING;
 		if (t->step->kind == STEP_DETACH)
-			run_task_exec_detach(t, &waiter_started_jcb, w,
-			    &w->job);
+			run_task_exec_detach(
+			    t, &waiter_started_jcb, w, &w->job);
 		else if (t->step->kind == STEP_REBOOT)
-			run_task_exec_plain(t, "cat /proc/sys/kernel/random/"
-			    "boot_id", &waiter_started_jcb, w, &w->job);
+			run_task_exec_plain(t,
+			    "cat /proc/sys/kernel/random/"
+			    "boot_id",
+			    &waiter_started_jcb, w, &w->job);
 		else {
 			w->stage = W_RECORD;
 			waiter_step(w);
@@ -424,13 +428,15 @@ waiter_describe(const struct run_task *t)
 	rh = t->rh;
 	if (w->stage == W_PROBE_OTHER)
 		rh = waiter_other((struct run_task *)t);
-	k = w->stage == W_PROBE_SELF && waiter_other((struct run_task *)t) ?
-	    &waiter_other((struct run_task *)t)->machine_key :
-	    w->stage == W_PROBE_OTHER ? &t->rh->machine_key :
-	    run_expected_key(rh);
-	xasprintf(&s, "%s (%s:%d) did not answer as expected: expected key "
-	    "%s, last seen %s%s%s", rh->host->name, rh->host->address,
-	    rh->host->port, k && k->fingerprint ? k->fingerprint : "unknown",
+	k = w->stage == W_PROBE_SELF && waiter_other((struct run_task *)t)
+	    ? &waiter_other((struct run_task *)t)->machine_key
+	    : w->stage == W_PROBE_OTHER ? &t->rh->machine_key
+					: run_expected_key(rh);
+	xasprintf(&s,
+	    "%s (%s:%d) did not answer as expected: expected key "
+	    "%s, last seen %s%s%s",
+	    rh->host->name, rh->host->address, rh->host->port,
+	    k && k->fingerprint ? k->fingerprint : "unknown",
 	    w->last_seen ? w->last_seen : "none",
 	    w->last_error ? "; last error: " : "",
 	    w->last_error ? w->last_error : "");

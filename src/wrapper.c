@@ -51,13 +51,13 @@ sh_quote(const char *s)
 
 /* /var/tmp/hostswap/RUN_UID/HOST/PHASE-STEP-ATTEMPT (safe characters). */
 char *
-wrapper_record_dir(const char *uid, const char *host, int phase,
-    const char *step, int attempt)
+wrapper_record_dir(
+    const char *uid, const char *host, int phase, const char *step, int attempt)
 {
 	char *d;
 
-	xasprintf(&d, "%s/%s/%s/%d-%s-%d", WRAPPER_ROOT, uid, host, phase,
-	    step, attempt);
+	xasprintf(&d, "%s/%s/%s/%d-%s-%d", WRAPPER_ROOT, uid, host, phase, step,
+	    attempt);
 	return d;
 }
 
@@ -80,8 +80,7 @@ wrapper_become(char *text, const struct wrapper_become *b)
 		text = gated;
 	}
 	q = sh_quote(text);
-	xasprintf(&cmd, "sudo %s sh -c %s", b->password ? "-S -p ''" : "-n",
-	    q);
+	xasprintf(&cmd, "sudo %s sh -c %s", b->password ? "-S -p ''" : "-n", q);
 	free(q);
 	free(text);
 	return cmd;
@@ -96,11 +95,11 @@ wrapper_become(char *text, const struct wrapper_become *b)
  * makes the exec channel's shell a session (so group) leader: its pid is
  * the group id. Under sudo, or detached, the id is read from /proc.
  */
-#define READ_PGID \
-	"[ -r /proc/$$/stat ]&&read -r _ _ _ _ g _ </proc/$$/stat;"
+#define READ_PGID "[ -r /proc/$$/stat ]&&read -r _ _ _ _ g _ </proc/$$/stat;"
 #define OPEN_RECORD \
 	"umask 077;[ -d \"$d\" ]||mkdir -p \"$d\"||exit %d;g=$$;%s" \
-	"set -C;{ echo \"pgid $g\" >\"$d/record\";} 2>/dev/null||{ echo \"hostswap: " \
+	"set -C;{ echo \"pgid $g\" >\"$d/record\";} 2>/dev/null||{ echo " \
+	"\"hostswap: " \
 	"cannot create the task record $d (it exists, or /var/tmp is not " \
 	"writable)\" >&2;exit %d;};set +C;"
 
@@ -119,8 +118,8 @@ wrapper_become(char *text, const struct wrapper_become *b)
  * script survives the connection (a network restart).
  */
 char *
-wrapper_command(enum wrapper_mode mode, const char *dir,
-    const struct wrapper_become *b)
+wrapper_command(
+    enum wrapper_mode mode, const char *dir, const struct wrapper_become *b)
 {
 	struct buf t;
 	char *qd, *inner, *qinner;
@@ -134,22 +133,27 @@ wrapper_command(enum wrapper_mode mode, const char *dir,
 	if (mode == WRAPPER_RUN) {
 		buf_printf(&t, "d=%s;", qd);
 		buf_printf(&t, OPEN_RECORD, WRAPPER_EXIT_RECORD,
-		    b != NULL && b->sudo ? READ_PGID : "",
-		    WRAPPER_EXIT_RECORD);
+		    b != NULL && b->sudo ? READ_PGID : "", WRAPPER_EXIT_RECORD);
 		buf_adds(&t, READ_SCRIPT TRAPS "set -e;eval \"$s\"");
 	} else {
 		/* The detached shell opens the record itself. */
-		buf_printf(&t, "d=%s;umask 077;[ -d \"$d\" ]||mkdir -p \"$d\"||"
-		    "exit %d;[ ! -e \"$d/record\" ]||{ echo \"hostswap: the task "
-		    "record $d exists\" >&2;exit %d;};", qd,
-		    WRAPPER_EXIT_RECORD, WRAPPER_EXIT_RECORD);
-		xasprintf(&inner, "d=$1;exec </dev/null >\"$d/out\" 2>\"$d/err\";"
-		    OPEN_RECORD TRAPS "set -e;. \"$d/script\"",
+		buf_printf(&t,
+		    "d=%s;umask 077;[ -d \"$d\" ]||mkdir -p \"$d\"||"
+		    "exit %d;[ ! -e \"$d/record\" ]||{ echo \"hostswap: the "
+		    "task "
+		    "record $d exists\" >&2;exit %d;};",
+		    qd, WRAPPER_EXIT_RECORD, WRAPPER_EXIT_RECORD);
+		xasprintf(&inner,
+		    "d=$1;exec </dev/null >\"$d/out\" 2>\"$d/err\";" OPEN_RECORD
+			TRAPS "set -e;. \"$d/script\"",
 		    WRAPPER_EXIT_RECORD, READ_PGID, WRAPPER_EXIT_RECORD);
 		qinner = sh_quote(inner);
-		buf_printf(&t, READ_SCRIPT "printf %%s \"$s\" >\"$d/script\";"
+		buf_printf(&t,
+		    READ_SCRIPT
+		    "printf %%s \"$s\" >\"$d/script\";"
 		    "setsid sh -c %s sh \"$d\" </dev/null >/dev/null 2>&1 & "
-		    "echo started", qinner);
+		    "echo started",
+		    qinner);
 		free(inner);
 		free(qinner);
 	}
@@ -188,7 +192,8 @@ wrapper_kill_script(const char *dir)
 
 	qd = sh_quote(dir);
 	buf_init(&t);
-	buf_printf(&t, "d=%s;[ -r \"$d/record\" ]||exit 0;"
+	buf_printf(&t,
+	    "d=%s;[ -r \"$d/record\" ]||exit 0;"
 	    "read -r _ g <\"$d/record\";"
 	    "[ \"$g\" -gt 1 ]||exit 0;kill -TERM -\"$g\" 2>/dev/null||exit 0;"
 	    "i=0;while kill -0 -\"$g\" 2>/dev/null&&[ $i -lt 20 ];do "
@@ -211,13 +216,15 @@ wrapper_probe_script(const char *dir)
 
 	qd = sh_quote(dir);
 	buf_init(&t);
-	buf_printf(&t, "d=%s;[ -r \"$d/record\" ]||{ echo none;exit 0;};"
+	buf_printf(&t,
+	    "d=%s;[ -r \"$d/record\" ]||{ echo none;exit 0;};"
 	    "g=;st=;sig=;while read -r k v;do case $k in pgid)g=$v;;"
 	    "status)st=$v;;signal)sig=$v;;esac;done <\"$d/record\";"
 	    "if [ -n \"$st\" ];then echo \"status $st signal $sig\";"
 	    "[ -r \"$d/out\" ]&&cat \"$d/out\";"
 	    "[ -r \"$d/err\" ]&&cat \"$d/err\" >&2;exit 0;fi;"
-	    "if kill -0 -\"$g\" 2>/dev/null;then echo running;else echo dead;fi",
+	    "if kill -0 -\"$g\" 2>/dev/null;then echo running;else echo "
+	    "dead;fi",
 	    qd);
 	free(qd);
 	return buf_release(&t);
@@ -264,18 +271,23 @@ wrapper_put_script(const char *path, const char *content, size_t len,
 	if (has_mode)
 		buf_printf(&t, "chmod %04o \"$t\"\n", mode);
 	else
-		buf_adds(&t, "if [ -e \"$p\" ]; then chmod --reference=\"$p\" "
+		buf_adds(&t,
+		    "if [ -e \"$p\" ]; then chmod --reference=\"$p\" "
 		    "\"$t\"; else chmod 0644 \"$t\"; fi\n");
 	if (qo != NULL)
 		buf_printf(&t, "chown %s \"$t\"\n", qo);
 	else
-		buf_adds(&t, "if [ -e \"$p\" ]; then chown --reference=\"$p\" "
+		buf_adds(&t,
+		    "if [ -e \"$p\" ]; then chown --reference=\"$p\" "
 		    "\"$t\"; fi\n");
-	buf_adds(&t, "if [ -e \"$p\" ] && cmp -s \"$t\" \"$p\"; then\n"
-	    "  chmod --reference=\"$t\" \"$p\"; chown --reference=\"$t\" \"$p\"\n"
+	buf_adds(&t,
+	    "if [ -e \"$p\" ] && cmp -s \"$t\" \"$p\"; then\n"
+	    "  chmod --reference=\"$t\" \"$p\"; chown --reference=\"$t\" "
+	    "\"$p\"\n"
 	    "  rm -f \"$t\"; echo \"$p: unchanged\"; exit 0\nfi\n");
 	if (backup)
-		buf_printf(&t, "if [ -e \"$p\" ]; then\n  b=\"$p.%s\"; n=0\n"
+		buf_printf(&t,
+		    "if [ -e \"$p\" ]; then\n  b=\"$p.%s\"; n=0\n"
 		    "  while [ -e \"$b\" ]; do n=$((n+1)); b=\"$p.%s.$n\"; "
 		    "done\n  cp -p \"$p\" \"$b\"; echo \"backup: $b\"\nfi\n",
 		    date, date);

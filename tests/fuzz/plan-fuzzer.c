@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (plan_parse("fuzz.yaml", (const char *)data, size, &p, &d) !=
 	    PLAN_OK) {
 		if (d.n == 0)
-			abort();	/* refused without saying why */
+			abort(); /* refused without saying why */
 	} else {
 		/* A valid plan must expand for every task. */
 		expand_env_show(&env, p);

@@ -33,10 +33,9 @@ parses_units(void **state)
 static void
 refuses_bad(void **state)
 {
-	static const char *const bad[] = {
-		"", "30", "10 m", "m", "1x", "1s1h", "1m1m", "-5s", "1.5s",
-		"10minutes", "1s500", "9999999999999h", "1ms1s", NULL
-	};
+	static const char *const bad[] = { "", "30", "10 m", "m", "1x", "1s1h",
+		"1m1m", "-5s", "1.5s", "10minutes", "1s500", "9999999999999h",
+		"1ms1s", NULL };
 	const char *const *b;
 	uint64_t ms;
 
@@ -49,7 +48,7 @@ static void
 formats_round_trip(void **state)
 {
 	static const uint64_t v[] = { 1, 500, 1000, 90000, 600000, 5400000,
-	    3723004, 86400000 };
+		3723004, 86400000 };
 	char buf[32];
 	uint64_t ms;
 	size_t i;

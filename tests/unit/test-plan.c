@@ -18,49 +18,50 @@
 #include "step.h"
 
 static const char good[] =
-"hostswap: 1\n"
-"name: t\n"
-"vars: {domain: example.org, fqdn: \"www.${domain}\"}\n"
-"secrets: {pw: {env: T_PW}}\n"
-"defaults: {timeout: 2m, retries: 1, retry_delay: 1s}\n"
-"swap: {after_phase: 1, hosts: [ika, tako]}\n"
-"inventory:\n"
-"  hosts:\n"
-"    ika: {address: 127.0.0.21, user: a, host_key: \"ssh-ed25519 AAAAika\"}\n"
-"    tako: {address: 127.0.0.22, port: 2200, user: a, max_channels: 3,\n"
-"           host_key: \"ssh-ed25519 AAAAtako\", become: sudo,\n"
-"           become_password: \"${secrets.pw}\"}\n"
-"  vars: {domain: example.net}\n"
-"phases:\n"
-"  - id: 0\n"
-"    name: zero\n"
-"    steps:\n"
-"      - name: Make Key!\n"
-"        on: ika\n"
-"        run: echo ${fqdn} ${host} ${secrets.pw}\n"
-"        capture: key\n"
-"      - id: restart\n"
-"        on: [tako]\n"
-"        detach: /etc/init.d/networking restart\n"
-"  - id: 1\n"
-"    name: one\n"
-"    steps:\n"
-"      - id: put-motd\n"
-"        on: [ika, tako]\n"
-"        put: {path: /etc/motd, content: \"${captured.key}\\n\", "
-"mode: \"0640\", backup: true}\n"
-"        timeout: 30s\n"
-"      - id: web\n"
-"        http: {url: \"https://${fqdn}/\", expect_status: [200, 301]}\n"
-"  - id: 2\n"
-"    name: two\n"
-"    steps:\n"
-"      - id: key\n"
-"        on: ika\n"
-"        run: echo ${hosts.ika.host_key}\n"
-"      - id: mail\n"
-"        pop3: {url: pop3://x, user: u, password: p, "
-"expect_messages: \">= 1\"}\n";
+    "hostswap: 1\n"
+    "name: t\n"
+    "vars: {domain: example.org, fqdn: \"www.${domain}\"}\n"
+    "secrets: {pw: {env: T_PW}}\n"
+    "defaults: {timeout: 2m, retries: 1, retry_delay: 1s}\n"
+    "swap: {after_phase: 1, hosts: [ika, tako]}\n"
+    "inventory:\n"
+    "  hosts:\n"
+    "    ika: {address: 127.0.0.21, user: a, host_key: \"ssh-ed25519 "
+    "AAAAika\"}\n"
+    "    tako: {address: 127.0.0.22, port: 2200, user: a, max_channels: 3,\n"
+    "           host_key: \"ssh-ed25519 AAAAtako\", become: sudo,\n"
+    "           become_password: \"${secrets.pw}\"}\n"
+    "  vars: {domain: example.net}\n"
+    "phases:\n"
+    "  - id: 0\n"
+    "    name: zero\n"
+    "    steps:\n"
+    "      - name: Make Key!\n"
+    "        on: ika\n"
+    "        run: echo ${fqdn} ${host} ${secrets.pw}\n"
+    "        capture: key\n"
+    "      - id: restart\n"
+    "        on: [tako]\n"
+    "        detach: /etc/init.d/networking restart\n"
+    "  - id: 1\n"
+    "    name: one\n"
+    "    steps:\n"
+    "      - id: put-motd\n"
+    "        on: [ika, tako]\n"
+    "        put: {path: /etc/motd, content: \"${captured.key}\\n\", "
+    "mode: \"0640\", backup: true}\n"
+    "        timeout: 30s\n"
+    "      - id: web\n"
+    "        http: {url: \"https://${fqdn}/\", expect_status: [200, 301]}\n"
+    "  - id: 2\n"
+    "    name: two\n"
+    "    steps:\n"
+    "      - id: key\n"
+    "        on: ika\n"
+    "        run: echo ${hosts.ika.host_key}\n"
+    "      - id: mail\n"
+    "        pop3: {url: pop3://x, user: u, password: p, "
+    "expect_messages: \">= 1\"}\n";
 
 static struct plan *
 load(const char *text, struct diag *d)
@@ -161,8 +162,8 @@ first_error(const char *text)
 	assert_null(p);
 	assert_true(d.n > 0);
 	diag_sort(&d);
-	snprintf(buf, sizeof buf, "%u:%u: %s", d.v[0].line, d.v[0].col,
-	    d.v[0].msg);
+	snprintf(
+	    buf, sizeof buf, "%u:%u: %s", d.v[0].line, d.v[0].col, d.v[0].msg);
 	diag_free(&d);
 	return buf;
 }
@@ -171,22 +172,23 @@ static void
 positions_inside_block_scalars(void **state)
 {
 	static const char text[] =
-	"hostswap: 1\n"
-	"name: t\n"
-	"inventory: {hosts: {ika: {address: 127.0.0.1}}}\n"
-	"phases:\n"
-	"  - id: 1\n"
-	"    name: \xe4\xb8\x80\n"
-	"    steps:\n"
-	"      - id: a\n"
-	"        on: ika\n"
-	"        run: |\n"
-	"          echo one\n"
-	"\n"
-	"          echo $${HOME} two ${nope}\n";
+	    "hostswap: 1\n"
+	    "name: t\n"
+	    "inventory: {hosts: {ika: {address: 127.0.0.1}}}\n"
+	    "phases:\n"
+	    "  - id: 1\n"
+	    "    name: \xe4\xb8\x80\n"
+	    "    steps:\n"
+	    "      - id: a\n"
+	    "        on: ika\n"
+	    "        run: |\n"
+	    "          echo one\n"
+	    "\n"
+	    "          echo $${HOME} two ${nope}\n";
 
 	(void)state;
-	assert_string_equal(first_error(text), "13:29: unknown variable "
+	assert_string_equal(first_error(text),
+	    "13:29: unknown variable "
 	    "'${nope}': not defined under 'vars:' of the plan or inventory");
 }
 
@@ -194,16 +196,17 @@ static void
 columns_count_characters(void **state)
 {
 	static const char text[] =
-	"hostswap: 1\n"
-	"name: t\n"
-	"inventory: {hosts: {ika: {address: 127.0.0.1}}}\n"
-	"phases:\n"
-	"  - {id: 1, name: \xe7\xac\xac\xe4\xb8\x80, steps: "
-	"[{id: a, on: iko, run: x}]}\n";
+	    "hostswap: 1\n"
+	    "name: t\n"
+	    "inventory: {hosts: {ika: {address: 127.0.0.1}}}\n"
+	    "phases:\n"
+	    "  - {id: 1, name: \xe7\xac\xac\xe4\xb8\x80, steps: "
+	    "[{id: a, on: iko, run: x}]}\n";
 
 	(void)state;
 	/* Two 3-byte characters count as two columns. */
-	assert_string_equal(first_error(text), "5:43: unknown host 'iko' "
+	assert_string_equal(first_error(text),
+	    "5:43: unknown host 'iko' "
 	    "(did you mean 'ika'?)");
 }
 

@@ -12,9 +12,9 @@
 #include "xmalloc.h"
 
 struct seen {
-	char	names[8][32];
-	size_t	offs[8];
-	size_t	n;
+	char names[8][32];
+	size_t offs[8];
+	size_t n;
 };
 
 static int
@@ -48,8 +48,8 @@ scans_references_in_order(void **state)
 
 	(void)state;
 	memset(&seen, 0, sizeof seen);
-	assert_int_equal(vars_scan(s, strlen(s), record_cb, &seen, NULL),
-	    VARS_OK);
+	assert_int_equal(
+	    vars_scan(s, strlen(s), record_cb, &seen, NULL), VARS_OK);
 	assert_int_equal(seen.n, 2);
 	assert_string_equal(seen.names[0], "x");
 	assert_int_equal(seen.offs[0], 2);
@@ -62,14 +62,14 @@ reports_malformed(void **state)
 	size_t bad = 99;
 
 	(void)state;
-	assert_int_equal(vars_scan("ok ${open", 9, NULL, NULL, &bad),
-	    VARS_UNTERMINATED);
+	assert_int_equal(
+	    vars_scan("ok ${open", 9, NULL, NULL, &bad), VARS_UNTERMINATED);
 	assert_int_equal(bad, 3);
 	assert_int_equal(vars_scan("${}", 3, NULL, NULL, &bad), VARS_BADNAME);
-	assert_int_equal(vars_scan("${a b}", 6, NULL, NULL, &bad),
-	    VARS_BADNAME);
-	assert_int_equal(vars_scan("${a\n}", 5, NULL, NULL, &bad),
-	    VARS_UNTERMINATED);
+	assert_int_equal(
+	    vars_scan("${a b}", 6, NULL, NULL, &bad), VARS_BADNAME);
+	assert_int_equal(
+	    vars_scan("${a\n}", 5, NULL, NULL, &bad), VARS_UNTERMINATED);
 }
 
 static void
