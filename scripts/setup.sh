@@ -8,7 +8,7 @@ build-essential cmake pkg-config git jq time
 libssh-dev libyaml-dev libcurl4-openssl-dev libsqlite3-dev libuv1-dev
 libhttp-parser-dev libjansson-dev libcmocka-dev
 clang clang-format libclang-rt-14-dev
-openssh-server openssh-client sudo
+openssh-server openssh-client sudo openssl rsync
 "
 
 missing=""

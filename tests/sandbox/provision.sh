@@ -1,0 +1,89 @@
+#!/bin/sh
+# Writes a sandbox host's own starting files into its upper layer (what
+# differs from this machine): hostname, network configuration, a host key,
+# sshd's configuration, an administrator account with sudo, the in-host
+# init and the stub system tools, and the host's starting data.
+#
+#   provision.sh UPPER NAME ADDRESS CLIENT_KEY.pub
+set -eu
+u=$1 name=$2 addr=$3 pub=$4
+here=$(cd "$(dirname "$0")" && pwd)
+admin=${SANDBOX_ADMIN:-itpadmin}
+password=${SANDBOX_ADMIN_PASSWORD:-sandbox-sudo-password}
+
+mkdir -p "$u/etc/ssh" "$u/etc/network" "$u/etc/sudoers.d" "$u/root/.ssh" \
+    "$u/usr/local/sbin" "$u/usr/local/lib/hostswap-sandbox" "$u/etc/init.d" \
+    "$u/var/lib/hostswap-sandbox/enabled" "$u/home/$admin/.ssh"
+
+echo "$name" >"$u/etc/hostname"
+cat >"$u/etc/network/interfaces" <<CFG
+# The sandbox reads the address of eth0 from here at boot and on
+# "/etc/init.d/networking restart" (docs/sandbox.md).
+auto lo
+iface lo inet loopback
+
+auto eth0
+iface eth0 inet static
+	address $addr
+	netmask 255.255.255.0
+	dns-nameservers 127.0.0.21
+CFG
+
+ssh-keygen -q -t ed25519 -N '' -C "root@$name" -f "$u/etc/ssh/ssh_host_ed25519_key"
+cat >"$u/etc/ssh/sshd_config" <<CFG
+# Sandbox sshd: the address comes from /etc/network/interfaces.
+Include /etc/ssh/sshd_config.d/*.conf
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+MaxSessions 64
+MaxStartups 100
+SetEnv SHLVL=1
+Subsystem sftp /usr/lib/openssh/sftp-server
+CFG
+mkdir -p "$u/etc/ssh/sshd_config.d"
+# Outgoing ssh (rsync, the backup, ban tests) leaves from the host's own
+# address: the sandbox keeps BindAddress in step with the interfaces file.
+cat >"$u/etc/ssh/ssh_config" <<CFG
+Host *
+    BindAddress $addr
+    SendEnv LANG LC_*
+    HashKnownHosts no
+CFG
+
+# Accounts: the machine's files plus the administrator.
+for f in passwd group shadow gshadow; do
+	cp -p "/etc/$f" "$u/etc/$f"
+done
+uid=$(awk -F: 'BEGIN{m=1000} $3>=m && $3<60000 {m=$3+1} END{print m}' /etc/passwd)
+grep -q "^$admin:" "$u/etc/passwd" || {
+	echo "$admin:x:$uid:$uid:administrator:/home/$admin:/bin/bash" >>"$u/etc/passwd"
+	echo "$admin:x:$uid:" >>"$u/etc/group"
+	hash=$(openssl passwd -6 "$password")
+	echo "$admin:$hash:19000:0:99999:7:::" >>"$u/etc/shadow"
+	echo "$admin:!::" >>"$u/etc/gshadow"
+}
+chown "$uid:$uid" "$u/home/$admin" "$u/home/$admin/.ssh"
+cp "$pub" "$u/home/$admin/.ssh/authorized_keys"
+chown "$uid:$uid" "$u/home/$admin/.ssh/authorized_keys"
+chmod 700 "$u/home/$admin/.ssh"
+chmod 600 "$u/home/$admin/.ssh/authorized_keys"
+echo "$admin ALL=(ALL:ALL) ALL" >"$u/etc/sudoers.d/sandbox-admin"
+chmod 0440 "$u/etc/sudoers.d/sandbox-admin"
+
+# The in-host init and the stub system tools.
+cp "$here/stubs/init" "$u/usr/local/lib/hostswap-sandbox/init"
+for s in "$here"/stubs/sbin/*; do
+	cp "$s" "$u/usr/local/sbin/"
+done
+cp "$here/stubs/networking" "$u/etc/init.d/networking"
+chmod 755 "$u/usr/local/lib/hostswap-sandbox/init" "$u"/usr/local/sbin/* \
+    "$u/etc/init.d/networking"
+
+# The host's starting data (ika a production server, tako a fresh one).
+if [ -x "$here/data/$name.sh" ]; then
+	sh "$here/data/$name.sh" "$u" "$addr"
+fi
