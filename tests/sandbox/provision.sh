@@ -73,6 +73,22 @@ chmod 700 "$u/home/$admin/.ssh"
 chmod 600 "$u/home/$admin/.ssh/authorized_keys"
 echo "$admin ALL=(ALL:ALL) ALL" >"$u/etc/sudoers.d/sandbox-admin"
 chmod 0440 "$u/etc/sudoers.d/sandbox-admin"
+# A second administrator whose sudo needs no password (become: sudo
+# without become_password).
+ops=${admin}-ops
+grep -q "^$ops:" "$u/etc/passwd" || {
+	oid=$((uid + 1))
+	echo "$ops:x:$oid:$oid:administrator without sudo password:/home/$ops:/bin/bash" >>"$u/etc/passwd"
+	echo "$ops:x:$oid:" >>"$u/etc/group"
+	echo "$ops:*:19000:0:99999:7:::" >>"$u/etc/shadow"
+	echo "$ops:!::" >>"$u/etc/gshadow"
+	mkdir -p "$u/home/$ops/.ssh"
+	cp "$pub" "$u/home/$ops/.ssh/authorized_keys"
+	chown -R "$oid:$oid" "$u/home/$ops"
+	chmod 700 "$u/home/$ops/.ssh"
+}
+echo "$ops ALL=(ALL:ALL) NOPASSWD: ALL" >"$u/etc/sudoers.d/sandbox-ops"
+chmod 0440 "$u/etc/sudoers.d/sandbox-ops"
 
 # The in-host init and the stub system tools.
 cp "$here/stubs/init" "$u/usr/local/lib/hostswap-sandbox/init"

@@ -5,7 +5,9 @@
 # Each host has its own hostname, /proc, boot id, process list, and a real
 # sshd on its own loopback address with its own host key.
 #
-#   sandbox.sh up DIR [HOST...]     bring up hosts (default: ika tako dennou)
+#   sandbox.sh up DIR [HOST...]     bring up hosts (default: ika tako dennou);
+#                                   they halt by themselves when the process
+#                                   $SANDBOX_OWNER (default: the caller) ends
 #   sandbox.sh down DIR             stop every host of DIR, unmount, clean
 #   sandbox.sh exec DIR HOST CMD... run a command inside a host (as root)
 #   sandbox.sh status DIR           one line per host
@@ -45,6 +47,7 @@ host_exec() {
 }
 
 up() {
+	owner=${SANDBOX_OWNER:-$PPID}
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
 	if ! mountpoint -q "$dir"; then
@@ -63,7 +66,7 @@ up() {
 			touch "$h/provisioned"
 		fi
 		# The supervisor restarts the host when it reboots.
-		setsid sh "$here/supervise.sh" "$dir" "$name" "$addr" \
+		setsid sh "$here/supervise.sh" "$dir" "$name" "$addr" "$owner" \
 		    </dev/null >>"$h/supervise.log" 2>&1 &
 		echo $! >"$h/supervisor.pid"
 	done
