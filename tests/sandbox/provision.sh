@@ -96,10 +96,18 @@ for s in "$here"/stubs/sbin/*; do
 	cp "$s" "$u/usr/local/sbin/"
 done
 cp "$here/stubs/networking" "$u/etc/init.d/networking"
+for s in apache2 bind bind9 openbsd-inetd qmail tcpserver fail2ban; do
+	cp "$here/stubs/initd" "$u/etc/init.d/$s"
+done
 chmod 755 "$u/usr/local/lib/hostswap-sandbox/init" "$u"/usr/local/sbin/* \
-    "$u/etc/init.d/networking"
+    "$u"/etc/init.d/*
 
 # The host's starting data (ika a production server, tako a fresh one).
-if [ -x "$here/data/$name.sh" ]; then
+if [ -f "$here/data/$name.sh" ]; then
 	sh "$here/data/$name.sh" "$u" "$addr"
+fi
+if [ -d "$u/home/kobe/.ssh" ]; then
+	cp "$pub" "$u/home/kobe/.ssh/authorized_keys"
+	chown -R 3001:3001 "$u/home/kobe"
+	chmod 700 "$u/home/kobe/.ssh"
 fi

@@ -60,6 +60,10 @@ up() {
 	for name in "$@"; do
 		addr=$(host_addr "$name")
 		h=$dir/$name
+		if [ -s "$h/supervisor.pid" ] && kill -0 "$(cat "$h/supervisor.pid")" 2>/dev/null; then
+			echo "sandbox.sh: $name is already up in $dir (sandbox.sh down $dir first)" >&2
+			exit 1
+		fi
 		mkdir -p "$h/upper" "$h/work" "$h/root"
 		if [ ! -f "$h/provisioned" ]; then
 			sh "$here/provision.sh" "$h/upper" "$name" "$addr" "$dir/client_key.pub"

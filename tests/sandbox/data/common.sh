@@ -1,0 +1,54 @@
+#!/bin/sh
+# Starting data both ITPASS machines share: the lab's group accounts (the
+# same UIDs on both, as the wiki's pre-work made them), configuration
+# files that name the machine, bind and qmail directories, the hiki tree.
+#   common.sh UPPER SHORTNAME ADDRESS
+set -eu
+u=$1 short=$2 addr=$3
+fqdn=$short.scitec.kobe-u.ac.jp
+uid=2001
+for user in itpass epalab aoelab gate; do
+	grep -q "^$user:" "$u/etc/passwd" || {
+		echo "$user:x:$uid:$uid:$user group account:/home/$user:/bin/bash" >>"$u/etc/passwd"
+		echo "$user:x:$uid:" >>"$u/etc/group"
+		echo "$user:\$6\$sandbox\$notarealhash$uid:19000:0:99999:7:::" >>"$u/etc/shadow"
+		echo "$user:!::" >>"$u/etc/gshadow"
+	}
+	mkdir -p "$u/home/$user"
+	chown "$uid:$uid" "$u/home/$user"
+	uid=$((uid + 1))
+done
+echo "$short" >"$u/etc/hostname"
+echo "$fqdn" >"$u/etc/mailname"
+echo "$short: ITPASS server ($fqdn)" >"$u/etc/motd"
+mkdir -p "$u/etc/gate" "$u/etc/exim4" "$u/usr/local/bind/etc/namedb" \
+    "$u/var/qmail/control" "$u/usr/local/qpopper" "$u/var/spool/cron/crontabs" \
+    "$u/etc/cron.local/daily" "$u/etc/cron.local/weekly" "$u/var/log"
+echo "hostname = $fqdn" >"$u/etc/gate/gate.conf"
+echo "dc_other_hostnames='$fqdn'" >"$u/etc/exim4/update-exim4.conf.conf"
+cat >"$u/usr/local/bind/etc/namedb/localhost.zone" <<Z
+\$TTL 3600
+@ IN SOA $fqdn. root.$fqdn. ( 1 3600 900 604800 3600 )
+  IN NS $fqdn.
+localhost IN A 127.0.0.1
+Z
+cat >"$u/usr/local/bind/etc/namedb/localhost.rev" <<Z
+\$TTL 3600
+@ IN SOA $fqdn. root.$fqdn. ( 1 3600 900 604800 3600 )
+  IN NS $fqdn.
+1 IN PTR localhost.
+Z
+echo "$fqdn" >"$u/var/qmail/control/me"
+echo "$fqdn" >"$u/var/qmail/control/defaulthost"
+cat >"$u/etc/hosts" <<H
+127.0.0.1 localhost
+127.0.1.1 $fqdn $short
+127.0.0.21 ika-itpass.scitec.kobe-u.ac.jp ika-itpass
+127.0.0.22 tako-itpass.scitec.kobe-u.ac.jp tako-itpass
+H
+# An init script without LSB header, as the wiki's tcpserver has.
+printf '#!/bin/sh\nexec service tcpserver "$@"\n' >"$u/etc/init.d/tcpserver"
+chmod 755 "$u/etc/init.d/tcpserver"
+for f in /etc/crontab; do
+	[ -e "$u$f" ] || cp -p "$f" "$u$f" 2>/dev/null || echo "# /etc/crontab" >"$u$f"
+done

@@ -1,0 +1,47 @@
+#!/bin/sh
+# ika: the production server of the past year. Users' data in /home,
+# crontabs, pop.auth, the mail configuration of production, hiki's CGI
+# still pointing at Debian's hiki (phase 7 changes it), services enabled.
+#   ika.sh UPPER ADDRESS
+set -eu
+u=$1 addr=$2
+here=$(cd "$(dirname "$0")" && pwd)
+sh "$here/common.sh" "$u" ika-itpass "$addr"
+fqdn=ika-itpass.scitec.kobe-u.ac.jp
+printf 'localhost\n%s\nitpass.scitec.kobe-u.ac.jp\nepa.scitec.kobe-u.ac.jp\naoe.scitec.kobe-u.ac.jp\n' "$fqdn" \
+    | tee "$u/var/qmail/control/locals" >"$u/var/qmail/control/rcpthosts"
+# Users' data: a copy that never happened cannot pass.
+for user in itpass epalab aoelab gate; do
+	uid=$(awk -F: -v n="$user" '$1==n{print $3}' "$u/etc/passwd")
+	mkdir -p "$u/home/$user/public_html" "$u/home/$user/data"
+	echo "production data of $user" >"$u/home/$user/data/README"
+	echo "<html>$user</html>" >"$u/home/$user/public_html/index.html"
+	chmod 750 "$u/home/$user/data"
+	chown -R "$uid:$uid" "$u/home/$user"
+	printf '17 3 * * * /home/%s/bin/nightly\n' "$user" >"$u/var/spool/cron/crontabs/$user"
+	chown "$uid:crontab" "$u/var/spool/cron/crontabs/$user" 2>/dev/null || chown "$uid" "$u/var/spool/cron/crontabs/$user"
+	chmod 600 "$u/var/spool/cron/crontabs/$user"
+done
+mkdir -p "$u/home/itpass/ml/ml-ctrl" "$u/home/itpass/hiki" "$u/home/epalab/hiki" "$u/home/itpass/hiki-secret"
+echo "&itpadmin@ika-itpass.scitec.kobe-u.ac.jp" >"$u/home/itpass/ml/ml-ctrl/bouncer"
+chown -R 2001:2001 "$u/home/itpass"
+mkdir -p "$u/home/hiki/cgi"
+cat >"$u/home/hiki/cgi/hiki.cgi" <<'H'
+#!/usr/bin/ruby1.9.1 -I/usr/share/hiki
+load '/usr/share/hiki/hiki.cgi'
+H
+cat >"$u/home/hiki/cgi/hikiconf.rb" <<'H'
+# hikiconf.rb
+### BEGIN: CREATED BY DEBIAN HIKISETUP ###
+@data_path      = '/home/itpass/hiki/data'
+@plugin_path    = '/usr/share/hiki/plugin'
+@template_path  = '/usr/share/hiki/template'
+@cgi_name       = 'hiki.cgi'
+@lang           = 'ja'
+### END: CREATED BY DEBIAN HIKISETUP ###
+H
+printf 'user1 pop-secret-1\nuser2 pop-secret-2\n' >"$u/usr/local/qpopper/pop.auth"
+chmod 600 "$u/usr/local/qpopper/pop.auth"
+for s in apache2 bind9 openbsd-inetd qmail tcpserver; do
+	touch "$u/var/lib/hostswap-sandbox/enabled/$s"
+done
