@@ -38,12 +38,13 @@
 #include "remote.h"
 #include "xmalloc.h"
 
-/* TCP keepalive: probe after 5 s idle, every 3 s, give up after 3. */
-#define REMOTE_KEEPIDLE  5
+/* TCP keepalive: probe after 4 s idle, every 3 s, give up after 3: a
+ * silent peer is declared dead after 13 s at most (SPEC: within 15 s). */
+#define REMOTE_KEEPIDLE  4
 #define REMOTE_KEEPINTVL 3
 #define REMOTE_KEEPCNT   3
 /* Unacknowledged data for this long means the peer is gone. */
-#define REMOTE_USER_TIMEOUT_MS 15000
+#define REMOTE_USER_TIMEOUT_MS 13000
 
 enum remote_state {
 	RS_NEW,
