@@ -6,10 +6,15 @@
 #   - minimal-libssh running the wrapper's shell text around an empty
 #     script, to price the wrapper alone;
 #   - hostswap run (the wrapper, scheduling, output, host key checks);
-#   - ssh with ControlMaster, one ssh client per task.
-# Prints min/median/max wall seconds of RUNS runs each (default 5), the
-# ratio of hostswap's median to the minimal program's, and hostswap's
-# peak RSS. Loopback only. Needs root (it starts sshd).
+#   - ssh with ControlMaster, one ssh client per task;
+# and with BENCH_ALL=1 (slow; installs pdsh and ansible if missing):
+#   - ssh-plain: a new ssh connection per task;
+#   - pdsh over ControlMaster (10 pdsh at once per phase, both hosts each);
+#   - ansible-playbook (pipelining, ControlPersist, the command module),
+#     100 tasks on both hosts = the same 200 executions.
+# Prints min/median/max wall seconds of RUNS runs each (default 5), each
+# median's ratio to the minimal program's, and hostswap's peak RSS.
+# Loopback only. Needs root (it starts sshd).
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -68,6 +73,30 @@ ssh_cm() {
 	done
 }
 
+ssh_plain() {
+	o="-i $key -o UserKnownHostsFile=$work/known_hosts -o ControlPath=none -o BatchMode=yes"
+	for p in 1 2 3 4 5 6 7 8 9 10; do
+		for t in 1 2 3 4 5 6 7 8 9 10; do
+			ssh $o -p 2271 root@127.0.0.71 true &
+			ssh $o -p 2272 root@127.0.0.72 true &
+		done
+		wait
+	done
+}
+
+pdsh_cm() {
+	for p in 1 2 3 4 5 6 7 8 9 10; do
+		for t in 1 2 3 4 5 6 7 8 9 10; do
+			PDSH_SSH_ARGS_APPEND="-F $work/ssh_config" pdsh -R ssh -w ika,tako true &
+		done
+		wait
+	done
+}
+
+ansible_run() {
+	ANSIBLE_CONFIG=$work/ansible.cfg ansible-playbook -i "$work/hosts.ini" "$work/playbook.yaml"
+}
+
 hostswap_run() {
 	"$root/build/hostswap" run "$work/plan.yaml" --inventory "$work/inventory.yaml" \
 	    --known-hosts "$work/known_hosts"
@@ -80,7 +109,51 @@ for a in "127.0.0.71 2271" "127.0.0.72 2272"; do
 	    -o ControlMaster=yes -o ControlPersist=300 -o BatchMode=yes -fN -p "$2" "root@$1"
 done
 
-for name in minimal minimal-wrapped hostswap ssh-controlmaster; do
+programs="minimal minimal-wrapped hostswap ssh-controlmaster"
+if [ "${BENCH_ALL:-0}" = 1 ]; then
+	programs="$programs ssh-plain pdsh-controlmaster ansible"
+	for pkg in pdsh ansible; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" ||
+		    { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null; }
+	done
+	cat >"$work/ssh_config" <<CFG
+Host ika
+    HostName 127.0.0.71
+    Port 2271
+Host tako
+    HostName 127.0.0.72
+    Port 2272
+Host *
+    User root
+    IdentityFile $key
+    UserKnownHostsFile $work/known_hosts
+    ControlPath $work/cm-%h-%p
+    BatchMode yes
+CFG
+	printf '[all]\nika ansible_host=127.0.0.71 ansible_port=2271\ntako ansible_host=127.0.0.72 ansible_port=2272\n' >"$work/hosts.ini"
+	cat >"$work/ansible.cfg" <<CFG
+[defaults]
+host_key_checking = True
+forks = 20
+gathering = explicit
+stdout_callback = null
+[ssh_connection]
+pipelining = True
+ssh_args = -o ControlMaster=auto -o ControlPersist=300s -o UserKnownHostsFile=$work/known_hosts -i $key
+control_path = $work/ans-%%h-%%p
+CFG
+	{
+		echo "- hosts: all"
+		echo "  remote_user: root"
+		echo "  tasks:"
+		i=0
+		while [ $i -lt 100 ]; do
+			echo "    - command: 'true'"
+			i=$((i + 1))
+		done
+	} >"$work/playbook.yaml"
+fi
+for name in $programs; do
 	: >"$work/t.$name"
 done
 i=0
@@ -89,6 +162,11 @@ while [ "$i" -lt "$runs" ]; do
 	time_cmd "$work/minimal-libssh" "$key" 127.0.0.71 2271 127.0.0.72 2272 10 10 "$wrapcmd" >>"$work/t.minimal-wrapped"
 	time_cmd hostswap_run >>"$work/t.hostswap"
 	time_cmd ssh_cm >>"$work/t.ssh-controlmaster"
+	if [ "${BENCH_ALL:-0}" = 1 ]; then
+		time_cmd ssh_plain >>"$work/t.ssh-plain"
+		time_cmd pdsh_cm >>"$work/t.pdsh-controlmaster"
+		time_cmd ansible_run >>"$work/t.ansible"
+	fi
 	i=$((i + 1))
 done
 
@@ -98,7 +176,7 @@ median() { sort -n "$1" | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR
 echo "engine benchmark: 10 phases x 20 tasks of 'true' on 2 loopback sshd hosts, $runs runs each"
 printf '%-22s %8s %8s %8s %8s\n' program min median max ratio
 base=$(median "$work/t.minimal")
-for name in minimal minimal-wrapped hostswap ssh-controlmaster; do
+for name in $programs; do
 	printf '%-22s %s %8.2f\n' "$name" "$(stats "$work/t.$name")" \
 	    "$(echo "$(median "$work/t.$name") $base" | awk '{print $1 / $2}')"
 done

@@ -119,7 +119,8 @@ struct remote {
 	ssh_event event;
 	ssh_key keys[4];
 	size_t nkeys;
-	size_t key; /* the one being tried */
+	size_t key;    /* the one being tried */
+	int try_agent; /* the agent comes first */
 
 	struct remote_job *jobs; /* in submission order */
 	int open_channels;
@@ -536,23 +537,25 @@ remote_auth(struct remote *r)
 {
 	int rc;
 
+	/* Without an identity: the agent first (SPEC §2), then the
+	 * user's default key files. */
+	if (r->try_agent) {
+		rc = ssh_userauth_agent(r->session, NULL);
+		if (rc == SSH_AUTH_AGAIN)
+			return;
+		r->try_agent = 0;
+		if (rc == SSH_AUTH_SUCCESS)
+			goto done;
+	}
 	for (;;) {
 		if (r->key >= r->nkeys) {
-			if (r->nkeys == 0)
-				rc = ssh_userauth_agent(r->session, NULL);
-			else
-				rc = SSH_AUTH_DENIED;
-			if (rc == SSH_AUTH_AGAIN)
-				return;
-			if (rc == SSH_AUTH_SUCCESS)
-				break;
 			remote_fail(r,
-			    "login to %s (%s:%d) as %s failed: no "
-			    "key was accepted%s",
+			    "login to %s (%s:%d) as %s failed: no key was "
+			    "accepted%s",
 			    r->name, r->address, r->port, r->user,
-			    r->nkeys == 0 ? " (no identity file and "
-					    "no agent key)"
-					  : "");
+			    r->identity != NULL
+				? ""
+				: " (tried the agent and ~/.ssh/id_*)");
 			return;
 		}
 		rc = ssh_userauth_publickey(r->session, NULL, r->keys[r->key]);
@@ -568,6 +571,7 @@ remote_auth(struct remote *r)
 		}
 		r->key++;
 	}
+done:
 	if ((r->event = ssh_event_new()) == NULL ||
 	    ssh_event_add_session(r->event, r->session) != SSH_OK)
 		fatalx("ssh_event");
@@ -755,6 +759,7 @@ remote_drive(struct remote *r)
 		if (remote_verify(r) == -1)
 			break;
 		remote_load_keys(r);
+		r->try_agent = r->identity == NULL && getenv("SSH_AUTH_SOCK");
 		remote_set_state(r, RS_AUTH);
 		/* FALLTHROUGH */
 	case RS_AUTH:

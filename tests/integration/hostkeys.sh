@@ -74,4 +74,17 @@ grep -q "host key mismatch for ika (127.0.0.33:2233): expected $other_fp, seen $
 run_with 1 "a mismatched fingerprint pin fails" "host_key: \"$other_fp\""
 [ ! -f "$work/ran" ] && ok || ko "no command was sent (fingerprint pin)"
 
+# Login without an identity: the agent first (SPEC §2).
+eval "$(ssh-agent -s)" >/dev/null
+ssh-add -q "$hosts/client_key" 2>/dev/null
+rm -f "$inventory" "$work/ran"
+echo "hosts:" >"$inventory"
+echo "  ika: {address: 127.0.0.33, port: 2233, user: root}" >>"$inventory"
+HOME=$work hs_run 0 "login through the agent without an identity" "$tmpdir/plan.yaml"
+[ -f "$work/ran" ] && ok || ko "ran after logging in with the agent's key"
+kill "$SSH_AGENT_PID" 2>/dev/null
+unset SSH_AUTH_SOCK SSH_AGENT_PID
+HOME=$work hs_run 1 "no identity, no agent, no key files: refused" "$tmpdir/plan.yaml"
+grep -q 'login to ika (127.0.0.33:2233) as root failed' "$runlog" && ok || ko "the login failure names host and user"
+
 finish hostkeys
