@@ -45,6 +45,8 @@ struct remote_result {
 struct remote_job_cb {
 	void (*output)(void *, const char *, size_t, int);
 	void (*done)(void *, const struct remote_result *);
+	/* Optional: called once when the job is freed, abandoned or not. */
+	void (*release)(void *);
 };
 
 /* A job that may use the channel kept free for control commands. */

@@ -205,6 +205,9 @@ remote_job_finish(struct remote_job *j, const char *error)
 	if (j->state == J_DONE)
 		return;
 	if (j->channel != NULL) {
+		/* libssh keeps a channel closed by us until the server's close
+		 * arrives: its callbacks must not reach this job afterwards. */
+		ssh_remove_channel_callbacks(j->channel, &j->cb);
 		if (ssh_channel_is_open(j->channel))
 			ssh_channel_close(j->channel);
 		ssh_channel_free(j->channel);
@@ -232,6 +235,8 @@ remote_reap_jobs(struct remote *r)
 			continue;
 		}
 		*jp = j->next;
+		if (j->jcb != NULL && j->jcb->release != NULL)
+			j->jcb->release(j->arg);
 		free(j->command);
 		if (j->in != NULL)
 			explicit_bzero(j->in, j->inlen);

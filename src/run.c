@@ -469,7 +469,6 @@ run_gate_output_cb(void *arg, const char *data, size_t len, int is_stderr)
 			if (g->cb->done != NULL)
 				g->cb->done(g->arg, &res);
 		}
-		run_gate_free(g);
 		return;
 	}
 	buf_add(&g->early, data, len);
@@ -487,13 +486,15 @@ run_gate_output_cb(void *arg, const char *data, size_t len, int is_stderr)
 		    g->arg, g->early.data + skip, g->early.len - skip, 0);
 }
 
-/* The job ended through the gate. */
+/* The job ended through the gate (unless the gate already failed it). */
 static void
 run_gate_done_cb(void *arg, const struct remote_result *res)
 {
 	struct run_gate *g = arg;
 	struct remote_result r2;
 
+	if (g->failed)
+		return;
 	if (!g->open && res->error == NULL) {
 		r2 = *res;
 		r2.error = g->err.len > 0 ? g->err.data
@@ -502,11 +503,17 @@ run_gate_done_cb(void *arg, const struct remote_result *res)
 			g->cb->done(g->arg, &r2);
 	} else if (g->cb->done != NULL)
 		g->cb->done(g->arg, res);
-	run_gate_free(g);
+}
+
+/* The job is freed: so is its gate. */
+static void
+run_gate_release_cb(void *arg)
+{
+	run_gate_free(arg);
 }
 
 static const struct remote_job_cb run_gate_cb = { run_gate_output_cb,
-	run_gate_done_cb };
+	run_gate_done_cb, run_gate_release_cb };
 
 /*
  * Start a wrapper on a host: mode and record as wrapper_command() takes
@@ -518,7 +525,7 @@ struct remote_job *
 run_host_start(struct run_host *rh, enum wrapper_mode mode, const char *record,
     const char *script, int flags, const struct remote_job_cb *cb, void *arg)
 {
-	static const struct remote_job_cb none = { NULL, NULL };
+	static const struct remote_job_cb none = { NULL, NULL, NULL };
 	struct wrapper_become b;
 	struct remote_job *j;
 	struct run_gate *g;
@@ -554,10 +561,12 @@ run_host_start(struct run_host *rh, enum wrapper_mode mode, const char *record,
 			cb->done(arg, &res);
 		return NULL;
 	}
-	/* The gate owns itself from here: freed when the job ends. */
-	g->job = remote_exec(run_remote(rh), cmd, pw, len,
-	    flags | REMOTE_HOLD_STDIN, &run_gate_cb, g);
-	j = g->job;
+	/* The gate owns itself from here: freed with the job (release),
+	 * perhaps before remote_exec() returns. */
+	j = remote_exec(run_remote(rh), cmd, pw, len, flags | REMOTE_HOLD_STDIN,
+	    &run_gate_cb, g);
+	if (j != NULL)
+		g->job = j;
 	explicit_bzero(pw, len);
 	free(pw);
 	free(cmd);

@@ -86,7 +86,7 @@ sched_cleanup_done_cb(void *arg, const struct remote_result *res)
 }
 
 static const struct remote_job_cb sched_cleanup_cb = { NULL,
-	sched_cleanup_done_cb };
+	sched_cleanup_done_cb, NULL };
 
 /* The run succeeded: remove its records from every host it used. */
 static void

@@ -131,8 +131,8 @@ task_done_cb(void *arg, const struct remote_result *res)
 	task_succeeded(t);
 }
 
-static const struct remote_job_cb task_job_cb = { task_output_cb,
-	task_done_cb };
+static const struct remote_job_cb task_job_cb = { task_output_cb, task_done_cb,
+	NULL };
 
 /* Run a text under the wrapper on the task's host (or locally). */
 static void
@@ -281,7 +281,7 @@ task_unless_done_cb(void *arg, const struct remote_result *res)
 }
 
 static const struct remote_job_cb task_unless_cb = { task_output_cb,
-	task_unless_done_cb };
+	task_unless_done_cb, NULL };
 
 /* Timer: the retry delay is over. */
 static void
@@ -310,7 +310,8 @@ task_kill_done_cb(void *arg, const struct remote_result *res)
 	sched_control_done(r);
 }
 
-static const struct remote_job_cb task_kill_cb = { NULL, task_kill_done_cb };
+static const struct remote_job_cb task_kill_cb = { NULL, task_kill_done_cb,
+	NULL };
 
 /* Send the kill of the task's process group over a second channel. */
 static void

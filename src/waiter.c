@@ -166,7 +166,7 @@ waiter_output_cb(void *arg, const char *data, size_t len, int is_stderr)
 
 static void waiter_started_cb(void *, const struct remote_result *);
 static const struct remote_job_cb waiter_started_jcb = { waiter_output_cb,
-	waiter_started_cb };
+	waiter_started_cb, NULL };
 
 /* The first job (start the script, or read the boot id) ended. */
 static void
@@ -295,7 +295,7 @@ waiter_record_cb(void *arg, const struct remote_result *res)
 }
 
 static const struct remote_job_cb waiter_record_jcb = { waiter_output_cb,
-	waiter_record_cb };
+	waiter_record_cb, NULL };
 
 /* Advance the waiting step as far as it goes now. */
 static void

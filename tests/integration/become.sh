@@ -67,6 +67,7 @@ if ps -eo args | grep -v grep | grep -q -- "$pw"; then ko "the sudo password sho
 touch "$work/release"
 wait $pid
 [ $? = 1 ] && ok || ko "the run fails at the timeout of phase 2"
+grep -v '^{' "$runlog" | head -n 5 | sed 's/^/  not json: /'
 [ "$(cat "$work/uid")" = 0 ] && ok || ko "become: sudo runs the script as root"
 expect_task 1 whoami ika succeeded "the sudo step"
 [ "$(task_field 2 hang ika error)" = "timed out after 1 s" ] && ok || ko "timeout under sudo"
