@@ -2,9 +2,7 @@
 # The command line of SPEC §5 as far as it is built: exit statuses, help,
 # validate and show (expanded values, secrets never printed, JSON shape).
 set -u
-HOSTSWAP=${HOSTSWAP:?set HOSTSWAP to the binary}
-SRC=${HOSTSWAP_SRC:?set HOSTSWAP_SRC to the source tree}
-. "$SRC/tests/cli/lib.sh"
+. "${HOSTSWAP_SRC:?}/tests/cli/lib.sh"
 good=$SRC/tests/plans/good/features.yaml
 
 expect_rc 64 "no command" "$HOSTSWAP"

@@ -1,5 +1,8 @@
 # Shared by the command-line tests: assertions that say what failed.
+# The tests run with HOSTSWAP (the binary) and HOSTSWAP_SRC (the tree).
 # shellcheck shell=sh
+HOSTSWAP=${HOSTSWAP:?set HOSTSWAP to the binary}
+SRC=${HOSTSWAP_SRC:?set HOSTSWAP_SRC to the source tree}
 pass=0
 fail=0
 tmpdir=$(mktemp -d)

@@ -2,9 +2,7 @@
 # The plans that ship in plans/ validate, against their production
 # inventory and against the sandbox's, and show every task as JSON.
 set -u
-HOSTSWAP=${HOSTSWAP:?set HOSTSWAP to the binary}
-SRC=${HOSTSWAP_SRC:?set HOSTSWAP_SRC to the source tree}
-. "$SRC/tests/cli/lib.sh"
+. "${HOSTSWAP_SRC:?}/tests/cli/lib.sh"
 cd "$SRC" || exit 1
 
 for plan in plans/itpass-2016-swap.yaml plans/itpass-2016-backup.yaml; do

@@ -5,11 +5,7 @@
 # timeout under sudo still ends the whole process group.
 # Creates a test user with a sudo rule for the test, removed afterwards.
 set -u
-HOSTSWAP=${HOSTSWAP:?}
-SRC=${HOSTSWAP_SRC:?}
-. "$SRC/tests/integration/lib.sh"
-work=$tmpdir/work
-mkdir -p "$work"
+. "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 chmod 755 "$tmpdir" "$work"
 user=hostswap-adm
 rule=/etc/sudoers.d/hostswap-test

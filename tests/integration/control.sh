@@ -3,11 +3,7 @@
 # (exit 3, running tasks interrupted after the grace period, nothing new
 # started), SIGHUP is ignored, and the JSON transition lines of SPEC §5.
 set -u
-HOSTSWAP=${HOSTSWAP:?}
-SRC=${HOSTSWAP_SRC:?}
-. "$SRC/tests/integration/lib.sh"
-work=$tmpdir/work
-mkdir -p "$work"
+. "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 start_host ika 127.0.0.37 2237
 inventory_host ika 127.0.0.37 2237
 

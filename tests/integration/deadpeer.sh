@@ -5,9 +5,7 @@
 # as when a cable is pulled or an address moves away. The task must fail
 # "connection ... lost" well before the kernel's own TCP timeout.
 set -u
-HOSTSWAP=${HOSTSWAP:?}
-SRC=${HOSTSWAP_SRC:?}
-. "$SRC/tests/integration/lib.sh"
+. "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 ns=hsdead$$
 vh=hsd$$h
 vp=hsd$$p

@@ -4,11 +4,7 @@
 # machine's address with its own host key, strict keys on; the same plan
 # without a swap: block fails on the mismatch. Also `wait`.
 set -u
-HOSTSWAP=${HOSTSWAP:?}
-SRC=${HOSTSWAP_SRC:?}
-. "$SRC/tests/integration/lib.sh"
-work=$tmpdir/work
-mkdir -p "$work"
+. "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 
 A1=127.0.0.35 A2=127.0.0.36 P=2235
 start_host ika $A1 $P

@@ -3,11 +3,7 @@
 # failures, retries, unless, capture, put with backups, channel limits,
 # local steps, timeouts that kill a whole process tree.
 set -u
-HOSTSWAP=${HOSTSWAP:?}
-SRC=${HOSTSWAP_SRC:?}
-. "$SRC/tests/integration/lib.sh"
-work=$tmpdir/work
-mkdir -p "$work"
+. "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 
 start_host ika 127.0.0.31 2231
 start_host tako 127.0.0.32 2232

@@ -4,11 +4,7 @@
 # known_hosts entries match, and a mismatch fails before any command is
 # sent, naming host, address and both fingerprints.
 set -u
-HOSTSWAP=${HOSTSWAP:?}
-SRC=${HOSTSWAP_SRC:?}
-. "$SRC/tests/integration/lib.sh"
-work=$tmpdir/work
-mkdir -p "$work"
+. "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 
 start_host ika 127.0.0.33 2233
 pub=$(cut -d' ' -f1,2 "$hosts/ika/ssh_host_ed25519_key.pub")

@@ -1,7 +1,10 @@
 # Shared by the integration tests: real sshd hosts on loopback, an
 # inventory for them, and hostswap runs whose JSON log can be queried.
+# A test starts with: set -u; . "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 # shellcheck shell=sh
-. "$SRC/tests/cli/lib.sh"
+. "${HOSTSWAP_SRC:?}/tests/cli/lib.sh"
+work=$tmpdir/work
+mkdir -p "$work"
 SSHD=$SRC/tests/sshd/sshd.sh
 hosts=$tmpdir/hosts
 mkdir -p "$hosts"

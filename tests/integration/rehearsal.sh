@@ -4,9 +4,7 @@
 # checked against what the wiki says the result must be. (Phases 9-10 are
 # checks from the controller: they come with the checks' issue.)
 set -u
-HOSTSWAP=${HOSTSWAP:?}
-SRC=${HOSTSWAP_SRC:?}
-. "$SRC/tests/cli/lib.sh"
+. "${HOSTSWAP_SRC:?}/tests/cli/lib.sh"
 SB=$SRC/tests/sandbox/sandbox.sh
 sbx=$(mktemp -d /tmp/hostswap-sbx.XXXXXX)
 cleanup_sbx() { sh "$SB" down "$sbx" >/dev/null 2>&1; rm -rf "$sbx" "$tmpdir"; }

@@ -5,9 +5,7 @@
 # sudo with and without a password; edits stay inside each host; each
 # host's outgoing address is its own; a SIGKILLed owner leaves nothing.
 set -u
-HOSTSWAP=${HOSTSWAP:?}
-SRC=${HOSTSWAP_SRC:?}
-. "$SRC/tests/cli/lib.sh"
+. "${HOSTSWAP_SRC:?}/tests/cli/lib.sh"
 SB=$SRC/tests/sandbox/sandbox.sh
 sbx=$(mktemp -d /tmp/hostswap-sbx.XXXXXX)
 runlog=$tmpdir/run.log

@@ -2,11 +2,7 @@
 # A secret's value never shows: not in the host's process list while its
 # step runs (the script travels on stdin), not in the log, not in output.
 set -u
-HOSTSWAP=${HOSTSWAP:?}
-SRC=${HOSTSWAP_SRC:?}
-. "$SRC/tests/integration/lib.sh"
-work=$tmpdir/work
-mkdir -p "$work"
+. "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 start_host ika 127.0.0.34 2234
 inventory_host ika 127.0.0.34 2234
 

@@ -2,9 +2,7 @@
 # On a terminal, `run` shows a live phase line (reverse video, redrawn in
 # place) under the log; with --log-format json, or off a terminal, never.
 set -u
-HOSTSWAP=${HOSTSWAP:?}
-SRC=${HOSTSWAP_SRC:?}
-. "$SRC/tests/integration/lib.sh"
+. "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 command -v script >/dev/null || { echo "skipped: no script(1)"; exit 77; }
 start_host ika 127.0.0.39 2239
 inventory_host ika 127.0.0.39 2239
