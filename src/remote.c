@@ -510,7 +510,7 @@ remote_drive(struct remote *r)
 		if ((rc == SSH_ERROR && !ssh_is_connected(r->session)) ||
 		    (ssh_get_status(r->session) &
 			(SSH_CLOSED | SSH_CLOSED_ERROR))) {
-			remote_fail(r, "connection to %s (%s:%d) lost", r->name,
+			remote_fail(r, "connection to %s lost (%s:%d)", r->name,
 			    r->address, r->port);
 			break;
 		}
