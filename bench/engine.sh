@@ -62,8 +62,9 @@ time_cmd() {
 	echo "$s $e" | awk '{printf "%.3f\n", $2 - $1}'
 }
 
-ssh_cm() {
-	o="-i $key -o UserKnownHostsFile=$work/known_hosts -o ControlPath=$work/cm-%h-%p -o BatchMode=yes"
+# ssh_each OPTIONS: the plan as one ssh client per task, 20 at once.
+ssh_each() {
+	o="-i $key -o UserKnownHostsFile=$work/known_hosts -o BatchMode=yes $1"
 	for p in 1 2 3 4 5 6 7 8 9 10; do
 		for t in 1 2 3 4 5 6 7 8 9 10; do
 			ssh $o -p 2271 root@127.0.0.71 true &
@@ -73,16 +74,9 @@ ssh_cm() {
 	done
 }
 
-ssh_plain() {
-	o="-i $key -o UserKnownHostsFile=$work/known_hosts -o ControlPath=none -o BatchMode=yes"
-	for p in 1 2 3 4 5 6 7 8 9 10; do
-		for t in 1 2 3 4 5 6 7 8 9 10; do
-			ssh $o -p 2271 root@127.0.0.71 true &
-			ssh $o -p 2272 root@127.0.0.72 true &
-		done
-		wait
-	done
-}
+ssh_cm() { ssh_each "-o ControlPath=$work/cm-%h-%p"; }
+
+ssh_plain() { ssh_each "-o ControlPath=none"; }
 
 pdsh_cm() {
 	for p in 1 2 3 4 5 6 7 8 9 10; do
