@@ -9,6 +9,8 @@
 
 struct option;
 struct plan;
+struct store;
+struct store_run_info;
 
 struct cmd_entry {
 	const char *name;
@@ -42,6 +44,8 @@ int cmd_getopt(const struct cmd_entry *, int, char **, const char *,
     const struct option *, int *);
 
 int cmd_load_plan(const char *, const char *, struct plan **);
+int cmd_open_state(const char *, struct store **, struct store_run_info *);
+int cmd_parse_task(const struct cmd_entry *, const char *, int *, char **);
 int show_plan_text(struct plan *, FILE *, int, int);
 
 /* cmd_getopt() returns this after printing the help for --help. */

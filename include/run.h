@@ -27,6 +27,7 @@ struct remote_job;
 struct remote_job_cb;
 struct local_job;
 struct waiter;
+struct store;
 
 enum run_state {
 	RUN_RUNNING,
@@ -71,6 +72,7 @@ struct run_opts {
 	int auto_approve;
 	enum log_format log_format;
 	unsigned grace_ms; /* for running tasks on SIGINT/SIGTERM */
+	int resume;        /* keys and states come from the state file */
 };
 
 /* A name of the inventory, and the session to whatever answers there. */
@@ -103,6 +105,9 @@ struct run_task {
 	uv_timer_t *timer; /* timeout, then retry delay */
 	int timed_out;
 	struct waiter *waiter; /* detach, reboot, wait */
+	char *note;            /* a reboot's boot id before, for a resume */
+	int base_attempt;      /* attempts made before this resume */
+	int output_lost;       /* ended while hostswap was away */
 };
 
 struct run_phase {
@@ -127,6 +132,7 @@ struct run {
 	struct plan *plan;
 	struct run_opts opts;
 	int id;
+	char id_text[16];
 	char uid[17];
 	char date[9];
 	enum run_state state;
@@ -136,7 +142,8 @@ struct run {
 	size_t nhosts;
 	struct run_phase *phases;
 	size_t nphases;
-	size_t current; /* index of the running phase */
+	size_t current;      /* index of the running phase */
+	struct store *store; /* the state file; NULL for a dry run */
 	struct run_capture *captures;
 	size_t ncaptures;
 	struct secrets secrets;
@@ -155,6 +162,10 @@ uint64_t run_now_ms(void);
 int run_new(uv_loop_t *, struct plan *, const struct run_opts *, struct run **,
     char **);
 void run_start(struct run *, void (*)(struct run *));
+void run_start_resumed(struct run *, void (*)(struct run *));
+void run_after_commit(struct run *, void (*)(void *), void *);
+void run_note(struct run *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
 void run_free(struct run *);
 struct run_host *run_host(struct run *, const char *);
 struct remote *run_remote(struct run_host *);
@@ -174,6 +185,17 @@ void sched_start(struct run *);
 void sched_task_ended(struct run_task *);
 void sched_stop(struct run *);
 void sched_control_done(struct run *);
+void sched_set_run(struct run *, enum run_state);
+void sched_resume_phase(struct run *, size_t);
+void sched_succeeded(struct run *);
+void sched_finish(struct run *, enum run_state);
+void sched_continue(struct run *);
+int run_phase_in_range(const struct run *, size_t);
+
+/* resume.c */
+void resume_start(struct run *);
+void resume_ask(struct run_task *);
+void resume_lost(struct run_task *, const char *);
 
 /* task.c */
 void task_start(struct run_task *);
@@ -182,6 +204,7 @@ void task_set_state(struct run_task *, enum task_state, const char *, ...)
 void task_cancel(struct run_task *, const char *);
 void task_free(struct run_task *);
 void task_finish(struct run_task *, int, const char *, const char *);
+void task_watch(struct run_task *);
 int run_task_expected_exit(const struct run_task *, int);
 void run_task_exec_plain(struct run_task *, const char *,
     const struct remote_job_cb *, void *, struct remote_job **);

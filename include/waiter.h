@@ -9,6 +9,7 @@
 struct run_task;
 
 void waiter_start(struct run_task *);
+void waiter_resume(struct run_task *);
 void waiter_cancel(struct run_task *);
 
 #endif

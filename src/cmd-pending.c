@@ -16,13 +16,6 @@ const struct cmd_entry cmd_preflight_entry = { "preflight",
 	"PLAN [--inventory FILE] [--known-hosts FILE]",
 	"check every host before the night; changes nothing", NULL,
 	cmd_pending_exec };
-const struct cmd_entry cmd_resume_entry = { "resume",
-	"[--state FILE] [--inventory FILE] [--listen ADDR:PORT] "
-	"[--accept-plan-change] [--auto-approve] [--log-format text|json]",
-	"resume the newest unfinished run", NULL, cmd_pending_exec };
-const struct cmd_entry cmd_status_entry = { "status",
-	"[--url URL | --state FILE] [--json] [--watch]", "show a run's status",
-	NULL, cmd_pending_exec };
 const struct cmd_entry cmd_approve_entry = { "approve",
 	"PHASE/STEP [--host H] [--url URL] [--state FILE]",
 	"approve a waiting manual step", NULL, cmd_pending_exec };
@@ -32,18 +25,6 @@ const struct cmd_entry cmd_reject_entry = { "reject",
 const struct cmd_entry cmd_abort_entry = { "abort",
 	"[--url URL] [--state FILE]",
 	"stop the run after its running tasks end", NULL, cmd_pending_exec };
-const struct cmd_entry cmd_mark_entry = { "mark",
-	"PHASE/STEP [--host H] succeeded|failed|retry [--state FILE]",
-	"decide the outcome of an interrupted task", NULL, cmd_pending_exec };
-const struct cmd_entry cmd_log_entry = { "log",
-	"PHASE/STEP [--host H] [--attempt N] [--state FILE]",
-	"print a task's captured output", NULL, cmd_pending_exec };
-const struct cmd_entry cmd_events_entry = { "events",
-	"[--state FILE] [--follow] [--json]", "print the audit trail", NULL,
-	cmd_pending_exec };
-const struct cmd_entry cmd_known_hosts_entry = { "known-hosts",
-	"[--state FILE]", "print known_hosts lines for every name as of now",
-	NULL, cmd_pending_exec };
 
 /* Answer --help; otherwise say the command is not built yet. */
 static int

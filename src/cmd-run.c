@@ -13,10 +13,12 @@
 #include <uv.h>
 
 #include "cmd.h"
+#include "daemon.h"
 #include "exitcode.h"
 #include "log.h"
 #include "plan.h"
 #include "run.h"
+#include "store.h"
 #include "xmalloc.h"
 
 static int cmd_run_exec(const struct cmd_entry *, int, char **);
@@ -48,14 +50,34 @@ const struct cmd_entry cmd_run_entry = { "run",
 	"  --log-format text|json  one line per transition (default text)\n",
 	cmd_run_exec };
 
-static int cmd_run_status = EXIT_SOFTWARE;
-
-/* The run ended: leave the loop so that main can tear down. */
-static void
-cmd_run_finished(struct run *r)
+/*
+ * The state file's newest run must be finished, or abandoned on purpose:
+ * EXIT_OK, or EXIT_REFUSED with the reason printed.
+ */
+static int
+cmd_run_check_unfinished(struct store *st, int abandon)
 {
-	cmd_run_status = run_exit_code(r);
-	uv_stop(r->loop);
+	struct store_run_info ri;
+
+	if (store_newest_run(st, &ri) != STORE_OK)
+		return EXIT_OK;
+	if (!store_run_unfinished(&ri)) {
+		store_run_info_free(&ri);
+		return EXIT_OK;
+	}
+	if (!abandon) {
+		log_warnx("%s: run %d (plan %s, uid %s) is %s and unfinished: "
+			  "take it up with 'hostswap resume --state %s', or "
+			  "start anew with --abandon-unfinished",
+		    store_path(st), ri.id, ri.plan_path, ri.uid, ri.state,
+		    store_path(st));
+		store_run_info_free(&ri);
+		return EXIT_REFUSED;
+	}
+	log_info("abandoning unfinished run %d (%s)", ri.id, ri.state);
+	store_run_abandon(st, ri.id);
+	store_run_info_free(&ri);
+	return EXIT_OK;
 }
 
 /* Parse a phase number. */
@@ -98,11 +120,13 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		{ "log-format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 } };
 	struct run_opts ro;
-	const char *inv = NULL, *home;
+	const char *inv = NULL, *home, *state = DAEMON_STATE;
 	char *known = NULL, *err = NULL;
-	int ch, rc, assume_swapped = 0, assume_not = 0;
+	int ch, rc, assume_swapped = 0, assume_not = 0, abandon = 0;
 	struct plan *p = NULL;
 	struct run *r = NULL;
+	struct store *st = NULL;
+	struct daemon_hashes h;
 	uv_loop_t loop;
 
 	memset(&ro, 0, sizeof ro);
@@ -116,11 +140,15 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 			inv = optarg;
 			break;
 		case 's':
-		case 'l':
+			state = optarg;
+			break;
 		case 'U':
+			abandon = 1;
+			break;
+		case 'l':
 		case 'P':
-			/* The state file, the endpoint and preflight come
-			 * with their own milestones (docs/operations.md). */
+			/* The endpoint and preflight come with their own
+			 * milestones (docs/operations.md). */
 			break;
 		case 'F':
 			if (cmd_run_phase_arg(self, "--from-phase", optarg,
@@ -217,10 +245,28 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	}
 	ro.known_hosts = known;
 
+	if (daemon_hashes(p, &h) == -1) {
+		log_warn("cannot read %s or its inventory", p->path);
+		daemon_hashes_free(&h);
+		plan_free(p);
+		free(known);
+		return EXIT_NOINPUT;
+	}
+	if ((rc = daemon_open_state(state, &st)) != EXIT_OK ||
+	    (rc = cmd_run_check_unfinished(st, abandon)) != EXIT_OK) {
+		store_free(st);
+		daemon_hashes_free(&h);
+		plan_free(p);
+		free(known);
+		return rc;
+	}
+
 	uv_loop_init(&loop);
 	if (run_new(&loop, p, &ro, &r, &err) == -1) {
 		log_warnx("%s", err);
 		free(err);
+		store_free(st);
+		daemon_hashes_free(&h);
 		plan_free(p);
 		free(known);
 		uv_loop_close(&loop);
@@ -231,14 +277,16 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		run_host(r, p->swap_hosts[1])->swapped = 1;
 		r->swapped = 1;
 	}
-	run_start(r, cmd_run_finished);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	run_free(r);
-	/* Let every handle's close callback run, then check none is left. */
-	uv_run(&loop, UV_RUN_DEFAULT);
-	if (uv_loop_close(&loop) != 0)
-		log_warnx("internal: the event loop still had live handles");
+	/* The run and everything it starts with is in the state file
+	 * before anything connects anywhere. */
+	r->store = st;
+	r->started_ms = run_now_ms();
+	store_attach(st, &loop);
+	store_run_create(
+	    st, r, h.plan, h.inventory_path, h.inventory, h.inventory_text);
+	daemon_hashes_free(&h);
+	rc = daemon_loop(r, 0);
 	plan_free(p);
 	free(known);
-	return cmd_run_status;
+	return rc;
 }

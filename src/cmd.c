@@ -7,10 +7,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+
 #include "cmd.h"
 #include "diag.h"
 #include "exitcode.h"
+#include "log.h"
 #include "plan.h"
+#include "store.h"
 
 static int cmd_help_exec(const struct cmd_entry *, int, char **);
 
@@ -131,6 +137,58 @@ cmd_load_plan(const char *path, const char *inv_path, struct plan **out)
 	if (rc != PLAN_OK)
 		return EXIT_INVALID;
 	return EXIT_OK;
+}
+
+/*
+ * Open a state file for reading and find its newest run. Returns EXIT_OK,
+ * EXIT_NOINPUT (no such file, or no run in it) or EXIT_REFUSED (not a
+ * usable state file), with the reason printed.
+ */
+int
+cmd_open_state(const char *path, struct store **st, struct store_run_info *ri)
+{
+	char *err = NULL;
+	int rc;
+
+	*st = NULL;
+	memset(ri, 0, sizeof *ri);
+	if ((rc = store_open(path, STORE_READ, st, &err)) != STORE_OK) {
+		fprintf(stderr, "hostswap: %s\n", err);
+		free(err);
+		return rc == STORE_NOFILE ? EXIT_NOINPUT : EXIT_REFUSED;
+	}
+	if (store_newest_run(*st, ri) != STORE_OK) {
+		fprintf(stderr, "hostswap: %s holds no run\n", path);
+		store_free(*st);
+		*st = NULL;
+		return EXIT_NOINPUT;
+	}
+	return EXIT_OK;
+}
+
+/* Parse PHASE/STEP: a phase id, a slash, a step id. -1 (reported) if not. */
+int
+cmd_parse_task(
+    const struct cmd_entry *self, const char *arg, int *phase, char **step)
+{
+	const char *slash = strchr(arg, '/');
+	char *end;
+	long v;
+
+	errno = 0;
+	v = slash != NULL ? strtol(arg, &end, 10) : -1;
+	if (slash == NULL || end != slash || errno != 0 || v < 0 ||
+	    v > INT_MAX || slash[1] == '\0') {
+		cmd_usage_error(self,
+		    "'%s' is not PHASE/STEP (a phase id, a slash, a step id)",
+		    arg);
+		return -1;
+	}
+	*phase = (int)v;
+	*step = strdup(slash + 1);
+	if (*step == NULL)
+		fatalx("out of memory");
+	return 0;
 }
 
 /* Print the list of commands. */

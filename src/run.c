@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "remote.h"
 #include "buf.h"
 #include "run.h"
+#include "store.h"
 #include "wrapper.h"
 #include "xmalloc.h"
 
@@ -35,6 +37,33 @@ run_now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A note for the operator, kept in the audit trail too. */
+void
+run_note(struct run *r, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	console_note(r, "%s", msg);
+	store_note(r->store, r, msg);
+}
+
+/*
+ * Run cb(arg) once the state file holds every transition made so far:
+ * intent before action. Without a state file, at once.
+ */
+void
+run_after_commit(struct run *r, void (*cb)(void *), void *arg)
+{
+	if (r->store != NULL)
+		store_after_commit(r->store, cb, arg);
+	else
+		cb(arg);
 }
 
 /* The run's host of that name, or NULL. */
@@ -86,7 +115,7 @@ run_remote_failed(struct remote *rem, const char *error, void *arg)
 
 	(void)rem;
 	rh->failed = 1;
-	console_note(rh->run, "%s", error);
+	run_note(rh->run, "%s", error);
 }
 
 /* Session event: trust on first use (--accept-new-host-keys). */
@@ -100,7 +129,8 @@ run_remote_learned(struct remote *rem, const struct hostkey *k, void *arg)
 		return;
 	hostkey_copy(&rh->machine_key, k);
 	rh->has_key = 1;
-	console_note(rh->run,
+	store_host(rh->run->store, rh);
+	run_note(rh->run,
 	    "accepted the new host key of %s (%s:%d): %s "
 	    "(%s)",
 	    rh->host->name, rh->host->address, rh->host->port, k->fingerprint,
@@ -273,6 +303,7 @@ run_new(uv_loop_t *loop, struct plan *p, const struct run_opts *opts,
 	r->plan = p;
 	r->opts = *opts;
 	r->id = 1;
+	snprintf(r->id_text, sizeof r->id_text, "%d", r->id);
 	run_make_uid(r->uid);
 	expand_today(r->date, sizeof r->date);
 	r->state = RUN_RUNNING;
@@ -311,14 +342,14 @@ run_new(uv_loop_t *loop, struct plan *p, const struct run_opts *opts,
 	r->env.plan = p;
 	r->env.run_uid = r->uid;
 	r->env.run_date = r->date;
-	r->env.run_id = "1";
+	r->env.run_id = r->id_text;
 	r->env.host_key = run_env_host_key;
 	r->env.captured = run_env_captured;
 	r->env.secret = run_env_secret;
 	r->env.arg = r;
 	if (!opts->dry_run) {
 		if (secrets_resolve(&r->secrets, p, err) == -1 ||
-		    run_load_keys(r, err) == -1) {
+		    (!opts->resume && run_load_keys(r, err) == -1)) {
 			run_free(r);
 			return -1;
 		}
@@ -349,7 +380,7 @@ run_signal_cb(uv_signal_t *h, int signum)
 
 	if (signum == SIGHUP)
 		return;
-	console_note(r, "%s: stopping; running tasks get %u s to end",
+	run_note(r, "%s: stopping; running tasks get %u s to end",
 	    signum == SIGINT ? "SIGINT" : "SIGTERM", r->opts.grace_ms / 1000);
 	sched_stop(r);
 }
@@ -596,19 +627,22 @@ run_host_mark_swapped(struct run_host *rh)
 		return;
 	r = rh->run;
 	rh->swapped = 1;
+	store_host(r->store, rh);
 	if (rh->remote != NULL) {
 		remote_free(rh->remote);
 		rh->remote = NULL;
 		rh->failed = 0;
 	}
-	console_note(r,
+	run_note(r,
 	    "%s (%s:%d) now answers as the other machine of the "
 	    "swap",
 	    rh->host->name, rh->host->address, rh->host->port);
 	a = run_host(r, r->plan->swap_hosts[0]);
 	b = run_host(r, r->plan->swap_hosts[1]);
-	if (a != NULL && b != NULL && a->swapped && b->swapped)
+	if (a != NULL && b != NULL && a->swapped && b->swapped) {
 		r->swapped = 1;
+		store_run_state(r->store, r);
+	}
 }
 
 /*
@@ -648,14 +682,11 @@ run_prepare_records(struct run *r, struct run_host *rh)
 	free(dirs);
 }
 
-/* Start the run; done is called once it has ended. */
-void
-run_start(struct run *r, void (*done)(struct run *))
+/* What a started run holds: the signals, the grace timer. */
+static void
+run_begin(struct run *r, void (*done)(struct run *))
 {
-	size_t i;
-
 	r->finished = done;
-	r->started_ms = run_now_ms();
 	uv_signal_init(r->loop, &r->sigint);
 	uv_signal_init(r->loop, &r->sigterm);
 	uv_signal_init(r->loop, &r->sighup);
@@ -666,12 +697,40 @@ run_start(struct run *r, void (*done)(struct run *))
 	uv_timer_init(r->loop, &r->grace);
 	r->grace.data = r;
 	r->handles = 4;
+}
+
+/* Start the run; done is called once it has ended. */
+void
+run_start(struct run *r, void (*done)(struct run *))
+{
+	size_t i;
+
+	run_begin(r, done);
+	if (r->started_ms == 0)
+		r->started_ms = run_now_ms();
 	console_run(r);
 	/* Every host the tasks use connects at once, in parallel. */
 	for (i = 0; i < r->nhosts && !r->opts.dry_run; i++)
 		if (run_host_used(r, &r->hosts[i]))
 			run_prepare_records(r, &r->hosts[i]);
 	sched_start(r);
+}
+
+/*
+ * Take up a run from the state file (store_restore() filled it): the
+ * outcomes of the tasks that were running are learnt from their records
+ * first (resume.c), then the phase goes on.
+ */
+void
+run_start_resumed(struct run *r, void (*done)(struct run *))
+{
+	run_begin(r, done);
+	r->state = RUN_RUNNING;
+	r->finished_ms = 0;
+	console_note(r, "resuming run %d (%s), uid %s, date %s", r->id,
+	    r->plan->name, r->uid, r->date);
+	store_run_resumed(r->store, r);
+	resume_start(r);
 }
 
 /* A handle of the run closed; the last one frees the run. */

@@ -18,21 +18,34 @@
 #include "plan.h"
 #include "remote.h"
 #include "run.h"
+#include "store.h"
 #include "wrapper.h"
 #include "xmalloc.h"
 
 static void sched_next_phase(struct run *);
+static void sched_phase_check(struct run_phase *);
 
 /* The one place a phase changes state. */
 static void
 sched_set_phase(struct run_phase *ph, enum phase_state s)
 {
 	ph->state = s;
-	if (s == PHASE_RUNNING)
-		ph->started_ms = run_now_ms();
+	if (s == PHASE_RUNNING && ph->started_ms == 0)
+		ph->started_ms = run_now_ms(); /* kept across a resume */
 	else if (s != PHASE_PENDING)
 		ph->finished_ms = run_now_ms();
 	console_phase(ph->run, ph);
+	store_phase(ph->run->store, ph);
+}
+
+/* The one place the run changes state. */
+void
+sched_set_run(struct run *r, enum run_state s)
+{
+	r->state = s;
+	if (s != RUN_RUNNING)
+		r->finished_ms = run_now_ms();
+	store_run_state(r->store, r);
 }
 
 /* Report the end, once no control job (a kill) is still under way. */
@@ -50,11 +63,10 @@ sched_report_end(struct run *r)
 }
 
 /* The run has ended in state s. */
-static void
+void
 sched_finish(struct run *r, enum run_state s)
 {
-	r->state = s;
-	r->finished_ms = run_now_ms();
+	sched_set_run(r, s);
 	uv_timer_stop(&r->grace);
 	sched_report_end(r);
 }
@@ -89,7 +101,7 @@ static const struct remote_job_cb sched_cleanup_cb = { NULL,
 	sched_cleanup_done_cb, NULL };
 
 /* The run succeeded: remove its records from every host it used. */
-static void
+void
 sched_succeeded(struct run *r)
 {
 	struct sched_cleanup *c = xcalloc(1, sizeof *c);
@@ -121,7 +133,7 @@ sched_swap(struct run *r)
 	for (i = 0; i < 2; i++)
 		run_host_mark_swapped(run_host(r, r->plan->swap_hosts[i]));
 	r->swapped = 1;
-	console_note(r,
+	run_note(r,
 	    "the swap is done: %s and %s now reach the other "
 	    "machine",
 	    r->plan->swap_hosts[0], r->plan->swap_hosts[1]);
@@ -131,19 +143,41 @@ sched_swap(struct run *r)
 void
 sched_task_ended(struct run_task *t)
 {
-	struct run_phase *ph = t->phase;
+	sched_phase_check(t->phase);
+}
+
+/*
+ * The barrier: once every task of the current phase has ended, end the
+ * phase — succeeded only if all succeeded or were skipped — and start the
+ * next one, or end the run.
+ */
+static void
+sched_phase_check(struct run_phase *ph)
+{
 	struct run *r = ph->run;
-	size_t i, failed = 0, waiting = 0;
+	size_t i, failed = 0, waiting = 0, stopped = 0, undecided = 0;
 
 	if (ph->index != r->current || ph->state != PHASE_RUNNING)
 		return;
 	for (i = 0; i < ph->ntasks; i++) {
 		switch (ph->tasks[i].state) {
 		case TASK_PENDING:
+			/* Stopping: a task not started stays pending. */
+			if (!r->stopping)
+				return;
+			stopped++;
+			break;
 		case TASK_RUNNING:
 			return;
-		case TASK_FAILED:
 		case TASK_INTERRUPTED:
+			/* Outside a stop, only a resume leaves a task
+			 * interrupted: one the operator must decide. */
+			if (r->stopping)
+				stopped++;
+			else
+				undecided++;
+			break;
+		case TASK_FAILED:
 			failed++;
 			break;
 		case TASK_WAITING:
@@ -156,6 +190,18 @@ sched_task_ended(struct run_task *t)
 	if (failed > 0) {
 		sched_set_phase(ph, PHASE_FAILED);
 		sched_finish(r, r->stopping ? RUN_INTERRUPTED : RUN_FAILED);
+		return;
+	}
+	if (stopped > 0) {
+		/* The phase stays running: a resume goes on with it. */
+		sched_finish(r, RUN_INTERRUPTED);
+		return;
+	}
+	if (undecided > 0) {
+		for (i = 0; i < ph->ntasks; i++)
+			if (ph->tasks[i].state == TASK_INTERRUPTED)
+				resume_ask(&ph->tasks[i]);
+		sched_finish(r, RUN_WAITING);
 		return;
 	}
 	if (waiting > 0) {
@@ -180,13 +226,10 @@ sched_next_phase(struct run *r)
 {
 	struct run_phase *ph;
 	size_t i;
-	int id;
 
 	while (r->current < r->nphases) {
 		ph = &r->phases[r->current];
-		id = r->plan->phases[ph->index].id;
-		if ((r->opts.from_phase >= 0 && id < r->opts.from_phase) ||
-		    (r->opts.to_phase >= 0 && id > r->opts.to_phase)) {
+		if (!run_phase_in_range(r, r->current)) {
 			sched_set_phase(ph, PHASE_SKIPPED);
 			r->current++;
 			continue;
@@ -197,6 +240,45 @@ sched_next_phase(struct run *r)
 		return;
 	}
 	sched_succeeded(r);
+}
+
+/*
+ * Resume: go on with phase index i — start its pending tasks (the
+ * resume has set the watched ones running already), or end it at once if
+ * nothing is left to do in it.
+ */
+void
+sched_resume_phase(struct run *r, size_t i)
+{
+	struct run_phase *ph = &r->phases[i];
+	size_t j;
+
+	r->current = i;
+	if (ph->state != PHASE_RUNNING)
+		sched_set_phase(ph, PHASE_RUNNING);
+	else
+		store_phase(r->store, ph);
+	for (j = 0; j < ph->ntasks && ph->state == PHASE_RUNNING; j++)
+		task_start(&ph->tasks[j]);
+	if (ph->state == PHASE_RUNNING)
+		sched_phase_check(ph);
+}
+
+/* Go on from r->current: the next phase in range, or the run's end. */
+void
+sched_continue(struct run *r)
+{
+	sched_next_phase(r);
+}
+
+/* Whether phase index i is inside --from-phase/--to-phase. */
+int
+run_phase_in_range(const struct run *r, size_t i)
+{
+	int id = r->plan->phases[r->phases[i].index].id;
+
+	return !((r->opts.from_phase >= 0 && id < r->opts.from_phase) ||
+	    (r->opts.to_phase >= 0 && id > r->opts.to_phase));
 }
 
 /* Start the first phase. */
@@ -242,8 +324,6 @@ sched_stop(struct run *r)
 		return;
 	ph = &r->phases[r->current];
 	for (i = 0; i < ph->ntasks; i++) {
-		if (ph->tasks[i].state == TASK_PENDING)
-			ph->tasks[i].state = TASK_INTERRUPTED;
 		if (ph->tasks[i].state == TASK_RUNNING)
 			busy = 1;
 		if (ph->tasks[i].state == TASK_WAITING)

@@ -17,6 +17,7 @@
 #include "plan.h"
 #include "remote.h"
 #include "run.h"
+#include "store.h"
 #include "waiter.h"
 #include "wrapper.h"
 #include "xmalloc.h"
@@ -53,6 +54,9 @@ task_set_state(struct run_task *t, enum task_state s, const char *fmt, ...)
 	if (task_ended(s))
 		t->finished_ms = run_now_ms();
 	console_task(t->phase->run, t);
+	store_task(t->phase->run->store, t);
+	if (task_ended(s) && t->attempt > 0)
+		store_attempt_end(t->phase->run->store, t, task_state_names[s]);
 	if (task_ended(s)) {
 		if (t->timer != NULL)
 			uv_timer_stop(t->timer);
@@ -90,9 +94,20 @@ task_succeeded(struct run_task *t)
 	char *v;
 
 	output_flush(&t->out, &t->phase->run->secrets);
+	if (t->step->capture != NULL && t->output_lost) {
+		/* Its output went to a controller that was gone. */
+		task_set_state(t, TASK_INTERRUPTED,
+		    "ended while hostswap was away: the output to capture "
+		    "as '%s' is lost",
+		    t->step->capture);
+		return;
+	}
 	if (t->step->capture != NULL) {
 		v = output_captured(&t->out);
 		run_set_capture(t->phase->run, t->step->capture, t->host, v);
+		if (!t->step->sensitive)
+			store_capture(t->phase->run->store, t->phase->run,
+			    t->step->capture, t->host, v);
 		free(v);
 	}
 	task_set_state(t, TASK_SUCCEEDED, NULL);
@@ -230,13 +245,13 @@ task_main(struct run_task *t)
 			    "(--auto-approve): ",
 			    30, 0);
 			output_add(&t->out, &r->secrets, text, strlen(text), 0);
-			console_note(r, "auto-approved %d/%s: %s",
+			run_note(r, "auto-approved %d/%s: %s",
 			    r->plan->phases[t->phase->index].id, st->id, text);
 			free(text);
 			task_succeeded(t);
 			return;
 		}
-		console_note(r, "waiting for an operator: %d/%s: %s",
+		run_note(r, "waiting for an operator: %d/%s: %s",
 		    r->plan->phases[t->phase->index].id, st->id, text);
 		free(text);
 		task_set_state(t, TASK_WAITING, NULL);
@@ -303,7 +318,7 @@ task_kill_done_cb(void *arg, const struct remote_result *res)
 	struct run *r = arg;
 
 	if (res->error != NULL || res->exit_status != 0)
-		console_note(r,
+		run_note(r,
 		    "could not end a timed-out task's processes: "
 		    "%s",
 		    res->error ? res->error : "the kill command failed");
@@ -369,9 +384,15 @@ task_attempt_failed(struct run_task *t, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	output_flush(&t->out, &t->phase->run->secrets);
-	if (t->attempt <= t->step->retries && !t->phase->run->stopping) {
+	if (t->attempt - t->base_attempt <= t->step->retries &&
+	    !t->phase->run->stopping) {
+		/* The failed attempt is kept, with its output and error. */
+		free(t->error);
+		t->error = xstrdup(msg);
+		t->finished_ms = run_now_ms();
+		store_attempt_end(t->phase->run->store, t, "failed");
 		duration_format(t->step->retry_delay_ms, delay, sizeof delay);
-		console_note(t->phase->run,
+		run_note(t->phase->run,
 		    "%d/%s on %s: attempt %d failed "
 		    "(%s); retrying in %s",
 		    t->phase->run->plan->phases[t->phase->index].id,
@@ -384,25 +405,20 @@ task_attempt_failed(struct run_task *t, const char *fmt, ...)
 	task_set_state(t, TASK_FAILED, "%s", msg);
 }
 
-/* One attempt: a new record, the timeout, `unless`, then the step. */
+/*
+ * The attempt's intent is in the state file: start it — the timeout,
+ * `unless`, then the step. Nothing if the task ended meanwhile (a stop).
+ */
 static void
-task_attempt(struct run_task *t)
+task_attempt_go(void *arg)
 {
+	struct run_task *t = arg;
 	struct run *r = t->phase->run;
 	char *text, *err = NULL;
 
-	t->attempt++;
-	t->timed_out = 0;
-	t->exit_code = -1;
-	free(t->record);
-	t->record = wrapper_record_dir(r->uid, t->host,
-	    r->plan->phases[t->phase->index].id, t->step->id, t->attempt);
-	output_free(&t->out);
-	output_init(&t->out, t->step->sensitive, t->step->capture != NULL);
-	if (t->attempt == 1)
-		task_set_state(t, TASK_RUNNING, NULL);
-	else
-		console_task(r, t);
+	if (t->state != TASK_RUNNING || t->job != NULL || t->ljob != NULL ||
+	    t->waiter != NULL)
+		return;
 	uv_timer_stop(t->timer);
 	uv_timer_start(t->timer, task_timeout_cb, t->step->timeout_ms, 0);
 	if (t->step->unless != NULL) {
@@ -420,6 +436,29 @@ task_attempt(struct run_task *t)
 		return;
 	}
 	task_main(t);
+}
+
+/*
+ * One attempt: a new record and attempt number, committed to the state
+ * file before anything is sent (intent before action); task_attempt_go()
+ * then starts it.
+ */
+static void
+task_attempt(struct run_task *t)
+{
+	struct run *r = t->phase->run;
+
+	t->attempt++;
+	t->timed_out = 0;
+	t->exit_code = -1;
+	t->output_lost = 0;
+	free(t->record);
+	t->record = wrapper_record_dir(r->uid, t->host,
+	    r->plan->phases[t->phase->index].id, t->step->id, t->attempt);
+	output_free(&t->out);
+	output_init(&t->out, t->step->sensitive, t->step->capture != NULL);
+	task_set_state(t, TASK_RUNNING, NULL);
+	run_after_commit(r, task_attempt_go, t);
 }
 
 /* Run a control text on the task's host (the waiter's boot id, reboot). */
@@ -469,18 +508,50 @@ task_finish(struct run_task *t, int ok, const char *error, const char *output)
 		task_attempt_failed(t, "%s", error ? error : "failed");
 }
 
+/* The task's timer (timeout, then retry delay), made on first use. */
+static void
+task_make_timer(struct run_task *t)
+{
+	if (t->timer != NULL)
+		return;
+	t->timer = xcalloc(1, sizeof *t->timer);
+	uv_timer_init(t->phase->run->loop, t->timer);
+	t->timer->data = t;
+}
+
 /* Start a pending task. */
 void
 task_start(struct run_task *t)
 {
 	if (t->state != TASK_PENDING)
 		return;
-	if (t->timer == NULL) {
-		t->timer = xcalloc(1, sizeof *t->timer);
-		uv_timer_init(t->phase->run->loop, t->timer);
-		t->timer->data = t;
-	}
+	task_make_timer(t);
 	task_attempt(t);
+}
+
+/*
+ * Resume: the task was running when hostswap went away and its record
+ * says it still runs (or a detach or reboot waits to be seen through):
+ * wait for it within what is left of its timeout. Its output went to
+ * the controller that was gone.
+ */
+void
+task_watch(struct run_task *t)
+{
+	uint64_t now = run_now_ms(), left = t->step->timeout_ms;
+
+	task_make_timer(t);
+	if (t->started_ms != 0 && now > t->started_ms)
+		left = now - t->started_ms >= left
+		    ? 1000
+		    : left - (now - t->started_ms);
+	t->state = TASK_RUNNING;
+	t->output_lost = 1;
+	output_free(&t->out);
+	output_init(&t->out, t->step->sensitive, t->step->capture != NULL);
+	uv_timer_stop(t->timer);
+	uv_timer_start(t->timer, task_timeout_cb, left, 0);
+	waiter_resume(t);
 }
 
 /* Stop a running task now: its job is abandoned; it ends interrupted. */
@@ -522,4 +593,5 @@ task_free(struct run_task *t)
 	output_free(&t->out);
 	free(t->error);
 	free(t->record);
+	free(t->note);
 }

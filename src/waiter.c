@@ -25,6 +25,7 @@
 #include "plan.h"
 #include "remote.h"
 #include "run.h"
+#include "store.h"
 #include "waiter.h"
 #include "wrapper.h"
 #include "xmalloc.h"
@@ -39,6 +40,7 @@ enum waiter_stage {
 	W_PROBE_OTHER,    /* swap: the other address shows N's key */
 	W_RECORD,         /* read the record (detach) / boot id (reboot) */
 	W_RECORD_RUNNING, /* that job is under way */
+	W_REBOOT,         /* reboot: once the boot id is committed */
 	W_DONE,
 };
 
@@ -168,6 +170,22 @@ static void waiter_started_cb(void *, const struct remote_result *);
 static const struct remote_job_cb waiter_started_jcb = { waiter_output_cb,
 	waiter_started_cb, NULL };
 
+/* The boot id is committed: reboot, detached so the channel can close. */
+static void
+waiter_reboot_go(void *arg)
+{
+	struct run_task *t = arg;
+	struct waiter *w = t->waiter;
+
+	if (w == NULL || w->stage != W_REBOOT)
+		return;
+	w->stage = W_STARTING;
+	run_task_exec_plain(t,
+	    "(sleep 1; reboot) </dev/null "
+	    ">/dev/null 2>&1 &",
+	    &waiter_started_jcb, w, &w->job);
+}
+
 /* The first job (start the script, or read the boot id) ended. */
 static void
 waiter_started_cb(void *arg, const struct remote_result *res)
@@ -198,12 +216,13 @@ waiter_started_cb(void *arg, const struct remote_result *res)
 			*nl = '\0';
 		buf_free(&w->reply);
 		buf_free(&w->reply_err);
-		/* Now reboot, detached so that the channel can close. */
-		w->stage = W_STARTING;
-		run_task_exec_plain(t,
-		    "(sleep 1; reboot) </dev/null "
-		    ">/dev/null 2>&1 &",
-		    &waiter_started_jcb, w, &w->job);
+		/* A resume compares the boot id with this one: it is in
+		 * the state file before the reboot is sent. */
+		free(t->note);
+		t->note = xstrdup(w->boot_id);
+		store_task_note(t->phase->run->store, t, t->note);
+		w->stage = W_REBOOT;
+		run_after_commit(t->phase->run, waiter_reboot_go, t);
 		return;
 	}
 	buf_free(&w->reply);
@@ -282,6 +301,16 @@ waiter_record_cb(void *arg, const struct remote_result *res)
 		}
 		return;
 	}
+	if (strncmp(out, "dead", 4) == 0 && t->output_lost) {
+		resume_lost(t,
+		    "its record has no exit status and its processes are "
+		    "gone");
+		return;
+	}
+	if (strncmp(out, "none", 4) == 0 && t->output_lost) {
+		resume_lost(t, "no record on the host: it never started");
+		return;
+	}
 	if (strncmp(out, "dead", 4) == 0) {
 		waiter_end(w, 0,
 		    "the detached script died without an exit "
@@ -345,7 +374,7 @@ waiter_step(struct waiter *w)
 		 * name answers with it. */
 		rh = w->swap ? waiter_other(t) : t->rh;
 		w->stage = W_RECORD_RUNNING;
-		if (t->step->kind == STEP_DETACH)
+		if (t->step->kind != STEP_REBOOT && t->step->kind != STEP_WAIT)
 			cmd = wrapper_probe_script(t->record);
 		else if (t->step->kind == STEP_REBOOT)
 			cmd = xstrdup("cat /proc/sys/kernel/random/boot_id");
@@ -366,9 +395,9 @@ waiter_timer_closed_cb(uv_handle_t *h)
 	free(h);
 }
 
-/* Start a detach, reboot or wait step. */
-void
-waiter_start(struct run_task *t)
+/* A waiter for a task; it is the task's until waiter_cancel(). */
+static struct waiter *
+waiter_new(struct run_task *t)
 {
 	struct run *r = t->phase->run;
 	struct waiter *w = xcalloc(1, sizeof *w);
@@ -386,6 +415,30 @@ waiter_start(struct run_task *t)
 	    r->plan->swap_host_keys == HOST_KEYS_FOLLOW_MACHINE &&
 	    other != NULL && other->has_key && t->rh->has_key;
 	t->waiter = w;
+	return w;
+}
+
+/* Start a detach, reboot or wait step. */
+void
+waiter_start(struct run_task *t)
+{
+	waiter_step(waiter_new(t));
+}
+
+/*
+ * Resume: see a task through that was under way when hostswap went away
+ * — its script already started (a run, put or detach: its record tells
+ * how it ends, read on the machine that ran it) or a reboot already sent
+ * (its boot id before is in the state file).
+ */
+void
+waiter_resume(struct run_task *t)
+{
+	struct waiter *w = waiter_new(t);
+
+	if (t->step->kind == STEP_REBOOT)
+		w->boot_id = xstrdup(t->note ? t->note : "");
+	w->stage = w->swap ? W_PROBE_SELF : W_RECORD;
 	waiter_step(w);
 }
 

@@ -34,7 +34,7 @@ expect_rc 0 "validate a good plan" "$HOSTSWAP" validate "$good"
 expect_grep "$out" "valid: 5 phases, 15 tasks, 2 hosts" "validate counts"
 
 # Commands of later issues exist, say they are not built, exit 70.
-expect_rc 70 "resume is not built yet" "$HOSTSWAP" resume
+expect_rc 70 "preflight is not built yet" "$HOSTSWAP" preflight "$good"
 
 # run: usage rules that need no host.
 expect_rc 64 "run without PLAN" "$HOSTSWAP" run

@@ -1,0 +1,30 @@
+/*
+ * daemon.h: what `run` and `resume` share — the state file held as its one
+ * writer, the plan's and inventory's hashes, and the loop that carries a
+ * run to its end.
+ */
+#ifndef HOSTSWAP_DAEMON_H
+#define HOSTSWAP_DAEMON_H
+
+#include "digest.h"
+
+struct plan;
+struct run;
+struct store;
+
+/* The default state file (SPEC §4). */
+#define DAEMON_STATE "./hostswap.db"
+
+struct daemon_hashes {
+	char plan[DIGEST_HEX];
+	char *inventory_path; /* NULL: the plan's own inventory */
+	char inventory[DIGEST_HEX];
+	char *inventory_text;
+};
+
+int daemon_open_state(const char *, struct store **);
+int daemon_hashes(const struct plan *, struct daemon_hashes *);
+void daemon_hashes_free(struct daemon_hashes *);
+int daemon_loop(struct run *, int);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * store.h: the state file (SPEC §4) — one SQLite database, the only module
+ * that touches SQLite. It holds the runs, their hosts (addresses, logins,
+ * expected keys, the swap per host), phases, tasks, attempts and their
+ * scrubbed output, captured values, and the append-only event log.
+ *
+ * Writes are batched: every write joins the open transaction, which is
+ * committed (one fsync, synchronous=FULL in WAL mode) before any action
+ * that depends on it runs — store_after_commit() — or at the latest
+ * STORE_LAG_MS after its first write, so that readers see progress.
+ */
+#ifndef HOSTSWAP_STORE_H
+#define HOSTSWAP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+struct run;
+struct run_phase;
+struct run_task;
+struct run_host;
+struct buf;
+
+/* The schema version this build writes (PRAGMA user_version). */
+#define STORE_SCHEMA 1
+
+/* Readers see a transition at most this late. */
+#define STORE_LAG_MS 100
+
+#define STORE_OK     0
+#define STORE_ERROR  -1 /* *err says why */
+#define STORE_NOFILE -2 /* read-only open of a file that does not exist */
+#define STORE_HELD   -3 /* another daemon holds the state file */
+
+enum store_mode {
+	STORE_READ,  /* readers: status, log, events, known-hosts */
+	STORE_WRITE, /* run, resume, mark: created if missing */
+};
+
+struct store;
+
+/* What a command needs to know of the newest run. */
+struct store_run_info {
+	int id;
+	char uid[17];
+	char date[9];
+	char *state;
+	char *plan_path;     /* as given to run */
+	char *plan_realpath; /* absolute, for a resume from elsewhere */
+	char plan_sha256[65];
+	char *inventory_path; /* NULL: the plan's inline inventory */
+	char inventory_sha256[65];
+	int from_phase, to_phase; /* -1: open */
+	uint64_t started_ms;
+};
+
+int store_open(const char *, enum store_mode, struct store **, char **);
+void store_free(struct store *);
+int store_lock(struct store *, char **);
+const char *store_path(const struct store *);
+void store_attach(struct store *, uv_loop_t *);
+
+void store_after_commit(struct store *, void (*)(void *), void *);
+void store_commit(struct store *);
+void store_commit_final(struct store *);
+unsigned long store_commits(const struct store *);
+
+int store_newest_run(struct store *, struct store_run_info *);
+void store_run_info_free(struct store_run_info *);
+int store_run_unfinished(const struct store_run_info *);
+
+int store_run_create(struct store *, struct run *, const char *, const char *,
+    const char *, const char *);
+void store_run_abandon(struct store *, int);
+void store_run_state(struct store *, const struct run *);
+void store_run_resumed(struct store *, const struct run *);
+void store_phase(struct store *, const struct run_phase *);
+void store_task(struct store *, const struct run_task *);
+void store_task_note(struct store *, const struct run_task *, const char *);
+void store_attempt_end(struct store *, const struct run_task *, const char *);
+void store_capture(struct store *, const struct run *, const char *,
+    const char *, const char *);
+void store_host(struct store *, const struct run_host *);
+void store_note(struct store *, const struct run *, const char *);
+void store_set_url(struct store *, int, const char *);
+void store_run_plan(
+    struct store *, int, const char *, const char *, const char *);
+
+int store_restore(struct store *, struct run *, char **);
+
+int store_mark(struct store *, int, int, const char *, const char *,
+    const char *, char **);
+int store_status_json(struct store *, int, json_t **);
+int store_task_output(struct store *, int, int, const char *, const char *, int,
+    struct buf *, char **);
+int store_events(struct store *, int64_t, int,
+    void (*)(void *, int64_t, uint64_t, const char *, int, const char *),
+    void *, int64_t *);
+int store_known_hosts(struct store *, int,
+    void (*)(void *, const char *, const char *, int, const char *), void *);
+int store_task_count(struct store *, int, const char *);
+
+#endif

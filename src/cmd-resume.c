@@ -1,0 +1,195 @@
+/*
+ * cmd-resume.c: hostswap resume — takes up the newest unfinished run of a
+ * state file (SPEC §4). The plan must be the one the run was made from
+ * (its SHA-256) unless --accept-plan-change; --inventory may replace the
+ * inventory (same host names; addresses and logins may change). Expected
+ * keys, the swap per host, captures and run.date come from the state file,
+ * never from a known_hosts file. resume.c learns what happened while
+ * hostswap was away.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "cmd.h"
+#include "daemon.h"
+#include "exitcode.h"
+#include "log.h"
+#include "plan.h"
+#include "run.h"
+#include "store.h"
+#include "xmalloc.h"
+
+static int cmd_resume_exec(const struct cmd_entry *, int, char **);
+
+const struct cmd_entry cmd_resume_entry = { "resume",
+	"[--state FILE] [--inventory FILE] [--listen ADDR:PORT] "
+	"[--accept-plan-change] [--auto-approve] [--log-format text|json]",
+	"resume the newest unfinished run",
+	"  --state FILE            the state file (default ./hostswap.db)\n"
+	"  --inventory FILE        replace the run's inventory (same host\n"
+	"                          names; addresses and logins may change)\n"
+	"  --listen ADDR:PORT      the status endpoint (default "
+	"127.0.0.1:8470)\n"
+	"  --accept-plan-change    go on although the plan file changed\n"
+	"  --auto-approve          approve every manual step (rehearsals)\n"
+	"  --log-format text|json  one line per transition (default text)\n",
+	cmd_resume_exec };
+
+/* Whether the plan (and its own inventory) are still what the run had. */
+static int
+cmd_resume_same_plan(const struct store_run_info *ri,
+    const struct daemon_hashes *h, int new_inventory)
+{
+	if (strcmp(ri->plan_sha256, h->plan) != 0)
+		return 0;
+	return new_inventory || strcmp(ri->inventory_sha256, h->inventory) == 0;
+}
+
+/* hostswap resume */
+static int
+cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
+{
+	static const struct option opts[] = { { "state", required_argument,
+						  NULL, 's' },
+		{ "inventory", required_argument, NULL, 'i' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "accept-plan-change", no_argument, NULL, 'C' },
+		{ "auto-approve", no_argument, NULL, 'a' },
+		{ "log-format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 } };
+	const char *state = DAEMON_STATE, *inv = NULL, *plan_path;
+	int ch, rc, accept = 0;
+	struct store_run_info ri;
+	struct daemon_hashes h;
+	struct run_opts ro;
+	struct store *st = NULL;
+	struct plan *p = NULL;
+	struct run *r = NULL;
+	char *err = NULL;
+	uv_loop_t loop;
+	size_t i;
+
+	memset(&ro, 0, sizeof ro);
+	memset(&ri, 0, sizeof ri);
+	ro.from_phase = ro.to_phase = -1;
+	ro.log_format = LOG_TEXT;
+	ro.grace_ms = 10000;
+	ro.resume = 1;
+	optind = 0;
+	while ((ch = cmd_getopt(self, argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			state = optarg;
+			break;
+		case 'i':
+			inv = optarg;
+			break;
+		case 'l':
+			break; /* the endpoint comes with its milestone */
+		case 'C':
+			accept = 1;
+			break;
+		case 'a':
+			ro.auto_approve = 1;
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				ro.log_format = LOG_JSON;
+			else if (strcmp(optarg, "text") != 0)
+				return cmd_usage_error(self,
+				    "--log-format is text or json, not '%s'",
+				    optarg);
+			break;
+		case CMD_HELP:
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 0)
+		return cmd_usage_error(self, "too many arguments");
+	log_init(ro.log_format, 0);
+	if (access(state, F_OK) == -1) {
+		log_warnx("%s: no such state file", state);
+		return EXIT_NOINPUT;
+	}
+	if ((rc = daemon_open_state(state, &st)) != EXIT_OK)
+		return rc;
+	if (store_newest_run(st, &ri) != STORE_OK) {
+		log_info("%s holds no run: nothing to resume", state);
+		store_free(st);
+		return EXIT_OK;
+	}
+	if (!store_run_unfinished(&ri)) {
+		log_info("run %d (%s) is %s: nothing to resume", ri.id,
+		    ri.plan_path, ri.state);
+		store_run_info_free(&ri);
+		store_free(st);
+		return EXIT_OK;
+	}
+	plan_path =
+	    ri.plan_realpath != NULL && access(ri.plan_realpath, F_OK) == 0
+	    ? ri.plan_realpath
+	    : ri.plan_path;
+	if (inv == NULL)
+		inv = ri.inventory_path;
+	if ((rc = cmd_load_plan(plan_path, inv, &p)) != EXIT_OK)
+		goto out;
+	if (daemon_hashes(p, &h) == -1) {
+		log_warn("cannot read %s or its inventory", p->path);
+		daemon_hashes_free(&h);
+		rc = EXIT_NOINPUT;
+		goto out;
+	}
+	if (!cmd_resume_same_plan(&ri, &h, inv != ri.inventory_path)) {
+		if (!accept) {
+			log_warnx("%s: the plan %s (or its inventory) changed "
+				  "since run %d was made (SHA-256 %.12s, now "
+				  "%.12s): check the change, then resume "
+				  "with --accept-plan-change",
+			    state, plan_path, ri.id, ri.plan_sha256, h.plan);
+			daemon_hashes_free(&h);
+			rc = EXIT_REFUSED;
+			goto out;
+		}
+		log_info("the plan changed since run %d was made: going on "
+			 "with the new one (--accept-plan-change)",
+		    ri.id);
+	}
+
+	uv_loop_init(&loop);
+	if (run_new(&loop, p, &ro, &r, &err) == -1 ||
+	    store_restore(st, r, &err) == -1) {
+		/* A secret that cannot be resolved fails the run (as
+		 * `run` does); a run the inventory does not fit is invalid. */
+		rc = r == NULL ? EXIT_FAILED : EXIT_INVALID;
+		log_warnx("%s", err);
+		free(err);
+		run_free(r);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		uv_loop_close(&loop);
+		daemon_hashes_free(&h);
+		goto out;
+	}
+	r->store = st;
+	store_attach(st, &loop);
+	store_run_plan(st, r->id, h.plan, h.inventory_path, h.inventory);
+	daemon_hashes_free(&h);
+	/* The inventory as it is now: a console fix may have moved a host. */
+	for (i = 0; i < r->nhosts; i++)
+		store_host(st, &r->hosts[i]);
+	store_run_info_free(&ri);
+	rc = daemon_loop(r, 1);
+	plan_free(p);
+	return rc;
+out:
+	store_run_info_free(&ri);
+	store_free(st);
+	plan_free(p);
+	return rc;
+}

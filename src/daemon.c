@@ -1,0 +1,136 @@
+/*
+ * daemon.c: what `run` and `resume` share. The state file is opened as its
+ * one writer (a second daemon is refused, naming the holder's pid), the
+ * plan and inventory are hashed so that a resume notices a change, and
+ * daemon_loop() carries a run on the libuv loop to its end, commits the
+ * last transitions, and checks that no handle is left behind.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "buf.h"
+#include "daemon.h"
+#include "exitcode.h"
+#include "log.h"
+#include "plan.h"
+#include "run.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/*
+ * Open the state file for writing and hold it. Returns EXIT_OK, or
+ * EXIT_REFUSED with the reason printed (another daemon holds it, or it
+ * is not a usable state file).
+ */
+int
+daemon_open_state(const char *path, struct store **out)
+{
+	struct store *st;
+	char *err = NULL;
+	int rc;
+
+	*out = NULL;
+	if (store_open(path, STORE_WRITE, &st, &err) != STORE_OK) {
+		log_warnx("%s", err);
+		free(err);
+		return EXIT_REFUSED;
+	}
+	if ((rc = store_lock(st, &err)) != STORE_OK) {
+		log_warnx("%s", err);
+		free(err);
+		store_free(st);
+		return EXIT_REFUSED;
+	}
+	*out = st;
+	return EXIT_OK;
+}
+
+/* Read a whole file, or NULL. */
+static char *
+daemon_read_file(const char *path)
+{
+	char chunk[8192];
+	struct buf b;
+	FILE *fp;
+	size_t n;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return NULL;
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		buf_add(&b, chunk, n);
+	fclose(fp);
+	buf_addc(&b, '\0');
+	return buf_release(&b);
+}
+
+/* The hashes a run records of its plan and inventory. -1: unreadable. */
+int
+daemon_hashes(const struct plan *p, struct daemon_hashes *h)
+{
+	memset(h, 0, sizeof *h);
+	if (digest_file(p->path, h->plan) == -1)
+		return -1;
+	if (p->inv->inline_ || p->inv->path == NULL) {
+		memcpy(h->inventory, h->plan, sizeof h->inventory);
+		return 0;
+	}
+	h->inventory_path = realpath(p->inv->path, NULL);
+	if (h->inventory_path == NULL)
+		h->inventory_path = xstrdup(p->inv->path);
+	if ((h->inventory_text = daemon_read_file(p->inv->path)) == NULL)
+		return -1;
+	digest_data(h->inventory_text, strlen(h->inventory_text), h->inventory);
+	return 0;
+}
+
+/* Free what daemon_hashes() allocated. */
+void
+daemon_hashes_free(struct daemon_hashes *h)
+{
+	free(h->inventory_path);
+	free(h->inventory_text);
+}
+
+static int daemon_status = EXIT_SOFTWARE;
+
+/* The run ended: leave the loop so that the daemon can tear down. */
+static void
+daemon_finished(struct run *r)
+{
+	daemon_status = run_exit_code(r);
+	store_commit_final(r->store);
+	uv_stop(r->loop);
+}
+
+/*
+ * Carry a run (made, and recorded in its state file) to its end: start
+ * it, or take it up again when resumed; then free it and drain the loop.
+ * Returns the exit status of SPEC §5.
+ */
+int
+daemon_loop(struct run *r, int resumed)
+{
+	uv_loop_t *loop = r->loop;
+	struct store *st = r->store;
+
+	if (resumed)
+		run_start_resumed(r, daemon_finished);
+	else
+		run_start(r, daemon_finished);
+	uv_run(loop, UV_RUN_DEFAULT);
+	log_debug("state file: %lu commits", store_commits(st));
+	if (getenv("HOSTSWAP_REPORT_COMMITS") != NULL)
+		fprintf(stderr, "hostswap: state file commits: %lu\n",
+		    store_commits(st));
+	run_free(r);
+	store_free(st);
+	/* Let every handle's close callback run, then check none is left. */
+	uv_run(loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(loop) != 0)
+		log_warnx("internal: the event loop still had live handles");
+	return daemon_status;
+}
