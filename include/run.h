@@ -179,6 +179,7 @@ struct remote_job *run_host_exec(
 struct remote_job *run_host_start(struct run_host *, enum wrapper_mode,
     const char *, const char *, int, const struct remote_job_cb *, void *);
 void run_host_mark_swapped(struct run_host *);
+int run_host_used(const struct run *, const struct run_host *);
 
 /* sched.c */
 void sched_start(struct run *);

@@ -18,6 +18,12 @@
 /* The wrapper's own failure (it could not create the record). */
 #define WRAPPER_EXIT_RECORD 254
 
+/* The script arrived without its end line: it was not run. */
+#define WRAPPER_EXIT_INCOMPLETE 253
+
+/* The line that ends every script sent to a wrapper. */
+#define WRAPPER_END "#hostswap-end-of-script"
+
 enum wrapper_mode {
 	WRAPPER_RUN,    /* run the script, stream its output */
 	WRAPPER_DETACH, /* start it detached, output to the record */
@@ -32,6 +38,7 @@ struct wrapper_become {
 char *wrapper_record_dir(const char *, const char *, int, const char *, int);
 char *wrapper_command(
     enum wrapper_mode, const char *, const struct wrapper_become *);
+char *wrapper_script(const char *, size_t *);
 char *wrapper_prepare_script(char *const *, size_t);
 char *wrapper_kill_script(const char *);
 char *wrapper_probe_script(const char *);

@@ -68,6 +68,7 @@ resume_interrupted(struct run_task *t, const char *why)
 		    "idempotent: running it again",
 		    resume_phase_id(t), t->step->id, t->host, why);
 		t->state = TASK_PENDING;
+		store_task(r->store, t);
 		return 0;
 	}
 	task_set_state(t, TASK_INTERRUPTED, "%s", why);
@@ -243,9 +244,11 @@ resume_task(struct resume *rs, struct run_task *t)
 		run_note(rs->run, "%d/%s on %s failed: running it again",
 		    resume_phase_id(t), t->step->id, t->host);
 		t->state = TASK_PENDING;
+		store_task(rs->run->store, t);
 		return;
 	case TASK_WAITING:
 		t->state = TASK_PENDING;
+		store_task(rs->run->store, t);
 		return;
 	default:
 		break;

@@ -386,7 +386,7 @@ run_signal_cb(uv_signal_t *h, int signum)
 }
 
 /* Whether a task of a phase the run will execute uses this host. */
-static int
+int
 run_host_used(const struct run *r, const struct run_host *rh)
 {
 	const struct plan *p = r->plan;
@@ -560,8 +560,8 @@ run_host_start(struct run_host *rh, enum wrapper_mode mode, const char *record,
 	struct wrapper_become b;
 	struct remote_job *j;
 	struct run_gate *g;
-	char *cmd, *pw;
-	size_t len;
+	char *cmd, *pw, *text;
+	size_t len, tlen;
 
 	if (cb == NULL)
 		cb = &none;
@@ -569,17 +569,20 @@ run_host_start(struct run_host *rh, enum wrapper_mode mode, const char *record,
 	b.sudo = rh->host->become_sudo;
 	b.password = b.sudo && rh->host->become_password != NULL;
 	cmd = wrapper_command(mode, record, &b);
+	text = wrapper_script(script, &tlen);
 	if (!b.password) {
-		j = remote_exec(run_remote(rh), cmd, script, strlen(script),
-		    flags, cb, arg);
+		j = remote_exec(
+		    run_remote(rh), cmd, text, tlen, flags, cb, arg);
+		explicit_bzero(text, tlen);
+		free(text);
 		free(cmd);
 		return j;
 	}
 	g = xcalloc(1, sizeof *g);
 	g->cb = cb;
 	g->arg = arg;
-	g->len = strlen(script);
-	g->script = xstrndup(script, g->len);
+	g->len = tlen;
+	g->script = text;
 	buf_init(&g->early);
 	buf_init(&g->err);
 	if ((pw = run_become_stdin(rh->run, rh, &len)) == NULL) {

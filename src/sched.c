@@ -114,7 +114,9 @@ sched_succeeded(struct run *r)
 	script = wrapper_cleanup_script(r->uid);
 	for (i = 0; i < r->nhosts; i++) {
 		rh = &r->hosts[i];
-		if (rh->remote == NULL || rh->failed)
+		/* Every host the run used: a resume may have opened no
+		 * session to it yet. */
+		if (!run_host_used(r, rh))
 			continue;
 		c->left++;
 		run_host_exec(

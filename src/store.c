@@ -63,7 +63,8 @@ struct store {
 	struct store_deferred *def;
 	size_t ndef, capdef;
 	unsigned long commits;
-	unsigned long crash_after; /* test builds: SIGKILL after commit N */
+	unsigned long events;
+	unsigned long crash_after; /* test builds: SIGKILL after event N */
 };
 
 /* Version 1: every table of SPEC §4. */
@@ -356,8 +357,9 @@ store_open(
 		return STORE_ERROR;
 	}
 #ifdef HOSTSWAP_CRASH_POINTS
-	/* Test builds: die at a chosen commit (tests/integration/crash.sh). */
-	if ((crash = getenv("HOSTSWAP_CRASH_AFTER_COMMIT")) != NULL)
+	/* Test builds: die once the Nth event (transition) is committed,
+	 * before anything acts on it (tests/integration/crash.sh). */
+	if ((crash = getenv("HOSTSWAP_CRASH_AFTER_EVENT")) != NULL)
 		st->crash_after = strtoul(crash, NULL, 10);
 #else
 	(void)crash;
@@ -581,6 +583,16 @@ store_event(struct store *st, int run_id, const char *type, json_t *data)
 	    "INSERT INTO events (run_id, ts_ms, type, data) VALUES (?,?,?,?)",
 	    "iitt", (int64_t)run_id, (int64_t)run_now_ms(), type, s);
 	free(s);
+	st->events++;
+#ifdef HOSTSWAP_CRASH_POINTS
+	if (st->crash_after != 0 && st->events == st->crash_after) {
+		store_commit_tx(st);
+		fprintf(stderr,
+		    "hostswap: crash point: killed after event %lu\n",
+		    st->events);
+		raise(SIGKILL);
+	}
+#endif
 }
 
 /* The run's object for an event. */

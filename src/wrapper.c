@@ -86,9 +86,16 @@ wrapper_become(char *text, const struct wrapper_become *b)
 	return cmd;
 }
 
-/* Read the whole of standard input into $s with built-ins only. */
+/*
+ * Read the script from standard input into $s with built-ins only, up to
+ * the end line wrapper_script() adds. A script cut short (the controller
+ * died while sending it) is never run: without its end line the wrapper
+ * exits WRAPPER_EXIT_INCOMPLETE and, in RUN mode, records that status.
+ */
 #define READ_SCRIPT \
-	"s=;while IFS= read -r l||[ -n \"$l\" ];do s=\"$s$l\n\";done;"
+	"s=;e=;while IFS= read -r l;do [ \"$l\" = '" WRAPPER_END "' ]&&" \
+	"{ e=1;break;};s=\"$s$l\n\";done;[ -n \"$e\" ]||{ echo \"hostswap: " \
+	"the script arrived incomplete; not run\" >&2;exit 253;};"
 
 /*
  * Create the record ($d) and write the process group id to pgid. sshd
@@ -159,6 +166,18 @@ wrapper_command(
 	}
 	free(qd);
 	return wrapper_become(buf_release(&t), b);
+}
+
+/* The text sent on a wrapper's standard input: the script, its end line. */
+char *
+wrapper_script(const char *script, size_t *len)
+{
+	size_t n = strlen(script);
+	char *s;
+
+	*len = (size_t)xasprintf(&s, "%s%s%s\n", script,
+	    n > 0 && script[n - 1] != '\n' ? "\n" : "", WRAPPER_END);
+	return s;
 }
 
 /* One `mkdir -p` for the record directories of many tasks. */
