@@ -41,6 +41,8 @@ enum waiter_stage {
 	W_RECORD,         /* read the record (detach) / boot id (reboot) */
 	W_RECORD_RUNNING, /* that job is under way */
 	W_REBOOT,         /* reboot: once the boot id is committed */
+	W_CHECK,          /* resume, swap: did the script start at all? */
+	W_CHECKING,       /* that job is under way */
 	W_DONE,
 };
 
@@ -326,6 +328,52 @@ waiter_record_cb(void *arg, const struct remote_result *res)
 static const struct remote_job_cb waiter_record_jcb = { waiter_output_cb,
 	waiter_record_cb, NULL };
 
+/*
+ * Resume, swap phase: the record as the pre-swap machine has it. No answer
+ * under its key (it moved, or is moving): wait for the post-swap identity.
+ */
+static void
+waiter_check_cb(void *arg, const struct remote_result *res)
+{
+	struct waiter *w = arg;
+	struct run_task *t = w->task;
+	const char *out = w->reply.data ? w->reply.data : "";
+	int status = -1;
+
+	w->job = NULL;
+	if (w->stage != W_CHECKING)
+		return;
+	if (res->error == NULL && res->exit_status == 0) {
+		if (strncmp(out, "none", 4) == 0) {
+			resume_lost(
+			    t, "no record on the host: it never started");
+			return;
+		}
+		if (strncmp(out, "dead", 4) == 0) {
+			resume_lost(t,
+			    "its record has no exit status and its processes "
+			    "are gone");
+			return;
+		}
+		if (sscanf(out, "status %d", &status) == 1 &&
+		    !run_task_expected_exit(t, status)) {
+			char msg[64];
+
+			t->exit_code = status;
+			snprintf(msg, sizeof msg, "exit status %d", status);
+			waiter_end(w, 0, msg);
+			return;
+		}
+	}
+	buf_free(&w->reply);
+	buf_free(&w->reply_err);
+	w->stage = W_PROBE_SELF;
+	uv_timer_start(w->poll, waiter_poll_cb, 200, 0);
+}
+
+static const struct remote_job_cb waiter_check_jcb = { waiter_output_cb,
+	waiter_check_cb, NULL };
+
 /* Advance the waiting step as far as it goes now. */
 static void
 waiter_step(struct waiter *w)
@@ -349,6 +397,20 @@ waiter_step(struct waiter *w)
 			w->stage = W_RECORD;
 			waiter_step(w);
 		}
+		return;
+	case W_CHECK:
+		/* Resume in the swap phase: while the name still answers
+		 * with its own machine's key, that machine holds the record:
+		 * a script that never started will never move anything. */
+		if (t->rh->swapped) {
+			w->stage = W_PROBE_SELF;
+			waiter_step(w);
+			return;
+		}
+		w->stage = W_CHECKING;
+		cmd = wrapper_probe_script(t->record);
+		w->job = run_host_exec(t->rh, cmd, 0, &waiter_check_jcb, w);
+		free(cmd);
 		return;
 	case W_PROBE_SELF:
 		/* The name's address must now show the other machine's key. */
@@ -438,7 +500,7 @@ waiter_resume(struct run_task *t)
 
 	if (t->step->kind == STEP_REBOOT)
 		w->boot_id = xstrdup(t->note ? t->note : "");
-	w->stage = w->swap ? W_PROBE_SELF : W_RECORD;
+	w->stage = w->swap ? W_CHECK : W_RECORD;
 	waiter_step(w);
 }
 
