@@ -204,7 +204,8 @@ remote_job_step(struct remote *r, struct remote_job *j)
 
 /*
  * Submit a job: run command with in as its standard input (copied; wiped
- * when freed). Jobs start in order as channels are free.
+ * when freed). Jobs start in order as channels are free. Returns the job,
+ * or NULL if it has already ended (its done callback has run).
  */
 struct remote_job *
 remote_exec(struct remote *r, const char *command, const char *in, size_t inlen,
@@ -232,8 +233,15 @@ remote_exec(struct remote *r, const char *command, const char *in, size_t inlen,
 		remote_reap_jobs(r);
 		return NULL;
 	}
-	if (r->state == RS_READY && r->busy == 0)
+	if (r->state == RS_READY && r->busy == 0) {
 		remote_drive(r);
+		/* The drive may have ended and freed the job already (a
+		 * session that broke): its done callback has run. */
+		for (jp = &r->jobs; *jp != NULL && *jp != j; jp = &(*jp)->next)
+			;
+		if (*jp == NULL)
+			return NULL;
+	}
 	return j;
 }
 

@@ -154,12 +154,18 @@ static void
 task_exec(struct run_task *t, enum wrapper_mode mode, const char *text,
     const struct remote_job_cb *cb)
 {
+	struct remote_job *j;
+
 	if (t->rh == NULL) {
 		t->ljob =
 		    local_run(t->phase->run->loop, text, strlen(text), cb, t);
 		return;
 	}
-	t->job = run_host_start(t->rh, mode, t->record, text, 0, cb, t);
+	/* NULL: the job already ended, and its callback has run (and may
+	 * have started the next job of this task). */
+	if ((j = run_host_start(t->rh, mode, t->record, text, 0, cb, t)) !=
+	    NULL)
+		t->job = j;
 }
 
 /* Build the script of a put: content from the plan or a controller file. */

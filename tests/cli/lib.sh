@@ -39,3 +39,11 @@ finish() {
 	echo "$1: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
 }
+
+# jqt [-s] FILTER FILE: FILTER's value on FILE is exactly true (jq -e
+# alone passes on an empty file).
+jqt() {
+	slurp=
+	[ "$1" = -s ] && { slurp=-s; shift; }
+	[ "$(jq $slurp -r "$1" "$2" 2>/dev/null)" = true ]
+}

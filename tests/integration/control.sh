@@ -30,11 +30,11 @@ hs_run 0 "--from-phase 2 --to-phase 3" "$tmpdir/phases.yaml" --from-phase 2 --to
 # The JSON transition line of SPEC §5.
 line=$(jq -c 'select(.event=="task" and .state=="succeeded")' "$runlog" | head -n 1)
 for k in ts event run phase step host state attempt exit_code; do
-	echo "$line" | jq -e "has(\"$k\")" >/dev/null && ok || ko "a task line has '$k': $line"
+	echo "$line" | jq -e "has(\"$k\")" | grep -qx true && ok || ko "a task line has '$k': $line"
 done
-echo "$line" | jq -e '.run == 1 and .phase == 2 and .step == "mark" and .host == "ika" and .attempt == 1 and .exit_code == 0' >/dev/null &&
+echo "$line" | jq -e '.run == 1 and .phase == 2 and .step == "mark" and .host == "ika" and .attempt == 1 and .exit_code == 0' | grep -qx true &&
     ok || ko "task line values: $line"
-echo "$line" | jq -e '.ts | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{3}Z$")' >/dev/null &&
+echo "$line" | jq -e '.ts | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{3}Z$")' | grep -qx true &&
     ok || ko "ts is RFC 3339 UTC with milliseconds: $line"
 
 # Signals: SIGHUP is ignored; SIGTERM stops gracefully with exit 3.

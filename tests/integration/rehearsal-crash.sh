@@ -50,7 +50,7 @@ resume_and_check() {
 	rc=$?
 	[ $rc = 0 ] && ok || { ko "$2: resume exit $rc"; grep -v '"event":"task"' "$tmpdir/resume.log" | tail -n 4; }
 	"$HOSTSWAP" status --state "$1" --json >"$out"
-	jq -e '.run.state == "succeeded" and .run.swapped == true' "$out" >/dev/null && ok || ko "$2: the run succeeded, swapped"
+	jqt '.run.state == "succeeded" and .run.swapped == true' "$out" && ok || ko "$2: the run succeeded, swapped"
 	[ "$(in_m tako hostname)" = ika-itpass ] && ok || ko "$2: tako's machine is named ika-itpass"
 	[ "$(in_m ika hostname)" = tako-itpass ] && ok || ko "$2: ika's machine is named tako-itpass"
 	in_m tako 'grep -q "^[[:space:]]*address 127.0.0.21$" /etc/network/interfaces' && ok || ko "$2: tako's machine has ika's address"
@@ -74,14 +74,14 @@ if poll 120 restarting; then ok; else ko "phase 6 never started its network rest
 kill -KILL $pid
 wait $pid 2>/dev/null
 "$HOSTSWAP" status --state "$st" --json >"$out"
-jq -e '.run.current_phase == 6 and .run.swapped == false' "$out" >/dev/null && ok || ko "killed inside phase 6, before the swap was recorded"
+jqt '.run.current_phase == 6 and .run.swapped == false' "$out" && ok || ko "killed inside phase 6, before the swap was recorded"
 resume_and_check "$st" "killed in phase 6"
 
 # --- Just after phase 6. ---------------------------------------------------
 fresh_sandbox
 st=$tmpdir/after.db
 start_swap "$st"
-swapped() { "$HOSTSWAP" status --state "$st" --json | jq -e .run.swapped; }
+swapped() { "$HOSTSWAP" status --state "$st" --json >"$tmpdir/sw.json" && jqt .run.swapped "$tmpdir/sw.json"; }
 if poll 120 swapped; then ok; else ko "the swap was never recorded"; fi
 kill -KILL $pid
 wait $pid 2>/dev/null

@@ -32,7 +32,7 @@ check_swapped() {
 	[ "$(cat "$work/key.ika" 2>/dev/null)" = "$(cut -d' ' -f1,2 "$hosts/tako/ssh_host_ed25519_key.pub")" ] && ok ||
 	    ko "$2: \${hosts.ika.host_key} is tako's machine's key after the resume"
 	"$HOSTSWAP" status --state "$1" --json >"$out"
-	jq -e '.run.state == "succeeded" and .run.swapped == true' "$out" >/dev/null && ok || ko "$2: run succeeded and swapped"
+	jqt '.run.state == "succeeded" and .run.swapped == true' "$out" && ok || ko "$2: run succeeded and swapped"
 	"$HOSTSWAP" known-hosts --state "$1" >"$out"
 	grep -qx "\[$A1\]:$P $(cut -d' ' -f1,2 "$hosts/tako/ssh_host_ed25519_key.pub")" "$out" && ok ||
 	    ko "$2: known-hosts gives ika's address tako's machine's key"
@@ -51,7 +51,7 @@ wait_for "both moves started" 20 test -f "$work/moving.ika" -a -f "$work/moving.
 kill -KILL $pid
 wait $pid 2>/dev/null
 "$HOSTSWAP" status --state "$st" --json >"$out"
-jq -e '.run.state == "running" and .run.current_phase == 6' "$out" >/dev/null && ok || ko "killed inside phase 6"
+jqt '.run.state == "running" and .run.current_phase == 6' "$out" && ok || ko "killed inside phase 6"
 "$HOSTSWAP" resume --state "$st" --log-format json >"$out" 2>"$runlog"
 rc=$?
 [ $rc = 0 ] && ok || { ko "resume in the middle of the swap: exit $rc"; grep -v '"task"' "$runlog" | tail -n 4; }
@@ -68,7 +68,7 @@ st=$tmpdir/after.db
 "$HOSTSWAP" run "$tmpdir/swap2.yaml" --state "$st" --inventory "$inventory" \
     --known-hosts "$hosts/known_hosts" --log-format json >"$out" 2>"$runlog" &
 pid=$!
-swapped() { "$HOSTSWAP" status --state "$st" --json | jq -e '.run.swapped' >/dev/null; }
+swapped() { "$HOSTSWAP" status --state "$st" --json >"$tmpdir/sw.json" && jqt .run.swapped "$tmpdir/sw.json"; }
 wait_for "the swap is recorded" 30 swapped
 kill -KILL $pid
 wait $pid 2>/dev/null
