@@ -5,7 +5,8 @@
 #   - minimal-libssh: two persistent libssh sessions, bare `true`;
 #   - minimal-libssh running the wrapper's shell text around an empty
 #     script, to price the wrapper alone;
-#   - hostswap run (the wrapper, scheduling, output, host key checks);
+#   - hostswap run (the wrapper, scheduling, output, host key checks, the
+#     state file on this disk), and the same without a state file;
 #   - ssh with ControlMaster, one ssh client per task;
 # and with BENCH_ALL=1 (slow; installs pdsh and ansible if missing):
 #   - ssh-plain: a new ssh connection per task;
@@ -51,7 +52,7 @@ INV
 # (record files in a directory made beforehand, pgid with noclobber, the
 # script read from stdin, traps, errexit, eval), to price the wrapper alone.
 mkdir -p /var/tmp/hostswap/bench-w
-wrapcmd='d=/var/tmp/hostswap/bench-w;umask 077;[ -d "$d" ]||mkdir -p "$d";g=$$;set -C;{ echo "pgid $g" >"$d/$$";} 2>/dev/null||exit 254;set +C;s=;while IFS= read -r l||[ -n "$l" ];do s="$s$l
+wrapcmd='d=/var/tmp/hostswap/bench-w;umask 077;[ -d "$d" ]||mkdir -p "$d";g=$$;set -C;{ echo "pgid $g" >"$d/$$";} 2>/dev/null||exit 254;set +C;s=;e=;while IFS= read -r l;do [ "$l" = "#hostswap-end-of-script" ]&&{ e=1;break;};s="$s$l
 ";done;trap '"'"'echo "status $?" >>"$d/$$"'"'"' 0;trap '"'"'echo "signal HUP" >>"$d/$$";exit 129'"'"' 1;trap '"'"'echo "signal INT" >>"$d/$$";exit 130'"'"' 2;trap '"'"'echo "signal PIPE" >>"$d/$$";exit 141'"'"' 13;trap '"'"'echo "signal TERM" >>"$d/$$";exit 143'"'"' 15;set -e;eval "$s"'
 
 # time_cmd: wall seconds of a command.
@@ -91,9 +92,17 @@ ansible_run() {
 	ANSIBLE_CONFIG=$work/ansible.cfg ansible-playbook -i "$work/hosts.ini" "$work/playbook.yaml"
 }
 
+# hostswap_run: the plan with a fresh state file on this disk (every
+# transition committed with synchronous=FULL before anything acts on it).
 hostswap_run() {
+	rm -f "$work/state.db" "$work/state.db-wal" "$work/state.db-shm"
 	"$root/build/hostswap" run "$work/plan.yaml" --inventory "$work/inventory.yaml" \
-	    --known-hosts "$work/known_hosts"
+	    --known-hosts "$work/known_hosts" --state "$work/state.db"
+}
+# hostswap_nostate_run: the same without a state file (a test-build knob),
+# which prices the state file.
+hostswap_nostate_run() {
+	HOSTSWAP_BENCH_NO_STATE=1 hostswap_run
 }
 
 # Start the ControlMaster connections once, outside the timings.
@@ -103,7 +112,7 @@ for a in "127.0.0.71 2271" "127.0.0.72 2272"; do
 	    -o ControlMaster=yes -o ControlPersist=300 -o BatchMode=yes -fN -p "$2" "root@$1"
 done
 
-programs="minimal minimal-wrapped hostswap ssh-controlmaster"
+programs="minimal minimal-wrapped hostswap hostswap-no-state ssh-controlmaster"
 if [ "${BENCH_ALL:-0}" = 1 ]; then
 	programs="$programs ssh-plain pdsh-controlmaster ansible"
 	for pkg in pdsh ansible; do
@@ -155,6 +164,7 @@ while [ "$i" -lt "$runs" ]; do
 	time_cmd "$work/minimal-libssh" "$key" 127.0.0.71 2271 127.0.0.72 2272 >>"$work/t.minimal"
 	time_cmd "$work/minimal-libssh" "$key" 127.0.0.71 2271 127.0.0.72 2272 10 10 "$wrapcmd" >>"$work/t.minimal-wrapped"
 	time_cmd hostswap_run >>"$work/t.hostswap"
+	time_cmd hostswap_nostate_run >>"$work/t.hostswap-no-state"
 	time_cmd ssh_cm >>"$work/t.ssh-controlmaster"
 	if [ "${BENCH_ALL:-0}" = 1 ]; then
 		time_cmd ssh_plain >>"$work/t.ssh-plain"
@@ -174,6 +184,19 @@ for name in $programs; do
 	printf '%-22s %s %8.2f\n' "$name" "$(stats "$work/t.$name")" \
 	    "$(echo "$(median "$work/t.$name") $base" | awk '{print $1 / $2}')"
 done
+rm -f "$work/state.db"*
 rss=$(/usr/bin/env time -f %M "$root/build/hostswap" run "$work/plan.yaml" \
-    --inventory "$work/inventory.yaml" --known-hosts "$work/known_hosts" 2>&1 >/dev/null | tail -n 1)
+    --inventory "$work/inventory.yaml" --known-hosts "$work/known_hosts" \
+    --state "$work/state.db" 2>&1 >/dev/null | tail -n 1)
 echo "hostswap peak RSS: ${rss} KiB"
+# The state file's fsyncs for one run, counted by strace, and its commits.
+command -v strace >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null; }
+rm -f "$work/state.db"*
+HOSTSWAP_REPORT_COMMITS=1 strace -f -c -e trace=fsync,fdatasync -o "$work/strace.txt" \
+    "$root/build/hostswap" run "$work/plan.yaml" --inventory "$work/inventory.yaml" \
+    --known-hosts "$work/known_hosts" --state "$work/state.db" >/dev/null 2>"$work/commits.txt"
+fsyncs=$(awk '$NF == "fsync" || $NF == "fdatasync" {n += $4} END {print n + 0}' "$work/strace.txt")
+commits=$(sed -n 's/.*state file commits: //p' "$work/commits.txt")
+events=$(sqlite3 "$work/state.db" 'SELECT count(*) FROM events')
+echo "state file, one run of 200 tasks: $commits commits, $fsyncs fsync/fdatasync calls, $events events ($(echo "$fsyncs" | awk '{printf "%.3f", $1 / 200}') fsyncs per task)"

@@ -28,9 +28,15 @@ echo "   (--auto-approve) only because this is a rehearsal on sandbox hosts."
 echo "   Phases 9 and 10 (the checks) need the checks of a later release:"
 echo "   this rehearsal runs phases 0 to 8."
 echo
+# Each rehearsal starts a fresh state file, and keeps it afterwards.
+state=$root/build/rehearsal.db
+rm -f "$state" "$state-wal" "$state-shm" "$state.lock"
+echo "   The state file is $state"
+echo
 rc=0
 "$hs" run plans/itpass-2016-swap.yaml --inventory tests/sandbox/inventory.yaml \
-    --known-hosts "$sbx/known_hosts" --auto-approve --to-phase 8 || rc=$?
+    --known-hosts "$sbx/known_hosts" --auto-approve --to-phase 8 \
+    --state "$state" || rc=$?
 
 echo
 echo "== where each machine ended up"
@@ -39,4 +45,11 @@ for m in ika tako; do
 	sh tests/sandbox/sandbox.sh exec "$sbx" "$m" sh -c \
 	    'printf "answers as %s at %s; enabled: %s\n" "$(hostname)" "$(awk "/^[[:space:]]*address/{print \$2}" /etc/network/interfaces)" "$(ls /var/lib/hostswap-sandbox/enabled | tr "\n" " ")"'
 done
+echo
+echo "== the rehearsal's state file: $state"
+"$hs" status --state "$state"
+echo
+echo "   its audit trail:   build/hostswap events --state $state"
+echo "   keys as of now:    build/hostswap known-hosts --state $state"
+"$hs" known-hosts --state "$state" | sed 's/^/     /'
 exit $rc

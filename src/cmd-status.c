@@ -57,7 +57,7 @@ cmd_status_text(json_t *st, FILE *fp)
 		int busy =
 		    strcmp(ps, "running") == 0 || strcmp(ps, "failed") == 0;
 
-		fprintf(fp, "  phase %-3lld %-34.34s %s\n",
+		fprintf(fp, "  phase %-3lld %-34s %s\n",
 		    (long long)json_integer_value(json_object_get(ph, "id")),
 		    cmd_status_str(ph, "name"), ps);
 		lines++;

@@ -102,7 +102,8 @@ static void
 daemon_finished(struct run *r)
 {
 	daemon_status = run_exit_code(r);
-	store_commit_final(r->store);
+	if (r->store != NULL)
+		store_commit_final(r->store);
 	uv_stop(r->loop);
 }
 
@@ -122,8 +123,7 @@ daemon_loop(struct run *r, int resumed)
 	else
 		run_start(r, daemon_finished);
 	uv_run(loop, UV_RUN_DEFAULT);
-	log_debug("state file: %lu commits", store_commits(st));
-	if (getenv("HOSTSWAP_REPORT_COMMITS") != NULL)
+	if (st != NULL && getenv("HOSTSWAP_REPORT_COMMITS") != NULL)
 		fprintf(stderr, "hostswap: state file commits: %lu\n",
 		    store_commits(st));
 	run_free(r);

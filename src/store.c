@@ -1197,6 +1197,11 @@ store_mark(struct store *st, int run_id, int phase, const char *step,
 	    "ttuiittt", state, state,
 	    strcmp(state, "pending") == 0 ? (uint64_t)0 : run_now_ms(),
 	    (int64_t)run_id, (int64_t)phase, step, host, host);
+	if (strcmp(state, "failed") == 0)
+		store_write(st,
+		    "UPDATE runs SET state = 'failed', finished_ms = ? WHERE "
+		    "id = ?",
+		    "ui", run_now_ms(), (int64_t)run_id);
 	xasprintf(&msg, "operator marked %d/%s%s%s %s", phase, step,
 	    host ? " on " : "", host ? host : "", decision);
 	store_event(st, run_id, "note", json_pack("{s:s}", "msg", msg));

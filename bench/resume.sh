@@ -1,0 +1,74 @@
+#!/bin/sh
+# Resume latency: from `hostswap resume` starting to the first re-run
+# task's command running on its host, against the SSH handshakes alone.
+# A run of two phases is killed (the crash point of test builds) just
+# after phase 2's task is committed `running` and before its command is
+# sent, so the resume must learn from the host that it never started and
+# run it again. Side by side in each round: the resume, and the minimal
+# libssh program connecting to both hosts and running one `true` on each
+# (handshakes, login, one channel). Prints min/median/max of RUNS rounds
+# (default 9) and the difference of the medians. Loopback only; root.
+set -eu
+cd "$(dirname "$0")/.."
+root=$(pwd)
+runs=${RUNS:-9}
+./scripts/setup.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTSWAP_TESTS=ON >/dev/null
+cmake --build build -j "$(nproc)" >/dev/null
+hs=$root/build/hostswap
+work=$(mktemp -d /tmp/hostswap-bench.XXXXXX)
+trap '"$root/tests/sshd/sshd.sh" stopall "$work"; rm -rf "$work"' EXIT
+cc -O2 -o "$work/minimal-libssh" bench/minimal-libssh.c $(pkg-config --cflags --libs libssh)
+"$root/tests/sshd/sshd.sh" start "$work" ika 127.0.0.73 2273
+"$root/tests/sshd/sshd.sh" start "$work" tako 127.0.0.74 2274
+key=$work/client_key
+cat >"$work/inventory.yaml" <<INV
+hosts:
+  ika: {address: 127.0.0.73, port: 2273, user: root, identity: $key}
+  tako: {address: 127.0.0.74, port: 2274, user: root, identity: $key}
+INV
+cat >"$work/plan.yaml" <<PLAN
+hostswap: 1
+name: bench-resume
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: first, on: [ika, tako], run: "true"}
+  - id: 2
+    name: two
+    steps:
+      - {id: again, on: ika, run: 'date +%s%N > $work/ran'}
+PLAN
+now_ns() { date +%s%N; }
+
+# The crash point: the event that commits phase 2's task as running.
+"$hs" run "$work/plan.yaml" --state "$work/probe.db" --inventory "$work/inventory.yaml" \
+    --known-hosts "$work/known_hosts" >/dev/null 2>&1
+crash=$(sqlite3 "$work/probe.db" "SELECT min(seq) FROM events WHERE type = 'task' AND
+    json_extract(data, '$.step') = 'again' AND json_extract(data, '$.state') = 'running'")
+
+: >"$work/t.resume"
+: >"$work/t.handshakes"
+i=0
+while [ "$i" -lt "$runs" ]; do
+	rm -f "$work/st.db"* "$work/ran"
+	HOSTSWAP_CRASH_AFTER_EVENT=$crash "$hs" run "$work/plan.yaml" --state "$work/st.db" \
+	    --inventory "$work/inventory.yaml" --known-hosts "$work/known_hosts" >/dev/null 2>&1 || true
+	t0=$(now_ns)
+	"$hs" resume --state "$work/st.db" >/dev/null 2>&1
+	t1=$(cat "$work/ran")
+	echo "$t0 $t1" | awk '{printf "%.1f\n", ($2 - $1) / 1e6}' >>"$work/t.resume"
+	t0=$(now_ns)
+	"$work/minimal-libssh" "$key" 127.0.0.73 2273 127.0.0.74 2274 1 1 true
+	t1=$(now_ns)
+	echo "$t0 $t1" | awk '{printf "%.1f\n", ($2 - $1) / 1e6}' >>"$work/t.handshakes"
+	i=$((i + 1))
+done
+stats() { sort -n "$1" | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%8.1f %8.1f %8.1f", v[1], m, v[NR]}'; }
+median() { sort -n "$1" | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; print m}'; }
+echo "resume latency, $runs rounds (milliseconds):"
+printf '%-44s %8s %8s %8s\n' "" min median max
+printf '%-44s %s\n' "resume: start to the re-run task's command" "$(stats "$work/t.resume")"
+printf '%-44s %s\n' "minimal libssh: 2 handshakes + 1 command" "$(stats "$work/t.handshakes")"
+echo "resume's own cost (difference of medians): $(echo "$(median "$work/t.resume") $(median "$work/t.handshakes")" | awk '{printf "%.1f", $1 - $2}') ms"
