@@ -8,6 +8,7 @@
 #   - hostswap run (the wrapper, scheduling, output, host key checks, the
 #     state file on this disk), and the same without a state file;
 #   - ssh with ControlMaster, one ssh client per task;
+# with BENCH_COMPARE=PATH, another hostswap binary (an older commit's) too;
 # and with BENCH_ALL=1 (slow; installs pdsh and ansible if missing):
 #   - ssh-plain: a new ssh connection per task;
 #   - pdsh over ControlMaster (10 pdsh at once per phase, both hosts each);
@@ -99,6 +100,13 @@ hostswap_run() {
 	"$root/build/hostswap" run "$work/plan.yaml" --inventory "$work/inventory.yaml" \
 	    --known-hosts "$work/known_hosts" --state "$work/state.db"
 }
+# compare_run: another hostswap binary (BENCH_COMPARE=PATH), say an older
+# commit's, on the same plan, for a side-by-side regression check.
+compare_run() {
+	rm -f "$work/cmp.db" "$work/cmp.db-wal" "$work/cmp.db-shm"
+	"$BENCH_COMPARE" run "$work/plan.yaml" --inventory "$work/inventory.yaml" \
+	    --known-hosts "$work/known_hosts" --state "$work/cmp.db"
+}
 # hostswap_nostate_run: the same without a state file (a test-build knob),
 # which prices the state file.
 hostswap_nostate_run() {
@@ -113,6 +121,7 @@ for a in "127.0.0.71 2271" "127.0.0.72 2272"; do
 done
 
 programs="minimal minimal-wrapped hostswap hostswap-no-state ssh-controlmaster"
+[ -n "${BENCH_COMPARE:-}" ] && programs="$programs hostswap-compare"
 if [ "${BENCH_ALL:-0}" = 1 ]; then
 	programs="$programs ssh-plain pdsh-controlmaster ansible"
 	for pkg in pdsh ansible; do
@@ -166,6 +175,7 @@ while [ "$i" -lt "$runs" ]; do
 	time_cmd hostswap_run >>"$work/t.hostswap"
 	time_cmd hostswap_nostate_run >>"$work/t.hostswap-no-state"
 	time_cmd ssh_cm >>"$work/t.ssh-controlmaster"
+	[ -z "${BENCH_COMPARE:-}" ] || time_cmd compare_run >>"$work/t.hostswap-compare"
 	if [ "${BENCH_ALL:-0}" = 1 ]; then
 		time_cmd ssh_plain >>"$work/t.ssh-plain"
 		time_cmd pdsh_cm >>"$work/t.pdsh-controlmaster"

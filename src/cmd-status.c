@@ -57,9 +57,9 @@ cmd_status_text(json_t *st, FILE *fp)
 		int busy =
 		    strcmp(ps, "running") == 0 || strcmp(ps, "failed") == 0;
 
-		fprintf(fp, "  phase %-3lld %-34s %s\n",
+		fprintf(fp, "  phase %-3lld %-11s %s\n",
 		    (long long)json_integer_value(json_object_get(ph, "id")),
-		    cmd_status_str(ph, "name"), ps);
+		    ps, cmd_status_str(ph, "name"));
 		lines++;
 		tasks = json_object_get(ph, "tasks");
 		json_array_foreach(tasks, j, t)
@@ -71,10 +71,9 @@ cmd_status_text(json_t *st, FILE *fp)
 			    strcmp(ts, "interrupted") != 0 &&
 			    strcmp(ts, "waiting") != 0)
 				continue;
-			fprintf(fp,
-			    "    %-28.28s %-8.8s %-11s attempt %lld%s%s\n",
+			fprintf(fp, "      %-11s %s@%s, attempt %lld%s%s\n", ts,
 			    cmd_status_str(t, "step"),
-			    cmd_status_str(t, "host"), ts,
+			    cmd_status_str(t, "host"),
 			    (long long)json_integer_value(
 				json_object_get(t, "attempt")),
 			    *err ? ": " : "", err);

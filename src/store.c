@@ -51,6 +51,15 @@ struct store_deferred {
 	void *arg;
 };
 
+/* Prepared writes, kept: the engine's writes are a handful of statements
+ * run hundreds of times a run. Keyed by the SQL literal's address. */
+#define STORE_CACHE 16
+
+struct store_cached {
+	const char *sql;
+	sqlite3_stmt *stmt;
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -65,6 +74,7 @@ struct store {
 	unsigned long commits;
 	unsigned long events;
 	unsigned long crash_after; /* test builds: SIGKILL after event N */
+	struct store_cached cache[STORE_CACHE];
 };
 
 /* Version 1: every table of SPEC §4. */
@@ -125,18 +135,15 @@ store_fatal(struct store *st, const char *what)
  * 'n' an int where -1 binds NULL, 'u' a uint64_t where 0 binds NULL, 't' text
  * (NULL binds NULL), 'b' a blob (pointer then size_t).
  */
-static sqlite3_stmt *
-store_vprepare(struct store *st, const char *sql, const char *types, va_list ap)
+static void
+store_bind(sqlite3_stmt *s, const char *types, va_list ap)
 {
-	sqlite3_stmt *s;
 	const char *t;
 	int i = 1, n;
 	uint64_t u;
 	const void *p;
 	size_t len;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return NULL;
 	for (t = types; *t != '\0'; t++, i++) {
 		switch (*t) {
 		case 'i':
@@ -173,6 +180,37 @@ store_vprepare(struct store *st, const char *sql, const char *types, va_list ap)
 			fatalx("store: bad bind type '%c'", *t);
 		}
 	}
+}
+
+/* A new statement with its arguments bound, or NULL. */
+static sqlite3_stmt *
+store_vprepare(struct store *st, const char *sql, const char *types, va_list ap)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	store_bind(s, types, ap);
+	return s;
+}
+
+/* A kept statement for a write (prepared once), or NULL. */
+static sqlite3_stmt *
+store_cached(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	size_t i;
+
+	for (i = 0; i < STORE_CACHE && st->cache[i].sql != NULL; i++)
+		if (st->cache[i].sql == sql)
+			return st->cache[i].stmt;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
+		NULL) != SQLITE_OK)
+		return NULL;
+	if (i < STORE_CACHE) {
+		st->cache[i].sql = sql;
+		st->cache[i].stmt = s;
+	}
 	return s;
 }
 
@@ -198,17 +236,22 @@ store_write(struct store *st, const char *sql, const char *types, ...)
 	sqlite3_stmt *s;
 	va_list ap;
 
+	size_t i;
+
 	store_begin(st);
-	va_start(ap, types);
-	s = store_vprepare(st, sql, types, ap);
-	va_end(ap);
-	if (s == NULL)
+	if ((s = store_cached(st, sql)) == NULL)
 		store_fatal(st, "cannot prepare a write");
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		sqlite3_finalize(s);
+	va_start(ap, types);
+	store_bind(s, types, ap);
+	va_end(ap);
+	if (sqlite3_step(s) != SQLITE_DONE)
 		store_fatal(st, "a write failed");
-	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	for (i = 0; i < STORE_CACHE; i++)
+		if (st->cache[i].stmt == s)
+			return;
+	sqlite3_finalize(s); /* the cache was full */
 }
 
 /* Run SQL without results. */
@@ -429,8 +472,12 @@ store_free(struct store *st)
 {
 	if (st == NULL)
 		return;
+	size_t i;
+
 	if (st->in_tx)
 		store_commit_final(st);
+	for (i = 0; i < STORE_CACHE; i++)
+		sqlite3_finalize(st->cache[i].stmt);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	if (st->lock_fd != -1) {

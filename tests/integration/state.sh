@@ -136,10 +136,16 @@ grep -q "hostswap pid $pid holds it" "$tmpdir/second" && ok || ko "the refusal n
 "$HOSTSWAP" resume --state "$st3" >/dev/null 2>"$tmpdir/second"
 [ $? = 75 ] && grep -q "pid $pid" "$tmpdir/second" && ok || ko "a resume on a held state file is refused"
 "$HOSTSWAP" status --state "$st3" >"$tmpdir/st-out" 2>&1
-[ $? = 0 ] && grep -q "slow .* running" "$tmpdir/st-out" && ok || ko "status reads while the daemon runs: $(cat "$tmpdir/st-out")"
+[ $? = 0 ] && grep -q "running     slow@ika, attempt 1" "$tmpdir/st-out" && ok || ko "status reads while the daemon runs: $(cat "$tmpdir/st-out")"
+"$HOSTSWAP" events --state "$st3" --follow --json >"$tmpdir/follow" 2>&1 &
+fpid=$!
 kill -INT $pid
 wait $pid
 [ $? = 3 ] && ok || ko "SIGINT: exit 3"
+followed() { grep -q '"type":"run","data":{[^}]*"state":"interrupted"' "$tmpdir/follow"; }
+wait_for "events --follow shows the run interrupted" 10 followed
+kill $fpid
+wait $fpid 2>/dev/null
 hs status --state "$st3" --json
 [ "$(jq -r .run.state "$out")" = interrupted ] && ok || ko "SIGINT: the run is interrupted"
 hs resume --state "$st3"
