@@ -20,5 +20,6 @@ void buf_printf(struct buf *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 char *buf_release(struct buf *);
 void buf_free(struct buf *);
+char *buf_read_file(const char *);
 
 #endif

@@ -98,3 +98,26 @@ buf_free(struct buf *b)
 	free(b->data);
 	buf_init(b);
 }
+
+/* Read a whole file into an allocated NUL-terminated string, or NULL. */
+char *
+buf_read_file(const char *path)
+{
+	char chunk[8192];
+	struct buf b;
+	FILE *fp;
+	size_t n;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return NULL;
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		buf_add(&b, chunk, n);
+	if (ferror(fp)) {
+		fclose(fp);
+		buf_free(&b);
+		return NULL;
+	}
+	fclose(fp);
+	return buf_release(&b);
+}

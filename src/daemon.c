@@ -48,25 +48,6 @@ daemon_open_state(const char *path, struct store **out)
 	return EXIT_OK;
 }
 
-/* Read a whole file, or NULL. */
-static char *
-daemon_read_file(const char *path)
-{
-	char chunk[8192];
-	struct buf b;
-	FILE *fp;
-	size_t n;
-
-	if ((fp = fopen(path, "rb")) == NULL)
-		return NULL;
-	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(fp);
-	buf_addc(&b, '\0');
-	return buf_release(&b);
-}
-
 /* The hashes a run records of its plan and inventory. -1: unreadable. */
 int
 daemon_hashes(const struct plan *p, struct daemon_hashes *h)
@@ -81,7 +62,7 @@ daemon_hashes(const struct plan *p, struct daemon_hashes *h)
 	h->inventory_path = realpath(p->inv->path, NULL);
 	if (h->inventory_path == NULL)
 		h->inventory_path = xstrdup(p->inv->path);
-	if ((h->inventory_text = daemon_read_file(p->inv->path)) == NULL)
+	if ((h->inventory_text = buf_read_file(p->inv->path)) == NULL)
 		return -1;
 	digest_data(h->inventory_text, strlen(h->inventory_text), h->inventory);
 	return 0;

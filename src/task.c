@@ -175,10 +175,6 @@ task_put_script(struct run_task *t, char **err)
 	const struct put_spec *ps = &t->step->put;
 	struct run *r = t->phase->run;
 	char *path, *content = NULL, *owner = NULL, *script, *full;
-	FILE *fp;
-	struct buf b;
-	char chunk[8192];
-	size_t n;
 
 	if ((path = run_expand(r, t, ps->path, err)) == NULL)
 		return NULL;
@@ -187,18 +183,13 @@ task_put_script(struct run_task *t, char **err)
 			full = xstrdup(ps->src);
 		else
 			xasprintf(&full, "%s/%s", r->plan->dir, ps->src);
-		if ((fp = fopen(full, "rb")) == NULL) {
+		if ((content = buf_read_file(full)) == NULL) {
 			xasprintf(err, "cannot read %s", full);
 			free(full);
 			free(path);
 			return NULL;
 		}
-		buf_init(&b);
-		while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-			buf_add(&b, chunk, n);
-		fclose(fp);
 		free(full);
-		content = buf_release(&b);
 	} else if ((content = run_expand(
 			r, t, ps->content ? ps->content : "", err)) == NULL) {
 		free(path);

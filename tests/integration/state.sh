@@ -99,8 +99,15 @@ cp "$tmpdir/fail.yaml" "$tmpdir/fail.orig"
 echo "# an edit" >>"$tmpdir/fail.yaml"
 hs resume --state "$st2"
 [ $? = 75 ] && grep -q "changed since run 1" "$err" && ok || ko "resume refuses a changed plan: $(cat "$err")"
+# --inventory: the same host names may move; other names are refused.
+sed 's/ika:/ikb:/' "$inventory" >"$tmpdir/other-names.yaml"
+cp "$tmpdir/fail.orig" "$tmpdir/fail.yaml"
+hs resume --state "$st2" --inventory "$tmpdir/other-names.yaml"
+[ $? = 65 ] && ok || ko "resume with an inventory of other host names: exit 65: $(cat "$err")"
+echo "# an edit" >>"$tmpdir/fail.yaml"
+cp "$inventory" "$tmpdir/same-names.yaml"
 touch "$work/fixed"
-hs resume --state "$st2" --accept-plan-change --log-format json
+hs resume --state "$st2" --accept-plan-change --inventory "$tmpdir/same-names.yaml" --log-format json
 [ $? = 0 ] && ok || ko "resume --accept-plan-change goes on: $(tail -n 2 "$err")"
 [ "$(wc -l <"$work/fail-after")" = 1 ] && ok || ko "the rest of the run ran once"
 hs status --state "$st2" --json

@@ -69,24 +69,14 @@ run_wrapper(const char *rec, const char *in, size_t len)
 	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-/* The record file's text. */
+/* The record file's text, or NULL. */
 static char *
 record_text(const char *rec)
 {
-	char path[256], chunk[512];
-	struct buf b;
-	FILE *fp;
-	size_t n;
+	char path[256];
 
 	snprintf(path, sizeof path, "%s/record", rec);
-	if ((fp = fopen(path, "r")) == NULL)
-		return NULL;
-	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(fp);
-	buf_addc(&b, '\0');
-	return buf_release(&b);
+	return buf_read_file(path);
 }
 
 /* A whole script runs; its exit status is recorded. */
