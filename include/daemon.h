@@ -12,8 +12,16 @@ struct plan;
 struct run;
 struct store;
 
-/* The default state file (SPEC §4). */
-#define DAEMON_STATE "./hostswap.db"
+/* The default state file (SPEC §4) and endpoint (SPEC §6). */
+#define DAEMON_STATE  "./hostswap.db"
+#define DAEMON_LISTEN "127.0.0.1:8470"
+
+/* Where the HTTP endpoint listens. */
+struct daemon_listen {
+	char addr[64];
+	int port; /* 0: any free port */
+	int any; /* --listen-any: not loopback; every request needs the token */
+};
 
 struct daemon_hashes {
 	char plan[DIGEST_HEX];
@@ -25,6 +33,7 @@ struct daemon_hashes {
 int daemon_open_state(const char *, struct store **);
 int daemon_hashes(const struct plan *, struct daemon_hashes *);
 void daemon_hashes_free(struct daemon_hashes *);
-int daemon_loop(struct run *, int);
+int daemon_parse_listen(const char *, int, struct daemon_listen *, char **);
+int daemon_loop(struct run *, int, const struct daemon_listen *);
 
 #endif

@@ -152,6 +152,9 @@ struct run {
 	int control_jobs;    /* kills still under way */
 	int finish_deferred; /* ended, waits for them */
 	int swapped;
+	int approvals;            /* an endpoint can decide manual steps */
+	int aborted;              /* POST /api/v1/abort */
+	unsigned long reconnects; /* sessions opened again */
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t grace;
 	int handles;
@@ -191,6 +194,7 @@ void sched_resume_phase(struct run *, size_t);
 void sched_succeeded(struct run *);
 void sched_finish(struct run *, enum run_state);
 void sched_continue(struct run *);
+void sched_abort(struct run *);
 int run_phase_in_range(const struct run *, size_t);
 
 /* resume.c */
@@ -206,6 +210,8 @@ void task_cancel(struct run_task *, const char *);
 void task_free(struct run_task *);
 void task_finish(struct run_task *, int, const char *, const char *);
 void task_watch(struct run_task *);
+void task_approve(struct run_task *);
+void task_reject(struct run_task *);
 int run_task_expected_exit(const struct run_task *, int);
 void run_task_exec_plain(struct run_task *, const char *,
     const struct remote_job_cb *, void *, struct remote_job **);

@@ -67,6 +67,7 @@ void store_after_commit(struct store *, void (*)(void *), void *);
 void store_commit(struct store *);
 void store_commit_final(struct store *);
 unsigned long store_commits(const struct store *);
+void store_on_commit(struct store *, void (*)(void *), void *);
 
 int store_newest_run(struct store *, struct store_run_info *);
 void store_run_info_free(struct store_run_info *);
@@ -102,5 +103,7 @@ int store_events(struct store *, int64_t, int,
 int store_known_hosts(struct store *, int,
     void (*)(void *, const char *, const char *, int, const char *), void *);
 int store_task_count(struct store *, int, const char *);
+int64_t store_last_seq(struct store *);
+char *store_run_url(struct store *, int);
 
 #endif

@@ -16,15 +16,6 @@ const struct cmd_entry cmd_preflight_entry = { "preflight",
 	"PLAN [--inventory FILE] [--known-hosts FILE]",
 	"check every host before the night; changes nothing", NULL,
 	cmd_pending_exec };
-const struct cmd_entry cmd_approve_entry = { "approve",
-	"PHASE/STEP [--host H] [--url URL] [--state FILE]",
-	"approve a waiting manual step", NULL, cmd_pending_exec };
-const struct cmd_entry cmd_reject_entry = { "reject",
-	"PHASE/STEP [--host H] [--url URL] [--state FILE]",
-	"reject a waiting manual step", NULL, cmd_pending_exec };
-const struct cmd_entry cmd_abort_entry = { "abort",
-	"[--url URL] [--state FILE]",
-	"stop the run after its running tasks end", NULL, cmd_pending_exec };
 
 /* Answer --help; otherwise say the command is not built yet. */
 static int

@@ -25,6 +25,7 @@ static int cmd_run_exec(const struct cmd_entry *, int, char **);
 
 const struct cmd_entry cmd_run_entry = { "run",
 	"PLAN [--inventory FILE] [--state FILE] [--listen ADDR:PORT] "
+	"[--listen-any] "
 	"[--from-phase N] [--to-phase N] [--dry-run] [--auto-approve] "
 	"[--known-hosts FILE] [--accept-new-host-keys] [--abandon-unfinished] "
 	"[--assume-swapped | --assume-not-swapped] [--no-preflight] "
@@ -34,6 +35,8 @@ const struct cmd_entry cmd_run_entry = { "run",
 	"  --state FILE            the state file (default ./hostswap.db)\n"
 	"  --listen ADDR:PORT      the status endpoint (default "
 	"127.0.0.1:8470)\n"
+	"  --listen-any            allow a non-loopback --listen (every\n"
+	"                          request then needs the token)\n"
 	"  --from-phase N          start at phase N (earlier ones skipped)\n"
 	"  --to-phase N            stop after phase N\n"
 	"  --dry-run               print what would run; connect nowhere\n"
@@ -107,6 +110,7 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 						  NULL, 'i' },
 		{ "state", required_argument, NULL, 's' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "listen-any", no_argument, NULL, 'L' },
 		{ "from-phase", required_argument, NULL, 'F' },
 		{ "to-phase", required_argument, NULL, 'T' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -121,6 +125,9 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		{ NULL, 0, NULL, 0 } };
 	struct run_opts ro;
 	const char *inv = NULL, *home, *state = DAEMON_STATE;
+	const char *listen = DAEMON_LISTEN;
+	struct daemon_listen dl;
+	int listen_any = 0;
 	char *known = NULL, *err = NULL;
 	int ch, rc, assume_swapped = 0, assume_not = 0, abandon = 0;
 	struct plan *p = NULL;
@@ -146,9 +153,14 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 			abandon = 1;
 			break;
 		case 'l':
+			listen = optarg;
+			break;
+		case 'L':
+			listen_any = 1;
+			break;
 		case 'P':
-			/* The endpoint and preflight come with their own
-			 * milestones (docs/operations.md). */
+			/* Preflight comes with its own milestone
+			 * (docs/operations.md). */
 			break;
 		case 'F':
 			if (cmd_run_phase_arg(self, "--from-phase", optarg,
@@ -216,6 +228,12 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		    "--to-phase %d is before "
 		    "--from-phase %d",
 		    ro.to_phase, ro.from_phase);
+	}
+	if (daemon_parse_listen(listen, listen_any, &dl, &err) == -1) {
+		free(known);
+		rc = cmd_usage_error(self, "%s", err);
+		free(err);
+		return rc;
 	}
 	log_init(ro.log_format, 0);
 	if ((rc = cmd_load_plan(argv[optind], inv, &p)) != EXIT_OK) {
@@ -295,7 +313,7 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		    h.inventory_text);
 	}
 	daemon_hashes_free(&h);
-	rc = daemon_loop(r, 0);
+	rc = daemon_loop(r, 0, &dl);
 	plan_free(p);
 	free(known);
 	return rc;

@@ -13,10 +13,13 @@
 
 #include <jansson.h>
 
+#include "buf.h"
+#include "client.h"
 #include "cmd.h"
 #include "daemon.h"
 #include "exitcode.h"
 #include "store.h"
+#include "xmalloc.h"
 
 static int cmd_status_exec(const struct cmd_entry *, int, char **);
 
@@ -122,22 +125,46 @@ cmd_status_exec(const struct cmd_entry *self, int argc, char **argv)
 	}
 	if (argc - optind != 0)
 		return cmd_usage_error(self, "too many arguments");
-	if (url != NULL) {
-		fprintf(stderr,
-		    "hostswap status: --url needs the HTTP endpoint, which "
-		    "this version does not have yet; use --state\n");
-		return EXIT_SOFTWARE;
-	}
 	tty = isatty(STDOUT_FILENO);
 	for (;;) {
-		if ((rc = cmd_open_state(state, &st, &ri)) != EXIT_OK)
-			return rc;
-		if (store_status_json(st, ri.id, &o) == -1) {
-			fprintf(stderr, "hostswap: %s: cannot read run %d\n",
-			    state, ri.id);
-			store_run_info_free(&ri);
-			store_free(st);
-			return EXIT_REFUSED;
+		if (url != NULL) {
+			struct client c;
+			struct buf b;
+			long code;
+
+			if ((rc = client_open(url, state, &c)) != EXIT_OK)
+				return rc;
+			buf_init(&b);
+			rc = client_request(
+			    &c, "GET", "api/v1/status", NULL, &b, &code);
+			client_close(&c);
+			o = rc == EXIT_OK && code == 200
+			    ? json_loads(b.data ? b.data : "", 0, NULL)
+			    : NULL;
+			buf_free(&b);
+			if (rc != EXIT_OK)
+				return rc;
+			if (o == NULL) {
+				fprintf(stderr,
+				    "hostswap: %s answered %ld, not the "
+				    "status\n",
+				    url, code);
+				return EXIT_UNAVAILABLE;
+			}
+			ri.state = xstrdup(json_string_value(json_object_get(
+			    json_object_get(o, "run"), "state")));
+			st = NULL;
+		} else {
+			if ((rc = cmd_open_state(state, &st, &ri)) != EXIT_OK)
+				return rc;
+			if (store_status_json(st, ri.id, &o) == -1) {
+				fprintf(stderr,
+				    "hostswap: %s: cannot read run %d\n", state,
+				    ri.id);
+				store_run_info_free(&ri);
+				store_free(st);
+				return EXIT_REFUSED;
+			}
 		}
 		if (watch && tty && lines > 0)
 			printf("\033[%dA\033[J", lines);
@@ -149,9 +176,16 @@ cmd_status_exec(const struct cmd_entry *self, int argc, char **argv)
 			lines = cmd_status_text(o, stdout);
 		fflush(stdout);
 		json_decref(o);
-		rc = strcmp(ri.state, "running") == 0;
-		store_run_info_free(&ri);
-		store_free(st);
+		rc = ri.state != NULL &&
+		    (strcmp(ri.state, "running") == 0 ||
+			(url != NULL && strcmp(ri.state, "waiting") == 0));
+		if (st != NULL) {
+			store_run_info_free(&ri);
+			store_free(st);
+		} else {
+			free(ri.state);
+			ri.state = NULL;
+		}
 		if (!watch || !rc)
 			return EXIT_OK;
 		sleep(1);

@@ -11,6 +11,9 @@
 
 #include <uv.h>
 
+#include <arpa/inet.h>
+
+#include "api.h"
 #include "buf.h"
 #include "daemon.h"
 #include "exitcode.h"
@@ -76,6 +79,71 @@ daemon_hashes_free(struct daemon_hashes *h)
 	free(h->inventory_text);
 }
 
+/*
+ * Parse --listen ADDR:PORT ([ADDR]:PORT for IPv6; localhost is
+ * 127.0.0.1). A non-loopback address needs --listen-any. -1 with *err.
+ */
+int
+daemon_parse_listen(
+    const char *arg, int any, struct daemon_listen *l, char **err)
+{
+	const char *colon, *a = arg, *end;
+	unsigned char bin[16];
+	char *e;
+	long port;
+	size_t n;
+
+	memset(l, 0, sizeof *l);
+	l->any = any;
+	if (*a == '[') {
+		if ((end = strchr(a, ']')) == NULL || end[1] != ':')
+			goto bad;
+		a++;
+		n = (size_t)(end - a);
+		colon = end + 1;
+	} else {
+		if ((colon = strrchr(a, ':')) == NULL)
+			goto bad;
+		n = (size_t)(colon - a);
+	}
+	if (n == 0 || n >= sizeof l->addr)
+		goto bad;
+	memcpy(l->addr, a, n);
+	port = strtol(colon + 1, &e, 10);
+	if (*e != '\0' || e == colon + 1 || port < 0 || port > 65535)
+		goto bad;
+	l->port = (int)port;
+	if (strcmp(l->addr, "localhost") == 0)
+		strcpy(l->addr, "127.0.0.1");
+	if (inet_pton(AF_INET, l->addr, bin) == 1) {
+		if (bin[0] != 127 && !any) {
+			xasprintf(err,
+			    "--listen %s is not a loopback address: add "
+			    "--listen-any to serve it (every request then "
+			    "needs the token)",
+			    arg);
+			return -1;
+		}
+		return 0;
+	}
+	if (inet_pton(AF_INET6, l->addr, bin) == 1) {
+		static const unsigned char lo[16] = { [15] = 1 };
+
+		if (memcmp(bin, lo, 16) != 0 && !any) {
+			xasprintf(err,
+			    "--listen %s is not a loopback address: add "
+			    "--listen-any to serve it",
+			    arg);
+			return -1;
+		}
+		return 0;
+	}
+bad:
+	xasprintf(
+	    err, "--listen takes ADDR:PORT (an IP address), not '%s'", arg);
+	return -1;
+}
+
 static int daemon_status = EXIT_SOFTWARE;
 
 /* The run ended: leave the loop so that the daemon can tear down. */
@@ -94,11 +162,22 @@ daemon_finished(struct run *r)
  * Returns the exit status of SPEC §5.
  */
 int
-daemon_loop(struct run *r, int resumed)
+daemon_loop(struct run *r, int resumed, const struct daemon_listen *l)
 {
 	uv_loop_t *loop = r->loop;
 	struct store *st = r->store;
+	struct api *api = NULL;
+	char *err = NULL;
 
+	if (st != NULL && l != NULL &&
+	    (api = api_new(r, st, store_path(st), l->addr, l->port, l->any,
+		 &err)) == NULL) {
+		/* The swap goes on; only the endpoint is missing. */
+		log_warnx("%s: the run goes on without its status endpoint "
+			  "(a manual step then ends the run waiting)",
+		    err);
+		free(err);
+	}
 	if (resumed)
 		run_start_resumed(r, daemon_finished);
 	else
@@ -107,6 +186,7 @@ daemon_loop(struct run *r, int resumed)
 	if (st != NULL && getenv("HOSTSWAP_REPORT_COMMITS") != NULL)
 		fprintf(stderr, "hostswap: state file commits: %lu\n",
 		    store_commits(st));
+	api_free(api);
 	run_free(r);
 	store_free(st);
 	/* Let every handle's close callback run, then check none is left. */

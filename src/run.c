@@ -148,8 +148,10 @@ run_remote(struct run_host *rh)
 
 	if (rh->remote != NULL && !rh->failed)
 		return rh->remote;
-	if (rh->remote != NULL)
+	if (rh->remote != NULL) {
 		remote_free(rh->remote);
+		rh->run->reconnects++;
+	}
 	memset(&cfg, 0, sizeof cfg);
 	cfg.name = rh->host->name;
 	cfg.address = rh->host->address;

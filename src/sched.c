@@ -43,8 +43,6 @@ void
 sched_set_run(struct run *r, enum run_state s)
 {
 	r->state = s;
-	if (s != RUN_RUNNING)
-		r->finished_ms = run_now_ms();
 	store_run_state(r->store, r);
 }
 
@@ -66,6 +64,7 @@ sched_report_end(struct run *r)
 void
 sched_finish(struct run *r, enum run_state s)
 {
+	r->finished_ms = run_now_ms();
 	sched_set_run(r, s);
 	uv_timer_stop(&r->grace);
 	sched_report_end(r);
@@ -191,12 +190,15 @@ sched_phase_check(struct run_phase *ph)
 	}
 	if (failed > 0) {
 		sched_set_phase(ph, PHASE_FAILED);
-		sched_finish(r, r->stopping ? RUN_INTERRUPTED : RUN_FAILED);
+		sched_finish(r,
+		    r->aborted        ? RUN_ABORTED
+			: r->stopping ? RUN_INTERRUPTED
+				      : RUN_FAILED);
 		return;
 	}
 	if (stopped > 0) {
 		/* The phase stays running: a resume goes on with it. */
-		sched_finish(r, RUN_INTERRUPTED);
+		sched_finish(r, r->aborted ? RUN_ABORTED : RUN_INTERRUPTED);
 		return;
 	}
 	if (undecided > 0) {
@@ -207,15 +209,25 @@ sched_phase_check(struct run_phase *ph)
 		return;
 	}
 	if (waiting > 0) {
+		/* An operator decides over the endpoint: the daemon waits
+		 * with the run. Without one, the run ends waiting (a resume
+		 * asks again). */
+		if (r->approvals && !r->stopping) {
+			if (r->state != RUN_WAITING)
+				sched_set_run(r, RUN_WAITING);
+			return;
+		}
 		sched_finish(r, RUN_WAITING);
 		return;
 	}
+	if (r->state == RUN_WAITING)
+		sched_set_run(r, RUN_RUNNING);
 	sched_set_phase(ph, PHASE_SUCCEEDED);
 	if (r->plan->has_swap &&
 	    r->plan->phases[ph->index].id == r->plan->swap_after_phase)
 		sched_swap(r);
 	if (r->stopping) {
-		sched_finish(r, RUN_INTERRUPTED);
+		sched_finish(r, r->aborted ? RUN_ABORTED : RUN_INTERRUPTED);
 		return;
 	}
 	r->current++;
@@ -262,6 +274,31 @@ sched_resume_phase(struct run *r, size_t i)
 		store_phase(r->store, ph);
 	for (j = 0; j < ph->ntasks && ph->state == PHASE_RUNNING; j++)
 		task_start(&ph->tasks[j]);
+	if (ph->state == PHASE_RUNNING)
+		sched_phase_check(ph);
+}
+
+/*
+ * Abort (POST /api/v1/abort): start nothing new, let the running tasks
+ * end, then the run ends `aborted` (resumable). Waiting steps stop
+ * waiting.
+ */
+void
+sched_abort(struct run *r)
+{
+	struct run_phase *ph;
+	size_t i;
+
+	if (r->aborted || (r->state != RUN_RUNNING && r->state != RUN_WAITING))
+		return;
+	r->aborted = 1;
+	r->stopping = 1;
+	if (r->current >= r->nphases)
+		return;
+	ph = &r->phases[r->current];
+	for (i = 0; i < ph->ntasks; i++)
+		if (ph->tasks[i].state == TASK_WAITING)
+			task_cancel(&ph->tasks[i], "the run was aborted");
 	if (ph->state == PHASE_RUNNING)
 		sched_phase_check(ph);
 }

@@ -75,6 +75,8 @@ struct store {
 	unsigned long events;
 	unsigned long crash_after; /* test builds: SIGKILL after event N */
 	struct store_cached cache[STORE_CACHE];
+	void (*on_commit)(void *); /* the HTTP endpoint's new events */
+	void *on_commit_arg;
 };
 
 /* Version 1: every table of SPEC §4. */
@@ -535,15 +537,16 @@ store_commit_tx(struct store *st)
 	st->commits++;
 	if (st->loop != NULL)
 		uv_timer_stop(&st->lag);
-#ifdef HOSTSWAP_CRASH_POINTS
-	if (st->crash_after != 0 && st->commits == st->crash_after) {
-		fprintf(stderr,
-		    "hostswap: crash point: killed after commit "
-		    "%lu\n",
-		    st->commits);
-		raise(SIGKILL);
-	}
-#endif
+	if (st->on_commit != NULL)
+		st->on_commit(st->on_commit_arg);
+}
+
+/* Be told after every commit (the endpoint streams the new events). */
+void
+store_on_commit(struct store *st, void (*cb)(void *), void *arg)
+{
+	st->on_commit = cb;
+	st->on_commit_arg = arg;
 }
 
 /* Commit, then release the actions that waited for it. */
@@ -1468,6 +1471,28 @@ store_known_hosts(struct store *st, int run_id,
 		    (const char *)sqlite3_column_text(s, 3));
 	sqlite3_finalize(s);
 	return 0;
+}
+
+/* The endpoint's URL a run's daemon wrote, or NULL (allocated). */
+char *
+store_run_url(struct store *st, int run_id)
+{
+	sqlite3_stmt *s;
+	char *url = NULL;
+
+	s = store_query(
+	    st, "SELECT url FROM runs WHERE id = ?", "i", (int64_t)run_id);
+	if (s != NULL && sqlite3_step(s) == SQLITE_ROW)
+		url = store_col_str(s, 0);
+	sqlite3_finalize(s);
+	return url;
+}
+
+/* The sequence number of the newest event (0: none). */
+int64_t
+store_last_seq(struct store *st)
+{
+	return store_int(st, "SELECT coalesce(max(seq), 0) FROM events", 0);
 }
 
 /* How many tasks of a run are in a state. */

@@ -516,6 +516,34 @@ task_make_timer(struct run_task *t)
 	t->timer->data = t;
 }
 
+/* An operator approved a waiting manual step. */
+void
+task_approve(struct run_task *t)
+{
+	struct run *r = t->phase->run;
+
+	if (t->state != TASK_WAITING)
+		return;
+	run_note(r, "%d/%s approved by the operator",
+	    r->plan->phases[t->phase->index].id, t->step->id);
+	output_add(&t->out, &r->secrets, "approved by operator\n", 21, 0);
+	t->state = TASK_RUNNING;
+	task_succeeded(t);
+}
+
+/* An operator rejected a waiting manual step: it fails, and the run. */
+void
+task_reject(struct run_task *t)
+{
+	struct run *r = t->phase->run;
+
+	if (t->state != TASK_WAITING)
+		return;
+	run_note(r, "%d/%s rejected by the operator",
+	    r->plan->phases[t->phase->index].id, t->step->id);
+	task_set_state(t, TASK_FAILED, "rejected by operator");
+}
+
 /* Start a pending task. */
 void
 task_start(struct run_task *t)

@@ -55,7 +55,7 @@ phases:
           echo \$! > $work/child
           wait
 PLAN
-"$HOSTSWAP" run --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
+"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
     --known-hosts "$hosts/known_hosts" --log-format json >"$out" 2>"$runlog" &
 pid=$!
 wait_for "the step runs under sudo" 20 test -f "$work/started"

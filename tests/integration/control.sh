@@ -53,7 +53,7 @@ phases:
 PLAN
 for sig in TERM INT; do
 	rm -f "$work/long-started" "$work/next"
-	"$HOSTSWAP" run --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/long.yaml" --inventory "$inventory" \
+	"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/long.yaml" --inventory "$inventory" \
 	    --known-hosts "$hosts/known_hosts" --log-format json >"$out" 2>"$runlog" &
 	pid=$!
 	wait_for "the long task started ($sig)" 20 test -f "$work/long-started"

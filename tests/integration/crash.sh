@@ -45,7 +45,7 @@ resume_to_end() {
 	i=0
 	while [ $i -lt 6 ]; do
 		i=$((i + 1))
-		"$HOSTSWAP" resume --state "$1" >/dev/null 2>"$tmpdir/resume.log"
+		"$HOSTSWAP" resume --listen 127.0.0.1:0 --state "$1" >/dev/null 2>"$tmpdir/resume.log"
 		rc=$?
 		cat "$tmpdir/resume.log" >>"$tmpdir/resume.out"
 		[ $rc = 0 ] && return 0
@@ -67,7 +67,7 @@ while [ $n -lt 80 ]; do
 	rm -rf "$fx"
 	mkdir -p "$fx"
 	st=$tmpdir/crash-$n.db
-	HOSTSWAP_CRASH_AFTER_EVENT=$n "$HOSTSWAP" run "$tmpdir/crash.yaml" --state "$st" \
+	HOSTSWAP_CRASH_AFTER_EVENT=$n "$HOSTSWAP" run --listen 127.0.0.1:0 "$tmpdir/crash.yaml" --state "$st" \
 	    --inventory "$inventory" --known-hosts "$hosts/known_hosts" \
 	    --log-format json >"$out" 2>"$runlog"
 	rc=$?

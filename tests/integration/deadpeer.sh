@@ -59,7 +59,7 @@ phases:
     steps:
       - {id: long, on: dead, timeout: 5m, run: "touch $tmpdir/started; sleep 120"}
 PLAN
-"$HOSTSWAP" run --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
+"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
     --known-hosts "$hosts/known_hosts" --log-format json >"$out" 2>"$runlog" &
 pid=$!
 wait_for "the long task started" 20 test -f "$tmpdir/started"

@@ -193,7 +193,7 @@ phases:
       - {id: shadow, on: ika, sensitive: true, run: "echo shadow-line-ABC123; exit 1"}
       - {id: plain, on: tako, run: "echo plain-line-XYZ789; exit 1"}
 PLAN
-"$HOSTSWAP" run --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/sensitive.yaml" --inventory "$inventory" \
+"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/sensitive.yaml" --inventory "$inventory" \
     --known-hosts "$hosts/known_hosts" >"$out" 2>"$err"
 [ $? = 1 ] && ok || ko "the sensitive plan fails"
 ! grep -q shadow-line-ABC123 "$err" "$out" && ok || ko "a sensitive step's output is not shown"

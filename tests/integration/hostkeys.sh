@@ -32,7 +32,7 @@ run_with() { # RC DESCRIPTION INVENTORY-LINE-EXTRA ARGS...
 # Unknown: the known_hosts file has nothing for this address.
 : >"$work/empty_known_hosts"
 rm -f "$inventory"; inventory_host ika 127.0.0.33 2233
-"$HOSTSWAP" run --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
+"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
     --known-hosts "$work/empty_known_hosts" --log-format json >"$out" 2>"$runlog"
 [ $? = 1 ] && ok || ko "an unknown host key fails the run"
 grep -q "host key of ika (127.0.0.33:2233) is unknown: seen $fp" "$runlog" && ok ||
@@ -40,7 +40,7 @@ grep -q "host key of ika (127.0.0.33:2233) is unknown: seen $fp" "$runlog" && ok
 [ ! -f "$work/ran" ] && ok || ko "nothing ran on an unknown host"
 
 # Trust on first use.
-"$HOSTSWAP" run --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
+"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
     --known-hosts "$work/empty_known_hosts" --accept-new-host-keys \
     --log-format json >"$out" 2>"$runlog"
 [ $? = 0 ] && ok || ko "--accept-new-host-keys trusts the first key"
@@ -58,7 +58,7 @@ cp "$hosts/known_hosts" "$work/hashed"
 ssh-keygen -H -f "$work/hashed" >/dev/null 2>&1
 grep -q '^|1|' "$work/hashed" && ok || ko "the known_hosts copy is hashed"
 rm -f "$inventory" "$work/ran"; inventory_host ika 127.0.0.33 2233
-"$HOSTSWAP" run --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
+"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
     --known-hosts "$work/hashed" --log-format json >"$out" 2>"$runlog"
 [ $? = 0 ] && [ -f "$work/ran" ] && ok || ko "a hashed known_hosts entry is matched"
 

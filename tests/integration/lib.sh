@@ -36,7 +36,7 @@ inventory_host() {
 hs_run() {
 	want=$1 what=$2
 	shift 2
-	"$HOSTSWAP" run --state "$tmpdir/s$(date +%s%N).db" --inventory "$inventory" --known-hosts "$hosts/known_hosts" \
+	"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" --inventory "$inventory" --known-hosts "$hosts/known_hosts" \
 	    --log-format json "$@" >"$out" 2>"$runlog"
 	got=$?
 	cp "$runlog" "$tmpdir/run-$(date +%s%N).log"

@@ -24,7 +24,7 @@ fresh_sandbox() {
 
 # start_swap STATE: the rehearsal in the background; $pid.
 start_swap() {
-	"$HOSTSWAP" run plans/itpass-2016-swap.yaml --state "$1" --inventory "$tmpdir/inventory.yaml" \
+	"$HOSTSWAP" run --listen 127.0.0.1:0 plans/itpass-2016-swap.yaml --state "$1" --inventory "$tmpdir/inventory.yaml" \
 	    --known-hosts "$sbx/known_hosts" --auto-approve --to-phase 8 \
 	    --log-format json >"$out" 2>"$tmpdir/run.log" &
 	pid=$!
@@ -46,7 +46,7 @@ uid_of() { "$HOSTSWAP" status --state "$1" --json | jq -r .run.uid; }
 
 # resume_and_check STATE WHAT
 resume_and_check() {
-	"$HOSTSWAP" resume --state "$1" --auto-approve --log-format json >"$out" 2>"$tmpdir/resume.log"
+	"$HOSTSWAP" resume --listen 127.0.0.1:0 --state "$1" --auto-approve --log-format json >"$out" 2>"$tmpdir/resume.log"
 	rc=$?
 	[ $rc = 0 ] && ok || { ko "$2: resume exit $rc"; grep -v '"event":"task"' "$tmpdir/resume.log" | tail -n 4; }
 	"$HOSTSWAP" status --state "$1" --json >"$out"

@@ -15,7 +15,7 @@ export HOSTSWAP_SUDO_PASSWORD=sandbox-sudo-password
 in_m() { m=$1; shift; sh "$SB" exec "$sbx" "$m" sh -c "$*"; }
 
 cd "$SRC" || exit 1
-"$HOSTSWAP" run --state "$tmpdir/s$(date +%s%N).db" plans/itpass-2016-swap.yaml --inventory "$tmpdir/inventory.yaml" \
+"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" plans/itpass-2016-swap.yaml --inventory "$tmpdir/inventory.yaml" \
     --known-hosts "$sbx/known_hosts" --auto-approve --to-phase 8 \
     --log-format json >"$out" 2>"$tmpdir/run.log"
 rc=$?

@@ -21,7 +21,7 @@ hosts:
 INV
 export SANDBOX_PW=sandbox-sudo-password
 run() { # RC DESCRIPTION PLAN
-	"$HOSTSWAP" run --state "$tmpdir/s$(date +%s%N).db" "$3" --inventory "$inv" --known-hosts "$sbx/known_hosts" \
+	"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$3" --inventory "$inv" --known-hosts "$sbx/known_hosts" \
 	    --log-format json >"$out" 2>"$runlog"
 	rc=$?
 	[ "$rc" = "$1" ] && ok || { ko "$2: exit $rc, want $1"; tail -n 4 "$runlog" | sed 's/^/  log: /'; }

@@ -25,7 +25,7 @@ phases:
           touch $work/started
           while [ ! -f $work/release ]; do sleep 0.05; done
 PLAN
-"$HOSTSWAP" run --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
+"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
     --known-hosts "$hosts/known_hosts" --log-format json >"$out" 2>"$runlog" &
 pid=$!
 wait_for "the step runs" 20 test -f "$work/started"
@@ -52,7 +52,7 @@ phases:
     steps:
       - {id: leak, on: ika, run: "echo 'oops \${secrets.token} leaked'; exit 1"}
 PLAN
-"$HOSTSWAP" run --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/fail.yaml" --inventory "$inventory" \
+"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/fail.yaml" --inventory "$inventory" \
     --known-hosts "$hosts/known_hosts" >"$out" 2>"$err"
 [ $? = 1 ] && ok || ko "the leaking step fails the run"
 grep -q 'oops \*\*\* leaked' "$err" && ok || ko "the output tail shows *** for the secret"

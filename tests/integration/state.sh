@@ -13,11 +13,16 @@ start_host tako 127.0.0.54 2254
 inventory_host ika 127.0.0.53 2253
 inventory_host tako 127.0.0.54 2254
 st=$tmpdir/state.db
-hs() { "$HOSTSWAP" "$@" >"$out" 2>"$err"; }
+hs() { # the daemons listen on a free port: tests run side by side
+	case $1 in
+	run | resume) c=$1; shift; set -- "$c" --listen 127.0.0.1:0 "$@" ;;
+	esac
+	"$HOSTSWAP" "$@" >"$out" 2>"$err"
+}
 daemon() { # STATE PLAN [ARGS]: a run in the background; $pid
 	s=$1 plan=$2
 	shift 2
-	"$HOSTSWAP" run "$plan" --state "$s" --inventory "$inventory" \
+	"$HOSTSWAP" run --listen 127.0.0.1:0 "$plan" --state "$s" --inventory "$inventory" \
 	    --known-hosts "$hosts/known_hosts" --log-format json "$@" >"$out" 2>"$runlog" &
 	pid=$!
 }
@@ -137,10 +142,10 @@ phases:
 PLAN
 daemon "$st3" "$tmpdir/long.yaml"
 wait_for "the slow task started" 20 test -f "$work/slow-started"
-"$HOSTSWAP" run "$tmpdir/long.yaml" --state "$st3" --inventory "$inventory" --known-hosts "$hosts/known_hosts" >/dev/null 2>"$tmpdir/second"
+"$HOSTSWAP" run --listen 127.0.0.1:0 "$tmpdir/long.yaml" --state "$st3" --inventory "$inventory" --known-hosts "$hosts/known_hosts" >/dev/null 2>"$tmpdir/second"
 [ $? = 75 ] && ok || ko "a second run on a held state file is refused"
 grep -q "hostswap pid $pid holds it" "$tmpdir/second" && ok || ko "the refusal names the holder's pid: $(cat "$tmpdir/second")"
-"$HOSTSWAP" resume --state "$st3" >/dev/null 2>"$tmpdir/second"
+"$HOSTSWAP" resume --listen 127.0.0.1:0 --state "$st3" >/dev/null 2>"$tmpdir/second"
 [ $? = 75 ] && grep -q "pid $pid" "$tmpdir/second" && ok || ko "a resume on a held state file is refused"
 "$HOSTSWAP" status --state "$st3" >"$tmpdir/st-out" 2>&1
 [ $? = 0 ] && grep -q "running     slow@ika, attempt 1" "$tmpdir/st-out" && ok || ko "status reads while the daemon runs: $(cat "$tmpdir/st-out")"

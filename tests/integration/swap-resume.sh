@@ -44,7 +44,7 @@ check_swapped() {
 fresh_pair 127.0.0.55 127.0.0.56
 SWAP_DELAY=1.5 swap_plan "$tmpdir/swap.yaml" yes ika tako
 st=$tmpdir/mid.db
-"$HOSTSWAP" run "$tmpdir/swap.yaml" --state "$st" --inventory "$inventory" \
+"$HOSTSWAP" run --listen 127.0.0.1:0 "$tmpdir/swap.yaml" --state "$st" --inventory "$inventory" \
     --known-hosts "$hosts/known_hosts" --log-format json >"$out" 2>"$runlog" &
 pid=$!
 wait_for "both moves started" 20 test -f "$work/moving.ika" -a -f "$work/moving.tako"
@@ -52,7 +52,7 @@ kill -KILL $pid
 wait $pid 2>/dev/null
 "$HOSTSWAP" status --state "$st" --json >"$out"
 jqt '.run.state == "running" and .run.current_phase == 6' "$out" && ok || ko "killed inside phase 6"
-"$HOSTSWAP" resume --state "$st" --log-format json >"$out" 2>"$runlog"
+"$HOSTSWAP" resume --listen 127.0.0.1:0 --state "$st" --log-format json >"$out" 2>"$runlog"
 rc=$?
 [ $rc = 0 ] && ok || { ko "resume in the middle of the swap: exit $rc"; grep -v '"task"' "$runlog" | tail -n 4; }
 check_swapped "$st" "mid-swap"
@@ -65,7 +65,7 @@ swap_plan "$tmpdir/swap2.yaml" yes ika tako
 # Phase 7 waits for a file, so the kill lands between the swap and it.
 sed -i "s|          echo \\\$HOSTSWAP_MACHINE > $work/after|          while [ ! -e $work/go ]; do sleep 0.05; done\n          echo \\\$HOSTSWAP_MACHINE > $work/after|" "$tmpdir/swap2.yaml"
 st=$tmpdir/after.db
-"$HOSTSWAP" run "$tmpdir/swap2.yaml" --state "$st" --inventory "$inventory" \
+"$HOSTSWAP" run --listen 127.0.0.1:0 "$tmpdir/swap2.yaml" --state "$st" --inventory "$inventory" \
     --known-hosts "$hosts/known_hosts" --log-format json >"$out" 2>"$runlog" &
 pid=$!
 swapped() { "$HOSTSWAP" status --state "$st" --json >"$tmpdir/sw.json" && jqt .run.swapped "$tmpdir/sw.json"; }
@@ -73,7 +73,7 @@ wait_for "the swap is recorded" 30 swapped
 kill -KILL $pid
 wait $pid 2>/dev/null
 touch "$work/go"
-"$HOSTSWAP" resume --state "$st" --log-format json >"$out" 2>"$runlog"
+"$HOSTSWAP" resume --listen 127.0.0.1:0 --state "$st" --log-format json >"$out" 2>"$runlog"
 rc=$?
 [ $rc = 0 ] && ok || { ko "resume after the swap: exit $rc"; grep -v '"task"' "$runlog" | tail -n 4; }
 check_swapped "$st" "after the swap"

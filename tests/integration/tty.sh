@@ -16,7 +16,7 @@ phases:
       - {id: a, on: ika, run: "sleep 0.2"}
       - {id: b, on: ika, run: "sleep 0.3"}
 PLAN
-cmd="$HOSTSWAP run --state $tmpdir/tty.db $tmpdir/plan.yaml --inventory $inventory --known-hosts $hosts/known_hosts"
+cmd="$HOSTSWAP run --listen 127.0.0.1:0 --state $tmpdir/tty.db $tmpdir/plan.yaml --inventory $inventory --known-hosts $hosts/known_hosts"
 # script(1) gives the run a terminal; its output is what a person sees.
 script -qec "$cmd" "$tmpdir/typescript" >/dev/null 2>&1
 [ $? = 0 ] && ok || ko "the run on a terminal succeeds"
