@@ -6,7 +6,7 @@ set -eu
 PACKAGES="
 build-essential cmake pkg-config git jq time sqlite3
 libssh-dev libssl-dev libyaml-dev libcurl4-openssl-dev libsqlite3-dev libuv1-dev
-libhttp-parser-dev libjansson-dev libcmocka-dev
+libhttp-parser-dev libjansson-dev libcmocka-dev curl
 clang clang-format libclang-rt-14-dev
 openssh-server openssh-client sudo openssl rsync
 "

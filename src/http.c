@@ -35,6 +35,7 @@ struct http_server {
 	struct http_conn *conns;
 	uint64_t counts[600]; /* requests answered, by status */
 	int closing;
+	uint64_t header_ms; /* HTTP_HEADER_MS; shorter in tests */
 };
 
 enum http_conn_state {
@@ -61,7 +62,8 @@ struct http_conn {
 	struct buf url;
 	struct http_request req;
 	int keep_alive;
-	int last;        /* the answer closes the connection */
+	int last; /* the answer closes the connection */
+	uv_shutdown_t shutdown;
 	int64_t sse_seq; /* the last event sent */
 };
 
@@ -271,14 +273,51 @@ struct http_write {
 	int close_after;
 };
 
-/* A write ended: free it; close the connection if it was the last word. */
+/* Lingering close: the client had its answer and time to read it. */
+static void
+http_linger_cb(uv_timer_t *t)
+{
+	http_conn_close(t->data);
+}
+
+/*
+ * The last answer is written and our side shut down: close once the
+ * client closes or after a short linger, reading and dropping what it
+ * still sends — closing with unread bytes would reset the connection and
+ * could destroy the answer before the client read it.
+ */
+static void
+http_shutdown_cb(uv_shutdown_t *req, int status)
+{
+	struct http_conn *c = req->data;
+
+	if (c->state == C_CLOSING)
+		return;
+	if (status < 0) {
+		http_conn_close(c);
+		return;
+	}
+	uv_timer_stop(&c->timer);
+	uv_timer_start(&c->timer, http_linger_cb, 1000, 0);
+}
+
+/* A write ended: free it; after the last word, shut down and linger. */
 static void
 http_write_cb(uv_write_t *req, int status)
 {
 	struct http_write *w = req->data;
+	struct http_conn *c = w->conn;
 
-	if ((status < 0 || w->close_after) && w->conn->state != C_CLOSING)
-		http_conn_close(w->conn);
+	if (c->state != C_CLOSING) {
+		if (status < 0)
+			http_conn_close(c);
+		else if (w->close_after) {
+			c->shutdown.data = c;
+			if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp,
+				http_shutdown_cb) < 0)
+				http_conn_close(c);
+		}
+	}
 	free(w->data);
 	free(w);
 }
@@ -512,7 +551,7 @@ http_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 	if (n > 0 && c->state == C_READING && !c->last) {
 		if (!c->in_request && c->in.len == 0)
 			uv_timer_start(
-			    &c->timer, http_timer_cb, HTTP_HEADER_MS, 0);
+			    &c->timer, http_timer_cb, c->server->header_ms, 0);
 		buf_add(&c->in, b->base, (size_t)n);
 		if (c->in.len > HTTP_MAX_HEADERS + HTTP_MAX_BODY + 16384) {
 			/* More than one request may hold: stop reading. */
@@ -550,7 +589,7 @@ http_connection_cb(uv_stream_t *l, int status)
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
-	uv_timer_start(&c->timer, http_timer_cb, HTTP_HEADER_MS, 0);
+	uv_timer_start(&c->timer, http_timer_cb, s->header_ms, 0);
 	uv_read_start((uv_stream_t *)&c->tcp, http_alloc_cb, http_read_cb);
 }
 
@@ -597,6 +636,13 @@ http_server_new(uv_loop_t *loop, const char *addr, int port,
 	}
 	http_raise_nofile();
 	s->loop = loop;
+	s->header_ms = HTTP_HEADER_MS;
+#ifdef HOSTSWAP_CRASH_POINTS
+	/* Test builds: the slow-client test need not wait 10 s. */
+	if (getenv("HOSTSWAP_HTTP_HEADER_MS") != NULL)
+		s->header_ms =
+		    strtoull(getenv("HOSTSWAP_HTTP_HEADER_MS"), NULL, 10);
+#endif
 	s->handler = handler;
 	s->arg = arg;
 	uv_tcp_init(loop, &s->tcp);

@@ -250,6 +250,9 @@ task_main(struct run_task *t)
 		}
 		run_note(r, "waiting for an operator: %d/%s: %s",
 		    r->plan->phases[t->phase->index].id, st->id, text);
+		/* The instructions are what the status page shows. */
+		output_add(&t->out, &r->secrets, text, strlen(text), 0);
+		output_flush(&t->out, &r->secrets);
 		free(text);
 		task_set_state(t, TASK_WAITING, NULL);
 		sched_task_ended(t);
