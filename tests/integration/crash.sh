@@ -112,7 +112,27 @@ done
 [ $n -gt 3 ] && ok || ko "the run had crash points to test ($n)"
 # Some crash points leave tasks that end while the controller is down.
 [ $found_done_while_away -gt 0 ] && ok || ko "no resume learnt an outcome from a record"
-[ $found_watched -gt 0 ] && ok || ko "no resume waited for a task still under way"
 [ $asked -gt 0 ] && ok || ko "no resume asked about the interrupted non-idempotent task"
 echo "crash points tested: $((n - 1)); learnt from records: $found_done_while_away; waited: $found_watched; asked: $asked"
+
+# And one crash point for certain while tasks are still under way on the
+# hosts: right after 2/n ended, 2/b (3 s) still runs on both; the resume
+# must wait for them, not run them again.
+sed 's/sleep 0.8/sleep 3/' "$tmpdir/crash.yaml" >"$tmpdir/slow.yaml"
+rm -rf "$fx"
+mkdir -p "$fx"
+"$HOSTSWAP" run "$tmpdir/slow.yaml" --listen 127.0.0.1:0 --state "$tmpdir/ref.db" --inventory "$inventory" \
+    --known-hosts "$hosts/known_hosts" >/dev/null 2>&1
+at=$(sqlite3 "$tmpdir/ref.db" "SELECT min(seq) FROM events WHERE type = 'task' AND
+    json_extract(data, '$.step') = 'n' AND json_extract(data, '$.state') = 'succeeded'")
+rm -rf "$fx"
+mkdir -p "$fx"
+HOSTSWAP_CRASH_AFTER_EVENT=$at "$HOSTSWAP" run "$tmpdir/slow.yaml" --listen 127.0.0.1:0 --state "$tmpdir/slow.db" \
+    --inventory "$inventory" --known-hosts "$hosts/known_hosts" >/dev/null 2>&1
+[ $? = 137 ] && ok || ko "the crash after 2/n ended (event $at)"
+"$HOSTSWAP" resume --listen 127.0.0.1:0 --state "$tmpdir/slow.db" >/dev/null 2>"$tmpdir/slow.log"
+[ $? = 0 ] && ok || ko "the resume of the slow run finishes"
+[ "$(grep -c 'is still under way on the host: waiting for it' "$tmpdir/slow.log")" = 2 ] && ok ||
+    ko "the resume waited for both 2/b still under way: $(grep -v '^.*phase' "$tmpdir/slow.log" | head -n 5)"
+[ "$(cat "$fx/2-b-ika" "$fx/2-b-tako" | wc -l)" = 2 ] && ok || ko "2/b ran once on each host"
 finish crash
