@@ -5,6 +5,7 @@
  * daemon_loop() carries a run on the libuv loop to its end, commits the
  * last transitions, and checks that no handle is left behind.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,9 @@ daemon_loop(struct run *r, int resumed, const struct daemon_listen *l)
 	struct api *api = NULL;
 	char *err = NULL;
 
+	/* A client that hangs up (an event stream, a killed curl) must cost
+	 * a failed write, never the daemon. */
+	signal(SIGPIPE, SIG_IGN);
 	if (st != NULL && l != NULL &&
 	    (api = api_new(r, st, store_path(st), l->addr, l->port, l->any,
 		 &err)) == NULL) {

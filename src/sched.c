@@ -134,6 +134,7 @@ sched_swap(struct run *r)
 	for (i = 0; i < 2; i++)
 		run_host_mark_swapped(run_host(r, r->plan->swap_hosts[i]));
 	r->swapped = 1;
+	store_run_state(r->store, r);
 	run_note(r,
 	    "the swap is done: %s and %s now reach the other "
 	    "machine",

@@ -70,7 +70,10 @@ restarting() {
 	    in_m ika "test -e /var/tmp/hostswap/$u/ika/6-restart-networking-1/record" &&
 	    in_m tako "test -e /var/tmp/hostswap/$u/tako/6-restart-networking-1/record"
 }
-if poll 120 restarting; then ok; else ko "phase 6 never started its network restarts"; fi
+if poll 90 restarting; then ok; else
+	ko "phase 6 never started its network restarts"
+	grep -v '"event":"task"' "$tmpdir/run.log" | tail -n 5
+fi
 kill -KILL $pid
 wait $pid 2>/dev/null
 "$HOSTSWAP" status --state "$st" --json >"$out"
@@ -82,7 +85,11 @@ fresh_sandbox
 st=$tmpdir/after.db
 start_swap "$st"
 swapped() { "$HOSTSWAP" status --state "$st" --json >"$tmpdir/sw.json" && jqt .run.swapped "$tmpdir/sw.json"; }
-if poll 120 swapped; then ok; else ko "the swap was never recorded"; fi
+if poll 90 swapped; then ok; else
+	ko "the swap was never recorded"
+	grep -v '"event":"task"' "$tmpdir/run.log" | tail -n 5
+	"$HOSTSWAP" status --state "$st"
+fi
 kill -KILL $pid
 wait $pid 2>/dev/null
 resume_and_check "$st" "killed after phase 6"

@@ -1,0 +1,97 @@
+#!/bin/sh
+# The status page in a real browser: headless Chromium (Debian's chromium
+# and chromium-driver, driven over WebDriver with curl) loads the page
+# from a running daemon with the token in the URL fragment, sees the
+# phases update, clicks Approve on a waiting manual step and sees the run
+# go on, then clicks Reject on the next one and the run fails.
+set -u
+. "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
+command -v chromedriver >/dev/null 2>&1 && [ -x /usr/bin/chromium ] ||
+    { echo "chromium and chromium-driver are missing (scripts/setup.sh installs them)"; exit 1; }
+
+start_host ika 127.0.0.61 2261
+inventory_host ika 127.0.0.61 2261
+st=$tmpdir/browser.db
+cat >"$tmpdir/page.yaml" <<PLAN
+hostswap: 1
+name: page
+phases:
+  - id: 1
+    name: before
+    steps:
+      - {id: hello, on: ika, run: 'echo hello from ika'}
+  - id: 2
+    name: look
+    steps:
+      - {id: look, manual: "Open the page and approve this step"}
+  - id: 3
+    name: after
+    steps:
+      - {id: after, on: ika, run: 'echo after >> $work/after'}
+  - id: 4
+    name: last gate
+    steps:
+      - {id: last, manual: "Reject this one"}
+  - id: 5
+    name: never
+    steps:
+      - {id: never, on: ika, run: 'touch $work/never'}
+PLAN
+"$HOSTSWAP" run "$tmpdir/page.yaml" --state "$st" --listen 127.0.0.1:0 --inventory "$inventory" \
+    --known-hosts "$hosts/known_hosts" --log-format json >"$out" 2>"$runlog" &
+pid=$!
+waiting_at() {
+	"$HOSTSWAP" status --state "$st" --json 2>/dev/null >"$tmpdir/s.json" &&
+	    jqt "[.phases[].tasks[] | select(.step == \"$1\" and .state == \"waiting\")] | length == 1" "$tmpdir/s.json"
+}
+wait_for "the run waits at 2/look" 20 waiting_at look
+page=$(sed -n 's/.*status page: \(http[^"]*\)".*/\1/p' "$runlog" | head -n 1)
+case $page in http://127.0.0.1:*/#token=*) ok ;; *) ko "the run printed the page URL: '$page'" ;; esac
+
+# WebDriver over curl.
+dport=$((9600 + $$ % 300))
+chromedriver --port=$dport --allowed-ips=127.0.0.1 >"$tmpdir/chromedriver.log" 2>&1 &
+dpid=$!
+trap 'kill $dpid 2>/dev/null; kill $pid 2>/dev/null; cleanup' EXIT
+wd() { # METHOD PATH [JSON]
+	curl -s -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "http://127.0.0.1:$dport$2"
+}
+up() { wd GET /status | jq -e '.value.ready' >/dev/null; }
+wait_for "chromedriver answers" 20 up
+wd POST /session '{"capabilities":{"alwaysMatch":{"browserName":"chrome","goog:chromeOptions":{"binary":"/usr/bin/chromium","args":["--headless=new","--no-sandbox","--disable-gpu","--disable-dev-shm-usage","--window-size=1100,900"]}}}}' >"$tmpdir/session.json"
+sid=$(jq -r .value.sessionId "$tmpdir/session.json")
+if [ -n "$sid" ] && [ "$sid" != null ]; then ok; else
+	ko "a Chromium session: $(head -c 400 "$tmpdir/session.json")"
+	tail -n 5 "$tmpdir/chromedriver.log"
+	exit 1
+fi
+wd POST "/session/$sid/url" "{\"url\": \"$page\"}" >/dev/null
+text() { wd POST "/session/$sid/execute/sync" '{"script":"return document.body.innerText","args":[]}' | jq -r .value; }
+js() { wd POST "/session/$sid/execute/sync" "{\"script\":\"$1\",\"args\":[]}" | jq -r .value; }
+shows() { text | grep -q -- "$1"; }
+wait_for "the page shows the run waiting" 20 shows "waiting"
+shows "Open the page and approve this step" && ok || ko "the page shows the manual step's instructions"
+[ "$(js 'return location.hash')" = "" ] && ok || ko "the token left the address bar"
+[ "$(js 'return sessionStorage.getItem(\"hostswap-token\") !== null')" = true ] && ok || ko "the token is kept for the tab"
+[ "$(js 'return document.querySelectorAll(\"script[src],link[href],img[src]\").length')" = 0 ] && ok || ko "no external assets"
+click() { # CSS: click the first match
+	eid=$(wd POST "/session/$sid/element" "{\"using\":\"css selector\",\"value\":\"$1\"}" | jq -r '.value | to_entries[0].value')
+	wd POST "/session/$sid/element/$eid/click" '{}' >/dev/null
+}
+[ -n "${HOSTSWAP_SCREENSHOT:-}" ] && wd GET "/session/$sid/screenshot" | jq -r .value | base64 -d >"$HOSTSWAP_SCREENSHOT"
+click "#task-2-look-local button.approve"
+wait_for "the run goes on to 4/last" 20 waiting_at last
+[ "$(wc -l <"$work/after" 2>/dev/null)" = 1 ] && ok || ko "phase 3 ran after the approval"
+phase3() { js 'var e = document.querySelector(\"#phase-3 .state\"); return e ? e.textContent : \"\"' | grep -qx succeeded; }
+wait_for "the page shows phase 3 succeeded (live update)" 20 phase3
+wait_for "the page offers Reject on 4/last" 20 shows "Reject this one"
+click "#task-4-last-local button.reject"
+wait_for "the run ends after the rejection" 20 sh -c "! kill -0 $pid"
+kill $pid 2>/dev/null # never left waiting forever
+wait $pid
+[ $? = 1 ] && ok || ko "Reject fails the run (exit 1)"
+[ ! -e "$work/never" ] && ok || ko "nothing ran after the rejection"
+"$HOSTSWAP" status --state "$st" --json >"$tmpdir/final.json"
+jqt '.phases[3].tasks[0] | .state == "failed" and .error == "rejected by operator"' "$tmpdir/final.json" && ok || ko "the rejected step is failed"
+wd DELETE "/session/$sid" >/dev/null
+finish browser
