@@ -56,7 +56,7 @@ trap 'kill $dpid 2>/dev/null; kill $pid 2>/dev/null; cleanup' EXIT
 wd() { # METHOD PATH [JSON]
 	curl -s -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "http://127.0.0.1:$dport$2"
 }
-up() { wd GET /status | jq -e '.value.ready' >/dev/null; }
+up() { [ "$(wd GET /status | jq -r .value.ready 2>/dev/null)" = true ]; }
 wait_for "chromedriver answers" 20 up
 wd POST /session '{"capabilities":{"alwaysMatch":{"browserName":"chrome","goog:chromeOptions":{"binary":"/usr/bin/chromium","args":["--headless=new","--no-sandbox","--disable-gpu","--disable-dev-shm-usage","--window-size=1100,900"]}}}}' >"$tmpdir/session.json"
 sid=$(jq -r .value.sessionId "$tmpdir/session.json")

@@ -61,7 +61,7 @@ grep -q "status page: $url#token=$token" "$runlog" && ok || ko "run prints the p
 [ "$(curl -s "${url}healthz")" = ok ] && ok || ko "/healthz says ok"
 curl -s "${url}api/v1/status" >"$tmpdir/live.json"
 sed -n '/^```json$/,/^```$/p' "$SRC/docs/http-api.md" | sed '1d;$d' >"$tmpdir/doc.json"
-jq -e . "$tmpdir/doc.json" >/dev/null && ok || ko "docs/http-api.md has a JSON example"
+[ -s "$tmpdir/doc.json" ] && jq -e . "$tmpdir/doc.json" >/dev/null && ok || ko "docs/http-api.md has a JSON example"
 shape='[paths(..) | map(if type == "number" then 0 else . end)] | unique'
 [ "$(jq -c "$shape" "$tmpdir/live.json")" = "$(jq -c "$shape" "$tmpdir/doc.json")" ] && ok ||
     ko "the live status has the documented example's shape"
