@@ -20,6 +20,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
+. "$root/bench/lib.sh"
 runs=${RUNS:-5}
 ./scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -184,8 +185,6 @@ while [ "$i" -lt "$runs" ]; do
 	i=$((i + 1))
 done
 
-stats() { sort -n "$1" | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%8.3f %8.3f %8.3f", v[1], m, v[NR]}'; }
-median() { sort -n "$1" | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; print m}'; }
 
 echo "engine benchmark: 10 phases x 20 tasks of 'true' on 2 loopback sshd hosts, $runs runs each"
 printf '%-22s %8s %8s %8s %8s\n' program min median max ratio

@@ -11,6 +11,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
+. "$root/bench/lib.sh"
 runs=${RUNS:-5}
 ./scripts/setup.sh
 command -v wrk >/dev/null 2>&1 ||
@@ -98,8 +99,6 @@ while [ "$i" -lt "$runs" ]; do
 	time_run p 8481 1 >>"$work/t.polled"
 	i=$((i + 1))
 done
-stats() { sort -n "$1" | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%8.3f %8.3f %8.3f", v[1], m, v[NR]}'; }
-median() { sort -n "$1" | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; print m}'; }
 echo "a run of 20 phases x 20 tasks (sleep 0.1), $runs rounds, wall seconds:"
 printf '%-34s %8s %8s %8s\n' "" min median max
 printf '%-34s %s\n' "alone" "$(stats "$work/t.alone")"

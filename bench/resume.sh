@@ -12,6 +12,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
+. "$root/bench/lib.sh"
 runs=${RUNS:-9}
 ./scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTSWAP_TESTS=ON >/dev/null
@@ -73,11 +74,9 @@ while [ "$i" -lt "$runs" ]; do
 	echo "$t0 $t1" | awk '{printf "%.1f\n", ($2 - $1) / 1e6}' >>"$work/t.local"
 	i=$((i + 1))
 done
-stats() { sort -n "$1" | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%8.1f %8.1f %8.1f", v[1], m, v[NR]}'; }
-median() { sort -n "$1" | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; print m}'; }
 echo "resume latency, $runs rounds (milliseconds):"
 printf '%-44s %8s %8s %8s\n' "" min median max
-printf '%-44s %s\n' "resume: start to the re-run task's command" "$(stats "$work/t.resume")"
-printf '%-44s %s\n' "minimal libssh: start to its first command" "$(stats "$work/t.handshakes")"
-printf '%-44s %s\n' "resume with nothing to do (no SSH at all)" "$(stats "$work/t.local")"
+printf '%-44s %s\n' "resume: start to the re-run task's command" "$(stats "$work/t.resume" %8.1f)"
+printf '%-44s %s\n' "minimal libssh: start to its first command" "$(stats "$work/t.handshakes" %8.1f)"
+printf '%-44s %s\n' "resume with nothing to do (no SSH at all)" "$(stats "$work/t.local" %8.1f)"
 echo "resume minus the minimal program (medians): $(echo "$(median "$work/t.resume") $(median "$work/t.handshakes")" | awk '{printf "%.1f", $1 - $2}') ms"

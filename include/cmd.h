@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include "log.h"
+
 struct option;
 struct plan;
 struct store;
@@ -46,6 +48,8 @@ int cmd_getopt(const struct cmd_entry *, int, char **, const char *,
 int cmd_load_plan(const char *, const char *, struct plan **);
 int cmd_open_state(const char *, struct store **, struct store_run_info *);
 int cmd_parse_task(const struct cmd_entry *, const char *, int *, char **);
+int cmd_log_format_arg(
+    const struct cmd_entry *, const char *, enum log_format *);
 int show_plan_text(struct plan *, FILE *, int, int);
 
 /* cmd_getopt() returns this after printing the help for --help. */

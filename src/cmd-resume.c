@@ -107,12 +107,9 @@ cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
 			ro.auto_approve = 1;
 			break;
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				ro.log_format = LOG_JSON;
-			else if (strcmp(optarg, "text") != 0)
-				return cmd_usage_error(self,
-				    "--log-format is text or json, not '%s'",
-				    optarg);
+			if (cmd_log_format_arg(self, optarg, &ro.log_format) ==
+			    -1)
+				return EXIT_USAGE;
 			break;
 		case CMD_HELP:
 			return EXIT_OK;

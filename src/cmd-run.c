@@ -192,14 +192,10 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 			assume_not = 1;
 			break;
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				ro.log_format = LOG_JSON;
-			else if (strcmp(optarg, "text") != 0) {
+			if (cmd_log_format_arg(self, optarg, &ro.log_format) ==
+			    -1) {
 				free(known);
-				return cmd_usage_error(self,
-				    "--log-format is "
-				    "text or json, not '%s'",
-				    optarg);
+				return EXIT_USAGE;
 			}
 			break;
 		case CMD_HELP:

@@ -191,6 +191,23 @@ cmd_parse_task(
 	return 0;
 }
 
+/* Parse --log-format text|json; -1 (reported as a usage error) if not. */
+int
+cmd_log_format_arg(
+    const struct cmd_entry *self, const char *arg, enum log_format *out)
+{
+	if (strcmp(arg, "json") == 0)
+		*out = LOG_JSON;
+	else if (strcmp(arg, "text") == 0)
+		*out = LOG_TEXT;
+	else {
+		cmd_usage_error(
+		    self, "--log-format is text or json, not '%s'", arg);
+		return -1;
+	}
+	return 0;
+}
+
 /* Print the list of commands. */
 static void
 cmd_list(FILE *fp)

@@ -40,11 +40,7 @@ PLAN
 "$HOSTSWAP" run "$tmpdir/page.yaml" --state "$st" --listen 127.0.0.1:0 --inventory "$inventory" \
     --known-hosts "$hosts/known_hosts" --log-format json >"$out" 2>"$runlog" &
 pid=$!
-waiting_at() {
-	"$HOSTSWAP" status --state "$st" --json 2>/dev/null >"$tmpdir/s.json" &&
-	    jqt "[.phases[].tasks[] | select(.step == \"$1\" and .state == \"waiting\")] | length == 1" "$tmpdir/s.json"
-}
-wait_for "the run waits at 2/look" 20 waiting_at look
+wait_for "the run waits at 2/look" 20 waiting_at "$st" look
 page=$(sed -n 's/.*status page: \(http[^"]*\)".*/\1/p' "$runlog" | head -n 1)
 case $page in http://127.0.0.1:*/#token=*) ok ;; *) ko "the run printed the page URL: '$page'" ;; esac
 
@@ -80,7 +76,7 @@ click() { # CSS: click the first match
 }
 [ -n "${HOSTSWAP_SCREENSHOT:-}" ] && wd GET "/session/$sid/screenshot" | jq -r .value | base64 -d >"$HOSTSWAP_SCREENSHOT"
 click "#task-2-look-local button.approve"
-wait_for "the run goes on to 4/last" 20 waiting_at last
+wait_for "the run goes on to 4/last" 20 waiting_at "$st" last
 [ "$(wc -l <"$work/after" 2>/dev/null)" = 1 ] && ok || ko "phase 3 ran after the approval"
 phase3() { js 'var e = document.querySelector(\"#phase-3 .state\"); return e ? e.textContent : \"\"' | grep -qx succeeded; }
 wait_for "the page shows phase 3 succeeded (live update)" 20 phase3

@@ -39,16 +39,12 @@ daemon() {
 	HOSTSWAP_TOKEN= "$HOSTSWAP" "$@" --state "$st" --listen 127.0.0.1:0 --log-format json >>"$out" 2>>"$runlog" &
 	pid=$!
 }
-waiting_at() { # STEP: the daemon waits at that manual step
-	"$HOSTSWAP" status --state "$st" --json 2>/dev/null >"$tmpdir/s.json" &&
-	    jqt "[.phases[].tasks[] | select(.step == \"$1\" and .state == \"waiting\")] | length == 1" "$tmpdir/s.json"
-}
 raw() { # BYTES: send them on one connection; print what comes back
 	bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$port"'; printf "$1" >&3; timeout 5 cat <&3 2>/dev/null' raw "$1"
 }
 
 daemon run "$tmpdir/gate.yaml" --inventory "$inventory" --known-hosts "$hosts/known_hosts"
-wait_for "the run waits at 2/look" 20 waiting_at look
+wait_for "the run waits at 2/look" 20 waiting_at "$st" look
 url=$(sqlite3 "$st" "SELECT url FROM runs ORDER BY id DESC LIMIT 1")
 port=$(echo "$url" | sed 's|.*:\([0-9]*\)/$|\1|')
 token=$(cat "$st.token")
@@ -113,7 +109,7 @@ sleep_until_connected() { grep -q ': hostswap events' "$tmpdir/sse1"; }
 wait_for "the event stream answers" 10 sleep_until_connected
 "$HOSTSWAP" approve 2/look --state "$st" >"$tmpdir/ap" 2>&1
 [ $? = 0 ] && ok || ko "hostswap approve: $(cat "$tmpdir/ap")"
-wait_for "the run waits at 3/second" 20 waiting_at second
+wait_for "the run waits at 3/second" 20 waiting_at "$st" second
 approved() { grep -q '"step":"look","host":"local","state":"succeeded"' "$tmpdir/sse1"; }
 wait_for "the stream carries the approval" 10 approved
 grep -q '^event: task$' "$tmpdir/sse1" && grep -q '^id: [0-9]' "$tmpdir/sse1" && ok || ko "events have ids and types"
@@ -126,7 +122,7 @@ wait $pid
 rc=$?
 [ $rc = 3 ] && ok || { ko "SIGTERM while waiting: exit $rc, want 3"; tail -n 3 "$runlog"; }
 daemon resume
-wait_for "the resumed run waits at 3/second again" 20 waiting_at second
+wait_for "the resumed run waits at 3/second again" 20 waiting_at "$st" second
 url=$(sqlite3 "$st" "SELECT url FROM runs ORDER BY id DESC LIMIT 1")
 timeout 2 curl -s -N -H "Last-Event-ID: $last" "${url}api/v1/events" >"$tmpdir/sse2"
 sed -n 's/^id: //p' "$tmpdir/sse2" >"$tmpdir/got-ids"
@@ -143,7 +139,7 @@ wait $pid
 [ "$(wc -l <"$work/after")" = 1 ] && ok || ko "the last phase ran once"
 
 daemon run "$tmpdir/gate.yaml" --inventory "$inventory" --known-hosts "$hosts/known_hosts"
-wait_for "a new run waits at 2/look" 20 waiting_at look
+wait_for "a new run waits at 2/look" 20 waiting_at "$st" look
 
 # --- Reject fails the run; abort stops one. --------------------------------
 "$HOSTSWAP" reject 2/look --state "$st" >/dev/null 2>&1
@@ -152,7 +148,7 @@ wait $pid
 "$HOSTSWAP" status --state "$st" --json >"$tmpdir/rej.json"
 jqt '.phases[1].tasks[0] | .state == "failed" and .error == "rejected by operator"' "$tmpdir/rej.json" && ok || ko "rejected: failed, 'rejected by operator'"
 daemon run "$tmpdir/gate.yaml" --inventory "$inventory" --known-hosts "$hosts/known_hosts" --abandon-unfinished
-wait_for "a third run waits at 2/look" 20 waiting_at look
+wait_for "a third run waits at 2/look" 20 waiting_at "$st" look
 "$HOSTSWAP" abort --state "$st" >/dev/null 2>&1
 wait $pid
 [ $? = 3 ] && ok || ko "abort: exit 3"

@@ -72,3 +72,9 @@ wait_for() {
 	done
 	ok
 }
+
+# waiting_at STATE STEP: the run in STATE waits at that manual step.
+waiting_at() {
+	"$HOSTSWAP" status --state "$1" --json 2>/dev/null >"$tmpdir/waiting.json" &&
+	    jqt "[.phases[].tasks[] | select(.step == \"$2\" and .state == \"waiting\")] | length == 1" "$tmpdir/waiting.json"
+}
