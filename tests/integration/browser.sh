@@ -6,8 +6,6 @@
 # go on, then clicks Reject on the next one and the run fails.
 set -u
 . "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
-command -v chromedriver >/dev/null 2>&1 && [ -x /usr/bin/chromium ] ||
-    { echo "chromium and chromium-driver are missing (scripts/setup.sh installs them)"; exit 1; }
 
 start_host ika 127.0.0.61 2261
 inventory_host ika 127.0.0.61 2261
@@ -44,36 +42,14 @@ wait_for "the run waits at 2/look" 20 waiting_at "$st" look
 page=$(sed -n 's/.*status page: \(http[^"]*\)".*/\1/p' "$runlog" | head -n 1)
 case $page in http://127.0.0.1:*/#token=*) ok ;; *) ko "the run printed the page URL: '$page'" ;; esac
 
-# WebDriver over curl.
-dport=$((9600 + $$ % 300))
-chromedriver --port=$dport --allowed-ips=127.0.0.1 >"$tmpdir/chromedriver.log" 2>&1 &
-dpid=$!
-trap 'kill $dpid 2>/dev/null; kill $pid 2>/dev/null; cleanup' EXIT
-wd() { # METHOD PATH [JSON]
-	curl -s -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "http://127.0.0.1:$dport$2"
-}
-up() { [ "$(wd GET /status | jq -r .value.ready 2>/dev/null)" = true ]; }
-wait_for "chromedriver answers" 20 up
-wd POST /session '{"capabilities":{"alwaysMatch":{"browserName":"chrome","goog:chromeOptions":{"binary":"/usr/bin/chromium","args":["--headless=new","--no-sandbox","--disable-gpu","--disable-dev-shm-usage","--window-size=1100,900"]}}}}' >"$tmpdir/session.json"
-sid=$(jq -r .value.sessionId "$tmpdir/session.json")
-if [ -n "$sid" ] && [ "$sid" != null ]; then ok; else
-	ko "a Chromium session: $(head -c 400 "$tmpdir/session.json")"
-	tail -n 5 "$tmpdir/chromedriver.log"
-	exit 1
-fi
-wd POST "/session/$sid/url" "{\"url\": \"$page\"}" >/dev/null
-text() { wd POST "/session/$sid/execute/sync" '{"script":"return document.body.innerText","args":[]}' | jq -r .value; }
-js() { wd POST "/session/$sid/execute/sync" "{\"script\":\"$1\",\"args\":[]}" | jq -r .value; }
-shows() { text | grep -q -- "$1"; }
+. "$SRC/tests/integration/webdriver.sh"
+trap 'browser_close; kill $pid 2>/dev/null; cleanup' EXIT
+browser_open "$page"
 wait_for "the page shows the run waiting" 20 shows "waiting"
 shows "Open the page and approve this step" && ok || ko "the page shows the manual step's instructions"
 [ "$(js 'return location.hash')" = "" ] && ok || ko "the token left the address bar"
 [ "$(js 'return sessionStorage.getItem(\"hostswap-token\") !== null')" = true ] && ok || ko "the token is kept for the tab"
 [ "$(js 'return document.querySelectorAll(\"script[src],link[href],img[src]\").length')" = 0 ] && ok || ko "no external assets"
-click() { # CSS: click the first match
-	eid=$(wd POST "/session/$sid/element" "{\"using\":\"css selector\",\"value\":\"$1\"}" | jq -r '.value | to_entries[0].value')
-	wd POST "/session/$sid/element/$eid/click" '{}' >/dev/null
-}
 [ -n "${HOSTSWAP_SCREENSHOT:-}" ] && wd GET "/session/$sid/screenshot" | jq -r .value | base64 -d >"$HOSTSWAP_SCREENSHOT"
 click "#task-2-look-local button.approve"
 wait_for "the run goes on to 4/last" 20 waiting_at "$st" last
@@ -89,5 +65,5 @@ wait $pid
 [ ! -e "$work/never" ] && ok || ko "nothing ran after the rejection"
 "$HOSTSWAP" status --state "$st" --json >"$tmpdir/final.json"
 jqt '.phases[3].tasks[0] | .state == "failed" and .error == "rejected by operator"' "$tmpdir/final.json" && ok || ko "the rejected step is failed"
-wd DELETE "/session/$sid" >/dev/null
+browser_close
 finish browser

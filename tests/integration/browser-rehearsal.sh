@@ -1,0 +1,45 @@
+#!/bin/sh
+# The status page during a sandbox run of the shipped swap plan (phases
+# 0-8, no --auto-approve): headless Chromium loads the page, sees the
+# phases update, and clicks Approve on each manual step as an operator
+# would (phase 0's "save the manual", phase 7's inetd.conf note); the run
+# goes on to the end and the machines are swapped.
+set -u
+. "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
+SB=$SRC/tests/sandbox/sandbox.sh
+sbx=$(mktemp -d /tmp/hostswap-sbx.XXXXXX)
+pid=
+. "$SRC/tests/integration/webdriver.sh"
+trap 'browser_close; [ -n "$pid" ] && kill $pid 2>/dev/null; sh "$SB" down "$sbx" >/dev/null 2>&1; rm -rf "$sbx"; cleanup' EXIT
+SANDBOX_OWNER=$$ sh "$SB" up "$sbx" ika tako dennou || { echo "sandbox up failed"; exit 1; }
+sed "s#/run/hostswap-sandbox#$sbx#g" "$SRC/tests/sandbox/inventory.yaml" >"$tmpdir/inventory.yaml"
+export HOSTSWAP_SUDO_PASSWORD=sandbox-sudo-password
+st=$tmpdir/rehearsal.db
+cd "$SRC" || exit 1
+"$HOSTSWAP" run plans/itpass-2016-swap.yaml --state "$st" --listen 127.0.0.1:0 \
+    --inventory "$tmpdir/inventory.yaml" --known-hosts "$sbx/known_hosts" --to-phase 8 \
+    --log-format json >"$out" 2>"$runlog" &
+pid=$!
+wait_for "the run waits at 0/save-manual" 60 waiting_at "$st" save-manual
+page=$(sed -n 's/.*status page: \(http[^"]*\)".*/\1/p' "$runlog" | head -n 1)
+browser_open "$page"
+wait_for "the page shows the manual step" 20 shows "keeps a local copy of this manual"
+click "#task-0-save-manual-local button.approve"
+state_of() { js "var e = document.querySelector(\\\"#phase-$1 .state\\\"); return e ? e.textContent : \\\"\\\"" | grep -qx "$2"; }
+wait_for "the page shows phase 1 succeeded" 60 state_of 1 succeeded
+wait_for "the run waits at 7/inetd-conf-note" 120 waiting_at "$st" inetd-conf-note
+wait_for "the page shows phase 6 (the network restart) succeeded" 20 state_of 6 succeeded
+wait_for "the page offers the phase 7 note" 20 shows "look at /etc/inetd.conf"
+click "#task-7-inetd-conf-note-local button.approve"
+ended() { ! kill -0 "$pid" 2>/dev/null; }
+wait_for "the run ends" 120 ended
+kill "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+pid=
+[ $rc = 0 ] && ok || { ko "the rehearsal approved from the page: exit $rc"; grep -v '"event":"task"' "$runlog" | tail -n 4; }
+"$HOSTSWAP" status --state "$st" --json >"$tmpdir/final.json"
+jqt '.run.state == "succeeded" and .run.swapped == true' "$tmpdir/final.json" && ok || ko "the run succeeded and swapped"
+grep -q '"msg":"0/save-manual approved by the operator"' "$runlog" && grep -q '"msg":"7/inetd-conf-note approved by the operator"' "$runlog" &&
+    ok || ko "both approvals came from the page"
+finish browser-rehearsal
