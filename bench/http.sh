@@ -2,7 +2,8 @@
 # The status endpoint under load, on loopback, while a run proceeds:
 #   1. /api/v1/status throughput and latency with wrk (64 connections, 2
 #      threads, 5 s) against a daemon running 10 phases x 20 tasks of
-#      `sleep 1` (the 200-task plan, slowed down to outlast wrk);
+#      `sleep 1` (the 200-task plan, slowed down to outlast wrk), plain
+#      and with Accept-Encoding: gzip;
 #   2. the run's own slowdown under a fixed polling rate: a plan of 20
 #      phases x 20 tasks (`sleep 0.1`) on two sshd hosts, timed alone and
 #      with 500 clients each polling /api/v1/status 5 times a second (wrk
@@ -64,6 +65,8 @@ until curl -sf http://127.0.0.1:8479/healthz >/dev/null 2>&1; do
 	sleep 0.05
 done
 wrk -t2 -c64 -d5s --latency -H "Host: 127.0.0.1" http://127.0.0.1:8479/api/v1/status >"$work/wrk.txt"
+wrk -t2 -c64 -d5s --latency -H "Host: 127.0.0.1" -H "Accept-Encoding: gzip" \
+    http://127.0.0.1:8479/api/v1/status >"$work/wrk-gz.txt"
 kill "$daemon_pid" 2>/dev/null || true
 wait "$daemon_pid" 2>/dev/null || true
 daemon_pid=
@@ -71,6 +74,10 @@ rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.txt")
 p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.txt")
 p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")
 echo "status endpoint during a run (wrk -t2 -c64 -d5s): $rps requests/s, p50 $p50, p99 $p99"
+rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk-gz.txt")
+p50=$(awk '$1 == "50%" {print $2}' "$work/wrk-gz.txt")
+p99=$(awk '$1 == "99%" {print $2}' "$work/wrk-gz.txt")
+echo "the same, asking for gzip as browsers and curl --compressed do: $rps requests/s, p50 $p50, p99 $p99"
 
 # --- 2. The run's slowdown under 500 clients polling 5 times a second. -----
 time_run() { # STATE-SUFFIX PORT POLL(0|1): wall seconds of one run

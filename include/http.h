@@ -31,6 +31,7 @@ struct http_request {
 	char *host;         /* headers, or NULL */
 	char *authorization;
 	char *last_event_id;
+	int gzip; /* Accept-Encoding names gzip */
 	struct buf body;
 };
 

@@ -6,7 +6,7 @@ set -eu
 PACKAGES="
 build-essential cmake pkg-config git jq time sqlite3
 libssh-dev libssl-dev libyaml-dev libcurl4-openssl-dev libsqlite3-dev libuv1-dev
-libhttp-parser-dev libjansson-dev libcmocka-dev curl
+libhttp-parser-dev libjansson-dev libcmocka-dev zlib1g-dev curl
 clang clang-format libclang-rt-14-dev
 chromium chromium-driver wrk
 openssh-server openssh-client sudo openssl rsync

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <zlib.h>
 
 #include "api.h"
 #include "buf.h"
@@ -45,7 +46,9 @@ struct api {
 	int any; /* --listen-any: every request needs the token */
 	char token[65];
 	char *url;
-	char *status; /* the cached status JSON */
+	char *status;             /* the cached status JSON */
+	unsigned char *status_gz; /* ... and gzipped, for clients that ask */
+	size_t status_gz_len;
 	int dirty;
 	int64_t last_seq; /* the last event streamed */
 	uv_timer_t heartbeat;
@@ -104,7 +107,35 @@ api_host_ok(const struct api *a, const char *host)
 	return 0;
 }
 
-/* The status JSON, rebuilt only after a change. */
+/* gzip a text (RFC 1952), or NULL. */
+static unsigned char *
+api_gzip(const char *text, size_t len, size_t *out_len)
+{
+	z_stream z;
+	unsigned char *out;
+	size_t cap;
+
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
+		return NULL;
+	cap = deflateBound(&z, (uLong)len) + 32;
+	out = xmalloc(cap);
+	z.next_in = (unsigned char *)(uintptr_t)text;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(out);
+		return NULL;
+	}
+	*out_len = cap - z.avail_out;
+	deflateEnd(&z);
+	return out;
+}
+
+/* The status JSON (and its gzipped copy), rebuilt only after a change. */
 static const char *
 api_status(struct api *a)
 {
@@ -112,9 +143,12 @@ api_status(struct api *a)
 
 	if (a->status == NULL || a->dirty) {
 		free(a->status);
+		free(a->status_gz);
 		o = status_json(a->run);
 		a->status = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(o);
+		a->status_gz =
+		    api_gzip(a->status, strlen(a->status), &a->status_gz_len);
 		a->dirty = 0;
 	}
 	return a->status;
@@ -455,7 +489,14 @@ api_handle(void *arg, struct http_conn *c, const struct http_request *req)
 	else if (strcmp(p, "/api/v1/status") == 0) {
 		const char *s = api_status(a);
 
-		http_respond(c, 200, "application/json", s, strlen(s), NULL);
+		if (req->gzip && a->status_gz != NULL)
+			http_respond(c, 200, "application/json",
+			    (const char *)a->status_gz, a->status_gz_len,
+			    "Content-Encoding: gzip\r\nVary: "
+			    "Accept-Encoding\r\n");
+		else
+			http_respond(c, 200, "application/json", s, strlen(s),
+			    "Vary: Accept-Encoding\r\n");
 	} else if (strcmp(p, "/api/v1/events") == 0)
 		api_events(a, c, req);
 	else if (strncmp(p, "/api/v1/log/", 12) == 0)
@@ -561,6 +602,7 @@ api_closed_cb(uv_handle_t *h)
 
 	free(a->url);
 	free(a->status);
+	free(a->status_gz);
 	free(a);
 }
 

@@ -62,6 +62,9 @@ shape='[paths(..) | map(if type == "number" then 0 else . end)] | unique'
 [ "$(jq -c "$shape" "$tmpdir/live.json")" = "$(jq -c "$shape" "$tmpdir/doc.json")" ] && ok ||
     ko "the live status has the documented example's shape"
 jqt '.run.state == "waiting" and .run.finished_at == null and .run.current_phase == 2' "$tmpdir/live.json" || ko "run waiting at phase 2"
+curl -s --compressed -D "$tmpdir/gz.head" "${url}api/v1/status" >"$tmpdir/gz.json"
+grep -qi '^Content-Encoding: gzip' "$tmpdir/gz.head" && [ "$(jq -S . "$tmpdir/gz.json")" = "$(jq -S . "$tmpdir/live.json")" ] && ok ||
+    ko "a client asking for gzip gets the same status, compressed"
 jqt '.phases[1].tasks[0] | .host == "local" and .state == "waiting" and (.output_tail | contains("Open the page"))' "$tmpdir/live.json" && ok ||
     ko "the waiting manual task shows its instructions"
 [ "$(curl -s "${url}api/v1/log/1/hello/ika")" = "hello from ika" ] && ok || ko "/api/v1/log gives the task's output"

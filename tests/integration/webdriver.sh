@@ -41,3 +41,23 @@ click() { # CSS: click the first match
 	eid=$(wd POST "/session/$sid/element" "{\"using\":\"css selector\",\"value\":\"$1\"}" | jq -r '.value | to_entries[0].value')
 	wd POST "/session/$sid/element/$eid/click" '{}' >/dev/null
 }
+
+# click_until CSS CMD...: click the first match until CMD succeeds (the
+# page redraws as events arrive: an element found a moment ago may be
+# gone when the click lands). 1 if CMD never succeeds.
+click_until() {
+	css=$1
+	shift
+	n=0
+	while [ $n -lt 40 ]; do
+		click "$css"
+		i=0
+		while [ $i -lt 10 ]; do
+			"$@" >/dev/null 2>&1 && return 0
+			sleep 0.05
+			i=$((i + 1))
+		done
+		n=$((n + 1))
+	done
+	return 1
+}
