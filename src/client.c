@@ -102,6 +102,7 @@ client_request(struct client *c, const char *method, const char *path,
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* gzip if served */
 	if (c->token != NULL) {
 		xasprintf(&auth, "Authorization: Bearer %s", c->token);
 		h = curl_slist_append(h, auth);
