@@ -24,14 +24,21 @@ wait_for "the run waits at 0/save-manual" 60 waiting_at "$st" save-manual
 page=$(sed -n 's/.*status page: \(http[^"]*\)".*/\1/p' "$runlog" | head -n 1)
 browser_open "$page"
 wait_for "the page shows the manual step" 20 shows "keeps a local copy of this manual"
-not_waiting() { ! waiting_at "$st" "$1"; }
-click_until "#task-0-save-manual-local button.approve" not_waiting save-manual && ok || ko "Approve on 0/save-manual took"
+click_until "#task-0-save-manual-local button.approve" task_is "$st" save-manual succeeded && ok || ko "Approve on 0/save-manual took"
 state_of() { js "var e = document.querySelector(\\\"#phase-$1 .state\\\"); return e ? e.textContent : \\\"\\\"" | grep -qx "$2"; }
 wait_for "the page shows phase 1 succeeded" 60 state_of 1 succeeded
-wait_for "the run waits at 7/inetd-conf-note" 120 waiting_at "$st" inetd-conf-note
+# Until phase 7 waits; a daemon that ended on the way is a failure now.
+at7() { waiting_at "$st" inetd-conf-note || ! kill -0 "$pid" 2>/dev/null; }
+wait_for "the run waits at 7/inetd-conf-note" 120 at7
+if ! kill -0 "$pid" 2>/dev/null; then
+	ko "the run ended before phase 7"
+	grep -v '"event":"task"' "$runlog" | tail -n 6
+	finish browser-rehearsal
+	exit 1
+fi
 wait_for "the page shows phase 6 (the network restart) succeeded" 20 state_of 6 succeeded
 wait_for "the page offers the phase 7 note" 20 shows "look at /etc/inetd.conf"
-click_until "#task-7-inetd-conf-note-local button.approve" not_waiting inetd-conf-note && ok || ko "Approve on 7/inetd-conf-note took"
+click_until "#task-7-inetd-conf-note-local button.approve" task_is "$st" inetd-conf-note succeeded && ok || ko "Approve on 7/inetd-conf-note took"
 ended() { ! kill -0 "$pid" 2>/dev/null; }
 wait_for "the run ends" 120 ended
 kill "$pid" 2>/dev/null

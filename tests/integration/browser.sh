@@ -51,14 +51,13 @@ shows "Open the page and approve this step" && ok || ko "the page shows the manu
 [ "$(js 'return sessionStorage.getItem(\"hostswap-token\") !== null')" = true ] && ok || ko "the token is kept for the tab"
 [ "$(js 'return document.querySelectorAll(\"script[src],link[href],img[src]\").length')" = 0 ] && ok || ko "no external assets"
 [ -n "${HOSTSWAP_SCREENSHOT:-}" ] && wd GET "/session/$sid/screenshot" | jq -r .value | base64 -d >"$HOSTSWAP_SCREENSHOT"
-not_waiting() { ! waiting_at "$st" "$1"; }
-click_until "#task-2-look-local button.approve" not_waiting look && ok || ko "Approve on 2/look took"
+click_until "#task-2-look-local button.approve" task_is "$st" look succeeded && ok || ko "Approve on 2/look took"
 wait_for "the run goes on to 4/last" 20 waiting_at "$st" last
 [ "$(wc -l <"$work/after" 2>/dev/null)" = 1 ] && ok || ko "phase 3 ran after the approval"
 phase3() { js 'var e = document.querySelector(\"#phase-3 .state\"); return e ? e.textContent : \"\"' | grep -qx succeeded; }
 wait_for "the page shows phase 3 succeeded (live update)" 20 phase3
 wait_for "the page offers Reject on 4/last" 20 shows "Reject this one"
-click_until "#task-4-last-local button.reject" not_waiting last && ok || ko "Reject on 4/last took"
+click_until "#task-4-last-local button.reject" task_is "$st" last failed && ok || ko "Reject on 4/last took"
 wait_for "the run ends after the rejection" 20 sh -c "! kill -0 $pid"
 kill $pid 2>/dev/null # never left waiting forever
 wait $pid

@@ -78,3 +78,10 @@ waiting_at() {
 	"$HOSTSWAP" status --state "$1" --json 2>/dev/null >"$tmpdir/waiting.json" &&
 	    jqt "[.phases[].tasks[] | select(.step == \"$2\" and .state == \"waiting\")] | length == 1" "$tmpdir/waiting.json"
 }
+
+# task_is STATE STEP TASKSTATE: the run in STATE has STEP in that state
+# (read positively: a state file that cannot be read says no).
+task_is() {
+	"$HOSTSWAP" status --state "$1" --json 2>/dev/null >"$tmpdir/task-is.json" &&
+	    jqt "[.phases[].tasks[] | select(.step == \"$2\")][0].state == \"$3\"" "$tmpdir/task-is.json"
+}

@@ -1,0 +1,514 @@
+/*
+ * store-read.c: what is read back from the state file — the newest run's
+ * facts, a run restored into a fresh one for a resume, and the readers'
+ * queries (the status JSON, a task's output, the event log, the keys as
+ * of now). Readers take no lock: WAL lets them read while a daemon writes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "hostkey.h"
+#include "plan.h"
+#include "run.h"
+#include "secret.h"
+#include "status.h"
+#include "store.h"
+#include "store-int.h"
+#include "xmalloc.h"
+
+/* Read the newest run's facts. STORE_NOFILE when there is none. */
+int
+store_newest_run(struct store *st, struct store_run_info *ri)
+{
+	sqlite3_stmt *s;
+	const char *t;
+	int rc = STORE_NOFILE;
+
+	memset(ri, 0, sizeof *ri);
+	s = store_query(st,
+	    "SELECT id, uid, date, state, plan_path, plan_sha256, "
+	    "inventory_path, inventory_sha256, from_phase, to_phase, "
+	    "started_ms, plan_realpath FROM runs ORDER BY id DESC LIMIT 1",
+	    "");
+	if (s == NULL)
+		return STORE_ERROR;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		ri->id = sqlite3_column_int(s, 0);
+		snprintf(ri->uid, sizeof ri->uid, "%s",
+		    (const char *)sqlite3_column_text(s, 1));
+		snprintf(ri->date, sizeof ri->date, "%s",
+		    (const char *)sqlite3_column_text(s, 2));
+		ri->state = store_col_str(s, 3);
+		ri->plan_path = store_col_str(s, 4);
+		snprintf(ri->plan_sha256, sizeof ri->plan_sha256, "%s",
+		    (const char *)sqlite3_column_text(s, 5));
+		ri->inventory_path = store_col_str(s, 6);
+		t = (const char *)sqlite3_column_text(s, 7);
+		snprintf(ri->inventory_sha256, sizeof ri->inventory_sha256,
+		    "%s", t ? t : "");
+		ri->from_phase = sqlite3_column_type(s, 8) == SQLITE_NULL
+		    ? -1
+		    : sqlite3_column_int(s, 8);
+		ri->to_phase = sqlite3_column_type(s, 9) == SQLITE_NULL
+		    ? -1
+		    : sqlite3_column_int(s, 9);
+		ri->started_ms = (uint64_t)sqlite3_column_int64(s, 10);
+		ri->plan_realpath = store_col_str(s, 11);
+		rc = STORE_OK;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Free what store_newest_run() allocated. */
+void
+store_run_info_free(struct store_run_info *ri)
+{
+	free(ri->state);
+	free(ri->plan_path);
+	free(ri->plan_realpath);
+	free(ri->inventory_path);
+	memset(ri, 0, sizeof *ri);
+}
+
+/* Whether a run can still be resumed (SPEC §4: all but succeeded). */
+int
+store_run_unfinished(const struct store_run_info *ri)
+{
+	return ri->state != NULL && strcmp(ri->state, "succeeded") != 0 &&
+	    strcmp(ri->state, "abandoned") != 0;
+}
+
+/* A task state by name. */
+static enum task_state
+store_task_state(const char *s)
+{
+	int i;
+
+	for (i = 0; i < TASK_NSTATES; i++)
+		if (s != NULL && strcmp(task_state_names[i], s) == 0)
+			return (enum task_state)i;
+	return TASK_PENDING;
+}
+
+/* A phase state by name. */
+static enum phase_state
+store_phase_state(const char *s)
+{
+	int i;
+
+	for (i = 0; i < PHASE_NSTATES; i++)
+		if (s != NULL && strcmp(phase_state_names[i], s) == 0)
+			return (enum phase_state)i;
+	return PHASE_PENDING;
+}
+
+/* Restore the hosts: keys as the run knows them, never a file's. */
+static int
+store_restore_hosts(struct store *st, struct run *r, char **err)
+{
+	sqlite3_stmt *s;
+	struct run_host *rh;
+	const char *mk;
+
+	s = store_query(st,
+	    "SELECT name, machine_key, swapped FROM hosts WHERE run_id = ?",
+	    "i", (int64_t)r->id);
+	if (s == NULL)
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		rh = run_host(r, (const char *)sqlite3_column_text(s, 0));
+		if (rh == NULL) {
+			xasprintf(err,
+			    "the run knows host %s, which the inventory "
+			    "does not name",
+			    (const char *)sqlite3_column_text(s, 0));
+			sqlite3_finalize(s);
+			return -1;
+		}
+		hostkey_clear(&rh->machine_key);
+		rh->has_key = 0;
+		mk = (const char *)sqlite3_column_text(s, 1);
+		if (mk != NULL && hostkey_from_pin(mk, &rh->machine_key) == 0)
+			rh->has_key = 1;
+		rh->swapped = sqlite3_column_int(s, 2);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* The run's task of a phase by step and host. */
+static struct run_task *
+store_find_task(struct run_phase *ph, const char *step, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < ph->ntasks; i++)
+		if (strcmp(ph->tasks[i].step->id, step) == 0 &&
+		    strcmp(ph->tasks[i].host, host) == 0)
+			return &ph->tasks[i];
+	return NULL;
+}
+
+/* The run's phase of a plan phase id. */
+static struct run_phase *
+store_find_phase(struct run *r, int id)
+{
+	size_t i;
+
+	for (i = 0; i < r->nphases; i++)
+		if (r->plan->phases[r->phases[i].index].id == id)
+			return &r->phases[i];
+	return NULL;
+}
+
+/*
+ * Fill a run made from the plan (run_new() in resume mode) with what the
+ * state file knows: ids, date, keys, the swap, captures, phases and tasks.
+ * Tasks the plan no longer has are left out; new ones stay pending.
+ */
+int
+store_restore(struct store *st, struct run *r, char **err)
+{
+	struct store_run_info ri;
+	struct run_phase *ph;
+	struct run_task *t;
+	sqlite3_stmt *s;
+	int64_t swapped;
+
+	*err = NULL;
+	if (store_newest_run(st, &ri) != STORE_OK) {
+		xasprintf(err, "%s: no run to resume", st->path);
+		return -1;
+	}
+	r->id = ri.id;
+	snprintf(r->id_text, sizeof r->id_text, "%d", r->id);
+	memcpy(r->uid, ri.uid, sizeof r->uid);
+	memcpy(r->date, ri.date, sizeof r->date);
+	r->started_ms = ri.started_ms;
+	r->opts.from_phase = ri.from_phase;
+	r->opts.to_phase = ri.to_phase;
+	store_run_info_free(&ri);
+	if (store_restore_hosts(st, r, err) == -1)
+		return -1;
+	s = store_query(
+	    st, "SELECT swapped FROM runs WHERE id = ?", "i", (int64_t)r->id);
+	swapped = s != NULL && sqlite3_step(s) == SQLITE_ROW
+	    ? sqlite3_column_int64(s, 0)
+	    : 0;
+	sqlite3_finalize(s);
+	r->swapped = (int)swapped;
+
+	s = store_query(st,
+	    "SELECT name, host, value FROM captures WHERE run_id = ?", "i",
+	    (int64_t)r->id);
+	while (s != NULL && sqlite3_step(s) == SQLITE_ROW)
+		run_set_capture(r, (const char *)sqlite3_column_text(s, 0),
+		    (const char *)sqlite3_column_text(s, 1),
+		    (const char *)sqlite3_column_text(s, 2));
+	sqlite3_finalize(s);
+
+	s = store_query(st,
+	    "SELECT id, state, started_ms, finished_ms FROM phases WHERE "
+	    "run_id = ?",
+	    "i", (int64_t)r->id);
+	while (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
+		if ((ph = store_find_phase(r, sqlite3_column_int(s, 0))) ==
+		    NULL)
+			continue;
+		ph->state =
+		    store_phase_state((const char *)sqlite3_column_text(s, 1));
+		ph->started_ms = (uint64_t)sqlite3_column_int64(s, 2);
+		ph->finished_ms = (uint64_t)sqlite3_column_int64(s, 3);
+	}
+	sqlite3_finalize(s);
+
+	s = store_query(st,
+	    "SELECT phase, step, host, state, attempt, exit_code, error, "
+	    "started_ms, finished_ms, record, note, tail FROM tasks WHERE "
+	    "run_id = ?",
+	    "i", (int64_t)r->id);
+	while (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
+		const char *tail;
+
+		if ((ph = store_find_phase(r, sqlite3_column_int(s, 0))) ==
+			NULL ||
+		    (t = store_find_task(ph,
+			 (const char *)sqlite3_column_text(s, 1),
+			 (const char *)sqlite3_column_text(s, 2))) == NULL)
+			continue;
+		t->state =
+		    store_task_state((const char *)sqlite3_column_text(s, 3));
+		t->attempt = sqlite3_column_int(s, 4);
+		t->exit_code = sqlite3_column_type(s, 5) == SQLITE_NULL
+		    ? -1
+		    : sqlite3_column_int(s, 5);
+		free(t->error);
+		t->error = store_col_str(s, 6);
+		t->started_ms = (uint64_t)sqlite3_column_int64(s, 7);
+		t->finished_ms = (uint64_t)sqlite3_column_int64(s, 8);
+		free(t->record);
+		t->record = store_col_str(s, 9);
+		free(t->note);
+		t->note = store_col_str(s, 10);
+		if ((tail = (const char *)sqlite3_column_text(s, 11)) != NULL)
+			buf_adds(&t->out.all, tail);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* A task row as a status view (strings point into the statement). */
+static void
+store_task_view(sqlite3_stmt *s, struct status_task *v)
+{
+	memset(v, 0, sizeof *v);
+	v->phase = sqlite3_column_int(s, 0);
+	v->step = (const char *)sqlite3_column_text(s, 1);
+	v->host = (const char *)sqlite3_column_text(s, 2);
+	v->state = (const char *)sqlite3_column_text(s, 3);
+	v->attempt = sqlite3_column_int(s, 4);
+	v->exit_code = sqlite3_column_type(s, 5) == SQLITE_NULL
+	    ? -1
+	    : sqlite3_column_int(s, 5);
+	v->started_ms = (uint64_t)sqlite3_column_int64(s, 6);
+	v->finished_ms = (uint64_t)sqlite3_column_int64(s, 7);
+	v->error = (const char *)sqlite3_column_text(s, 8);
+	v->output_tail = (const char *)sqlite3_column_text(s, 9);
+	if (v->error != NULL && strcmp(v->state, "failed") != 0 &&
+	    strcmp(v->state, "interrupted") != 0)
+		v->error = NULL;
+}
+
+/* The status JSON of SPEC §6 for a run, from the file alone. */
+int
+store_status_json(struct store *st, int run_id, json_t **out)
+{
+	struct status_run rv;
+	struct status_phase pv;
+	struct status_task tv;
+	sqlite3_stmt *s, *ts;
+	json_t *o, *phases, *po, *tasks;
+
+	*out = NULL;
+	s = store_query(st,
+	    "SELECT id, uid, plan_path, name, state, started_ms, finished_ms, "
+	    "current_phase, swapped, date FROM runs WHERE id = ?",
+	    "i", (int64_t)run_id);
+	if (s == NULL || sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return -1;
+	}
+	rv.id = sqlite3_column_int(s, 0);
+	rv.uid = (const char *)sqlite3_column_text(s, 1);
+	rv.plan = (const char *)sqlite3_column_text(s, 2);
+	rv.name = (const char *)sqlite3_column_text(s, 3);
+	rv.state = (const char *)sqlite3_column_text(s, 4);
+	rv.started_ms = (uint64_t)sqlite3_column_int64(s, 5);
+	rv.finished_ms = (uint64_t)sqlite3_column_int64(s, 6);
+	rv.current_phase = sqlite3_column_type(s, 7) == SQLITE_NULL
+	    ? -1
+	    : sqlite3_column_int(s, 7);
+	rv.swapped = sqlite3_column_int(s, 8);
+	rv.date = (const char *)sqlite3_column_text(s, 9);
+	if (strcmp(rv.state, "running") == 0)
+		rv.finished_ms = 0;
+	o = json_object();
+	json_object_set_new(o, "run", status_run_json(&rv));
+	sqlite3_finalize(s);
+
+	phases = json_array();
+	s = store_query(st,
+	    "SELECT idx, id, name, state, started_ms, finished_ms FROM phases "
+	    "WHERE run_id = ? ORDER BY idx",
+	    "i", (int64_t)run_id);
+	while (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
+		pv.id = sqlite3_column_int(s, 1);
+		pv.name = (const char *)sqlite3_column_text(s, 2);
+		pv.state = (const char *)sqlite3_column_text(s, 3);
+		pv.started_ms = (uint64_t)sqlite3_column_int64(s, 4);
+		pv.finished_ms = (uint64_t)sqlite3_column_int64(s, 5);
+		po = status_phase_json(&pv);
+		tasks = json_array();
+		ts = store_query(st,
+		    "SELECT phase, step, host, state, attempt, exit_code, "
+		    "started_ms, finished_ms, error, tail FROM tasks WHERE "
+		    "run_id = ? AND phase_idx = ? ORDER BY ord",
+		    "ii", (int64_t)run_id, sqlite3_column_int64(s, 0));
+		while (ts != NULL && sqlite3_step(ts) == SQLITE_ROW) {
+			store_task_view(ts, &tv);
+			if (strcmp(tv.state, "running") == 0 ||
+			    strcmp(tv.state, "pending") == 0 ||
+			    strcmp(tv.state, "waiting") == 0)
+				tv.finished_ms = 0;
+			json_array_append_new(tasks, status_task_json(&tv, 0));
+		}
+		sqlite3_finalize(ts);
+		json_object_set_new(po, "tasks", tasks);
+		json_array_append_new(phases, po);
+	}
+	sqlite3_finalize(s);
+	json_object_set_new(o, "phases", phases);
+	*out = o;
+	return 0;
+}
+
+/*
+ * A task's whole output of one attempt (0: the last) into b. -1 with *err
+ * when there is no such task or attempt.
+ */
+int
+store_task_output(struct store *st, int run_id, int phase, const char *step,
+    const char *host, int attempt, struct buf *b, char **err)
+{
+	sqlite3_stmt *s;
+	int n = 0, sensitive = 0, got;
+	char *h = NULL;
+
+	s = store_query(st,
+	    "SELECT DISTINCT host FROM tasks WHERE run_id = ? AND phase = ? "
+	    "AND step = ? AND (? IS NULL OR host = ?)",
+	    "iittt", (int64_t)run_id, (int64_t)phase, step, host, host);
+	while (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
+		n++;
+		free(h);
+		h = store_col_str(s, 0);
+	}
+	sqlite3_finalize(s);
+	if (n != 1) {
+		free(h);
+		if (n == 0)
+			xasprintf(err, "run %d has no task %d/%s%s%s", run_id,
+			    phase, step, host ? " on " : "", host ? host : "");
+		else
+			xasprintf(err,
+			    "%d/%s ran on several hosts: name one with --host",
+			    phase, step);
+		return -1;
+	}
+	s = store_query(st,
+	    "SELECT output, sensitive, attempt FROM attempts WHERE run_id = ? "
+	    "AND phase = ? AND step = ? AND host = ? AND (? = 0 OR attempt = "
+	    "?) ORDER BY attempt DESC LIMIT 1",
+	    "iittii", (int64_t)run_id, (int64_t)phase, step, h,
+	    (int64_t)attempt, (int64_t)attempt);
+	got = s != NULL && sqlite3_step(s) == SQLITE_ROW;
+	if (got) {
+		buf_add(b, sqlite3_column_blob(s, 0),
+		    (size_t)sqlite3_column_bytes(s, 0));
+		sensitive = sqlite3_column_int(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (!got) {
+		xasprintf(err, "%d/%s on %s has no %s attempt yet", phase, step,
+		    h, attempt ? "such" : "finished");
+		free(h);
+		return -1;
+	}
+	if (sensitive) {
+		xasprintf(err, "%d/%s is sensitive: its output was never kept",
+		    phase, step);
+		free(h);
+		return -1;
+	}
+	free(h);
+	return 0;
+}
+
+/*
+ * The event log after sequence number `after` (of one run, or all with
+ * run_id 0), oldest first: cb(arg, seq, ts_ms, type, run, data). *last is
+ * the last sequence number seen.
+ */
+int
+store_events(struct store *st, int64_t after, int run_id,
+    void (*cb)(void *, int64_t, uint64_t, const char *, int, const char *),
+    void *arg, int64_t *last)
+{
+	sqlite3_stmt *s;
+
+	*last = after;
+	s = store_query(st,
+	    "SELECT seq, ts_ms, type, run_id, data FROM events WHERE seq > ? "
+	    "AND (? = 0 OR run_id = ?) ORDER BY seq",
+	    "iii", after, (int64_t)run_id, (int64_t)run_id);
+	if (s == NULL)
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		*last = sqlite3_column_int64(s, 0);
+		cb(arg, *last, (uint64_t)sqlite3_column_int64(s, 1),
+		    (const char *)sqlite3_column_text(s, 2),
+		    sqlite3_column_int(s, 3),
+		    (const char *)sqlite3_column_text(s, 4));
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/*
+ * Every host of a run with the key its name expects now — after the swap,
+ * the other machine's: cb(arg, name, address, port, key line or NULL).
+ */
+int
+store_known_hosts(struct store *st, int run_id,
+    void (*cb)(void *, const char *, const char *, int, const char *),
+    void *arg)
+{
+	sqlite3_stmt *s;
+
+	s = store_query(st,
+	    "SELECT name, address, port, expected_key FROM hosts WHERE "
+	    "run_id = ? ORDER BY name",
+	    "i", (int64_t)run_id);
+	if (s == NULL)
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW)
+		cb(arg, (const char *)sqlite3_column_text(s, 0),
+		    (const char *)sqlite3_column_text(s, 1),
+		    sqlite3_column_int(s, 2),
+		    (const char *)sqlite3_column_text(s, 3));
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* The endpoint's URL a run's daemon wrote, or NULL (allocated). */
+char *
+store_run_url(struct store *st, int run_id)
+{
+	sqlite3_stmt *s;
+	char *url = NULL;
+
+	s = store_query(
+	    st, "SELECT url FROM runs WHERE id = ?", "i", (int64_t)run_id);
+	if (s != NULL && sqlite3_step(s) == SQLITE_ROW)
+		url = store_col_str(s, 0);
+	sqlite3_finalize(s);
+	return url;
+}
+
+/* The sequence number of the newest event (0: none). */
+int64_t
+store_last_seq(struct store *st)
+{
+	return store_int(st, "SELECT coalesce(max(seq), 0) FROM events", 0);
+}
+
+/* How many tasks of a run are in a state. */
+int
+store_task_count(struct store *st, int run_id, const char *state)
+{
+	sqlite3_stmt *s;
+	int n = 0;
+
+	s = store_query(st,
+	    "SELECT count(*) FROM tasks WHERE run_id = ? AND state = ?", "it",
+	    (int64_t)run_id, state);
+	if (s != NULL && sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
