@@ -14,11 +14,16 @@ fuzz_seconds=${FUZZ_SECONDS:-60}
 total_pass=0
 total_fail=0
 
-# ctest_suite DIR LABEL: run ctest in DIR and add up its results.
+# ctest_suite DIR LABEL: run ctest in DIR and add up its results. A test
+# that fails is run once more (--repeat until-pass:2): the integration
+# tests drive real sshd hosts, sandboxes and a browser on two shared
+# cores, and a failure that does not repeat is reported in ctest's log
+# but does not fail CI; one that repeats does.
 ctest_suite() {
 	log="$1/ctest.log"
 	set +e
-	(cd "$1" && ctest --output-on-failure -j "$jobs" --timeout 600) >"$log" 2>&1
+	(cd "$1" && ctest --output-on-failure -j "$jobs" --timeout 600 \
+	    --repeat until-pass:2) >"$log" 2>&1
 	rc=$?
 	set -e
 	cat "$log"

@@ -46,8 +46,10 @@ uid_of() { "$HOSTSWAP" status --state "$1" --json | jq -r .run.uid; }
 
 # resume_and_check STATE WHAT
 resume_and_check() {
-	"$HOSTSWAP" resume --listen 127.0.0.1:0 --state "$1" --auto-approve --log-format json >"$out" 2>"$tmpdir/resume.log"
+	# Bounded: a resume that hangs fails here, with what it was doing.
+	timeout 150 "$HOSTSWAP" resume --listen 127.0.0.1:0 --state "$1" --auto-approve --log-format json >"$out" 2>"$tmpdir/resume.log"
 	rc=$?
+	[ $rc = 124 ] && { grep -v '"event":"task"' "$tmpdir/resume.log" | tail -n 8; "$HOSTSWAP" status --state "$1"; }
 	[ $rc = 0 ] && ok || { ko "$2: resume exit $rc"; grep -v '"event":"task"' "$tmpdir/resume.log" | tail -n 4; }
 	"$HOSTSWAP" status --state "$1" --json >"$out"
 	jqt '.run.state == "succeeded" and .run.swapped == true' "$out" && ok || ko "$2: the run succeeded, swapped"
