@@ -105,6 +105,7 @@ struct run_task {
 	uv_timer_t *timer; /* timeout, then retry delay */
 	int timed_out;
 	struct waiter *waiter; /* detach, reboot, wait */
+	struct probe *probe;   /* a check under way */
 	char *note;            /* a reboot's boot id before, for a resume */
 	int base_attempt;      /* attempts made before this resume */
 	int output_lost;       /* ended while hostswap was away */
@@ -142,8 +143,9 @@ struct run {
 	size_t nhosts;
 	struct run_phase *phases;
 	size_t nphases;
-	size_t current;      /* index of the running phase */
-	struct store *store; /* the state file; NULL for a dry run */
+	size_t current;        /* index of the running phase */
+	struct store *store;   /* the state file; NULL for a dry run */
+	struct prober *prober; /* checks (made on first use) */
 	struct run_capture *captures;
 	size_t ncaptures;
 	struct secrets secrets;

@@ -10,6 +10,8 @@ libhttp-parser-dev libjansson-dev libcmocka-dev zlib1g-dev curl
 clang clang-format libclang-rt-14-dev
 chromium chromium-driver wrk
 openssh-server openssh-client sudo openssl rsync
+libxml2-utils cmark-gfm python3-html5lib
+nginx dovecot-pop3d python3-aiosmtpd
 "
 
 missing=""
@@ -26,5 +28,14 @@ SUDO=""
 echo "setup: installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >/dev/null
+# The servers the checks' tests start on loopback (nginx, dovecot) must not
+# be started by their packages on this machine's public addresses: a
+# policy-rc.d refuses every service start during the install.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+	$SUDO chmod 755 "$policy"
+	trap '$SUDO rm -f "$policy"' EXIT
+fi
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "plan.h"
+#include "probe.h"
 #include "remote.h"
 #include "buf.h"
 #include "run.h"
@@ -762,6 +763,7 @@ run_free(struct run *r)
 		free(r->phases[i].tasks);
 	}
 	free(r->phases);
+	prober_free(r->prober);
 	for (i = 0; i < r->nhosts; i++) {
 		remote_free(r->hosts[i].remote);
 		hostkey_clear(&r->hosts[i].machine_key);

@@ -12,9 +12,11 @@
 #include <string.h>
 
 #include "buf.h"
+#include "check.h"
 #include "duration.h"
 #include "local.h"
 #include "plan.h"
+#include "probe.h"
 #include "remote.h"
 #include "run.h"
 #include "store.h"
@@ -262,6 +264,12 @@ task_main(struct run_task *t)
 	case STEP_WAIT:
 		waiter_start(t);
 		return;
+	case STEP_HTTP:
+	case STEP_SMTP:
+	case STEP_POP3:
+	case STEP_TCP:
+		check_start(t);
+		return;
 	default:
 		task_attempt_failed(t,
 		    "'%s' steps are not supported by this "
@@ -369,6 +377,10 @@ task_timeout_cb(uv_timer_t *h)
 		local_job_abandon(t->ljob);
 		t->ljob = NULL;
 	}
+	if (t->probe != NULL) {
+		probe_cancel(t->probe);
+		t->probe = NULL;
+	}
 	task_attempt_failed(t, "timed out after %llu s",
 	    (unsigned long long)((t->step->timeout_ms + 999) / 1000));
 }
@@ -417,7 +429,7 @@ task_attempt_go(void *arg)
 	char *text, *err = NULL;
 
 	if (t->state != TASK_RUNNING || t->job != NULL || t->ljob != NULL ||
-	    t->waiter != NULL)
+	    t->waiter != NULL || t->probe != NULL)
 		return;
 	uv_timer_stop(t->timer);
 	uv_timer_start(t->timer, task_timeout_cb, t->step->timeout_ms, 0);
@@ -597,6 +609,10 @@ task_cancel(struct run_task *t, const char *why)
 		local_job_abandon(t->ljob);
 		t->ljob = NULL;
 	}
+	if (t->probe != NULL) {
+		probe_cancel(t->probe);
+		t->probe = NULL;
+	}
 	task_set_state(t, TASK_INTERRUPTED, "%s", why);
 }
 
@@ -616,6 +632,8 @@ task_free(struct run_task *t)
 		remote_job_abandon(t->job);
 	if (t->ljob != NULL)
 		local_job_abandon(t->ljob);
+	if (t->probe != NULL)
+		probe_cancel(t->probe);
 	if (t->timer != NULL)
 		uv_close((uv_handle_t *)t->timer, task_timer_closed_cb);
 	output_free(&t->out);
