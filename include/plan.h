@@ -129,6 +129,7 @@ struct step {
 	size_t nexpect_exit;
 	int idempotent;
 	int sensitive;
+	int gate;      /* manual: the phase's other steps wait for it */
 	char *capture; /* name or NULL */
 	char **requires;
 	size_t nrequires;

@@ -99,6 +99,8 @@ show_task_kind(struct show *s, json_t *t, const struct step *st,
 		return;
 	case STEP_MANUAL:
 		show_set_str(t, "manual", show_expand(s, host, ph, st->manual));
+		if (st->gate)
+			json_object_set_new(t, "gate", json_true());
 		return;
 	default:
 		break;

@@ -8,6 +8,7 @@
  */
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -385,6 +386,18 @@ plan_load_phase(struct loader *L, const struct node *n, size_t index,
 		}
 	}
 	plan_check_exclusive(L, ph);
+	for (i = 0, j = SIZE_MAX; i < ph->nsteps; i++) {
+		if (!ph->steps[i].gate || ph->steps[i].kind != STEP_MANUAL)
+			continue;
+		if (j != SIZE_MAX)
+			load_error_at(L, ph->steps[i].line, ph->steps[i].col,
+			    "phase %d has a gate already (step '%s', line "
+			    "%u): one point of no return a phase",
+			    ph->id, ph->steps[j].id ? ph->steps[j].id : "?",
+			    ph->steps[j].line);
+		else
+			j = i;
+	}
 
 	/* Captures become usable from the next phase on. */
 	for (i = 0; i < ph->nsteps; i++) {

@@ -8,6 +8,10 @@
  * nothing of the next phase starts. A task waiting for an operator holds
  * the phase: the run ends `waiting` (resumable) once the others ended.
  *
+ * A phase's gate (a manual step with `gate: true`, its point of no
+ * return) starts alone: the phase's other tasks start only once it is
+ * approved, and a rejection fails the phase with nothing else run.
+ *
  * Phases outside --from-phase/--to-phase are `skipped`. When the phase
  * named by swap.after_phase succeeds, each swapped name now reaches the
  * other machine, and its session is reopened under that identity.
@@ -141,11 +145,51 @@ sched_swap(struct run *r)
 	    r->plan->swap_hosts[0], r->plan->swap_hosts[1]);
 }
 
+/* The phase's gate task, if it has one and it is not yet approved. */
+static struct run_task *
+sched_gate_shut(struct run_phase *ph)
+{
+	size_t i;
+
+	for (i = 0; i < ph->ntasks; i++)
+		if (ph->tasks[i].step->gate)
+			return ph->tasks[i].state == TASK_SUCCEEDED ||
+				ph->tasks[i].state == TASK_SKIPPED
+			    ? NULL
+			    : &ph->tasks[i];
+	return NULL;
+}
+
+/* Start the phase's pending tasks: the gate alone while it is shut. */
+static void
+sched_start_tasks(struct run_phase *ph)
+{
+	struct run_task *gate = sched_gate_shut(ph);
+	size_t i;
+
+	if (gate != NULL) {
+		task_start(gate);
+		return;
+	}
+	for (i = 0; i < ph->ntasks && ph->state == PHASE_RUNNING; i++)
+		task_start(&ph->tasks[i]);
+}
+
 /* A task ended (or began to wait): end the phase once all have. */
 void
 sched_task_ended(struct run_task *t)
 {
-	sched_phase_check(t->phase);
+	struct run_phase *ph = t->phase;
+	struct run *r = ph->run;
+
+	if (t->step->gate && t->state == TASK_SUCCEEDED &&
+	    ph->index == r->current && ph->state == PHASE_RUNNING &&
+	    !r->stopping) {
+		if (r->state == RUN_WAITING)
+			sched_set_run(r, RUN_RUNNING);
+		sched_start_tasks(ph);
+	}
+	sched_phase_check(ph);
 }
 
 /*
@@ -158,12 +202,17 @@ sched_phase_check(struct run_phase *ph)
 {
 	struct run *r = ph->run;
 	size_t i, failed = 0, waiting = 0, stopped = 0, undecided = 0;
+	int gated;
 
 	if (ph->index != r->current || ph->state != PHASE_RUNNING)
 		return;
+	gated = sched_gate_shut(ph) != NULL;
 	for (i = 0; i < ph->ntasks; i++) {
 		switch (ph->tasks[i].state) {
 		case TASK_PENDING:
+			/* Behind a shut gate a task waits with it. */
+			if (gated && !r->stopping)
+				break;
 			/* Stopping: a task not started stays pending. */
 			if (!r->stopping)
 				return;
@@ -240,7 +289,6 @@ static void
 sched_next_phase(struct run *r)
 {
 	struct run_phase *ph;
-	size_t i;
 
 	while (r->current < r->nphases) {
 		ph = &r->phases[r->current];
@@ -250,8 +298,7 @@ sched_next_phase(struct run *r)
 			continue;
 		}
 		sched_set_phase(ph, PHASE_RUNNING);
-		for (i = 0; i < ph->ntasks && ph->state == PHASE_RUNNING; i++)
-			task_start(&ph->tasks[i]);
+		sched_start_tasks(ph);
 		return;
 	}
 	sched_succeeded(r);
@@ -266,15 +313,13 @@ void
 sched_resume_phase(struct run *r, size_t i)
 {
 	struct run_phase *ph = &r->phases[i];
-	size_t j;
 
 	r->current = i;
 	if (ph->state != PHASE_RUNNING)
 		sched_set_phase(ph, PHASE_RUNNING);
 	else
 		store_phase(r->store, ph);
-	for (j = 0; j < ph->ntasks && ph->state == PHASE_RUNNING; j++)
-		task_start(&ph->tasks[j]);
+	sched_start_tasks(ph);
 	if (ph->state == PHASE_RUNNING)
 		sched_phase_check(ph);
 }

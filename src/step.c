@@ -21,7 +21,8 @@ static const char *const step_kinds[STEP_NKINDS + 1] = { "run", "put", "detach",
 static const char *const step_keys[] = { "id", "name", "description", "on",
 	"run", "put", "detach", "reboot", "wait", "manual", "http", "smtp",
 	"pop3", "tcp", "timeout", "retries", "retry_delay", "unless",
-	"expect_exit", "idempotent", "sensitive", "capture", "requires", NULL };
+	"expect_exit", "idempotent", "sensitive", "capture", "requires", "gate",
+	NULL };
 
 static const char *const put_keys[] = { "path", "content", "src", "mode",
 	"owner", "backup", NULL };
@@ -600,6 +601,12 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 	if (load_bool(L, n, "idempotent", &b) == 1)
 		st->idempotent = b;
 	load_bool(L, n, "sensitive", &st->sensitive);
+	if (load_bool(L, n, "gate", &st->gate) == 1 && st->gate &&
+	    st->kind != STEP_MANUAL)
+		load_error(L, node_key(n, "gate"),
+		    "'gate' makes a manual step the phase's point of no "
+		    "return; this is a '%s' step",
+		    kind);
 	if (load_str(L, n, "capture", 0, &st->capture) == 1) {
 		v = node_get(n, "capture");
 		if (!step_valid_id(st->capture) ||

@@ -212,6 +212,20 @@ task_put_script(struct run_task *t, char **err)
 	return script;
 }
 
+/* A gate says so first: it is what the status page marks. */
+static void
+task_gate_line(struct run_task *t)
+{
+	char line[160];
+	int n;
+
+	n = snprintf(line, sizeof line,
+	    "POINT OF NO RETURN: nothing else of phase %d starts before "
+	    "this is approved.\n",
+	    t->phase->run->plan->phases[t->phase->index].id);
+	output_add(&t->out, &t->phase->run->secrets, line, (size_t)n, 0);
+}
+
 /* Start the step's own work (after `unless`, if any, said go). */
 static void
 task_main(struct run_task *t)
@@ -238,6 +252,8 @@ task_main(struct run_task *t)
 	case STEP_MANUAL:
 		if ((text = run_expand(r, t, st->manual, &err)) == NULL)
 			break;
+		if (st->gate)
+			task_gate_line(t);
 		if (r->opts.auto_approve) {
 			output_add(&t->out, &r->secrets,
 			    "auto-approved "
