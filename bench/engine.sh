@@ -95,7 +95,8 @@ ansible_run() {
 }
 
 # hostswap_run: the plan with a fresh state file on this disk (every
-# transition committed with synchronous=FULL before anything acts on it).
+# transition committed, and the WAL synced off the loop before anything
+# acts on it).
 hostswap_run() {
 	rm -f "$work/state.db" "$work/state.db-wal" "$work/state.db-shm"
 	"$root/build/hostswap" run "$work/plan.yaml" --inventory "$work/inventory.yaml" \
@@ -107,6 +108,11 @@ compare_run() {
 	rm -f "$work/cmp.db" "$work/cmp.db-wal" "$work/cmp.db-shm"
 	"$BENCH_COMPARE" run "$work/plan.yaml" --inventory "$work/inventory.yaml" \
 	    --known-hosts "$work/known_hosts" --state "$work/cmp.db"
+}
+# hostswap_fullsync_run: the same with SQLite's own synchronous=FULL, an
+# fsync inside every COMMIT on the loop (before 2026-12-04).
+hostswap_fullsync_run() {
+	HOSTSWAP_STORE_SYNC_FULL=1 hostswap_run
 }
 # hostswap_nostate_run: the same without a state file (a test-build knob),
 # which prices the state file.
@@ -121,7 +127,7 @@ for a in "127.0.0.71 2271" "127.0.0.72 2272"; do
 	    -o ControlMaster=yes -o ControlPersist=300 -o BatchMode=yes -fN -p "$2" "root@$1"
 done
 
-programs="minimal minimal-wrapped hostswap hostswap-no-state ssh-controlmaster"
+programs="minimal minimal-wrapped hostswap hostswap-sqlite-full hostswap-no-state ssh-controlmaster"
 [ -n "${BENCH_COMPARE:-}" ] && programs="$programs hostswap-compare"
 if [ "${BENCH_ALL:-0}" = 1 ]; then
 	programs="$programs ssh-plain pdsh-controlmaster ansible"
@@ -174,6 +180,7 @@ while [ "$i" -lt "$runs" ]; do
 	time_cmd "$work/minimal-libssh" "$key" 127.0.0.71 2271 127.0.0.72 2272 >>"$work/t.minimal"
 	time_cmd "$work/minimal-libssh" "$key" 127.0.0.71 2271 127.0.0.72 2272 10 10 "$wrapcmd" >>"$work/t.minimal-wrapped"
 	time_cmd hostswap_run >>"$work/t.hostswap"
+	time_cmd hostswap_fullsync_run >>"$work/t.hostswap-sqlite-full"
 	time_cmd hostswap_nostate_run >>"$work/t.hostswap-no-state"
 	time_cmd ssh_cm >>"$work/t.ssh-controlmaster"
 	[ -z "${BENCH_COMPARE:-}" ] || time_cmd compare_run >>"$work/t.hostswap-compare"
@@ -207,5 +214,6 @@ HOSTSWAP_REPORT_COMMITS=1 strace -f -c -e trace=fsync,fdatasync -o "$work/strace
     --known-hosts "$work/known_hosts" --state "$work/state.db" >/dev/null 2>"$work/commits.txt"
 fsyncs=$(awk '$NF == "fsync" || $NF == "fdatasync" {n += $4} END {print n + 0}' "$work/strace.txt")
 commits=$(sed -n 's/.*state file commits: //p' "$work/commits.txt")
+syncs=$(sed -n 's/.*state file syncs off the loop: //p' "$work/commits.txt")
 events=$(sqlite3 "$work/state.db" 'SELECT count(*) FROM events')
-echo "state file, one run of 200 tasks: $commits commits, $fsyncs fsync/fdatasync calls, $events events ($(echo "$fsyncs" | awk '{printf "%.3f", $1 / 200}') fsyncs per task)"
+echo "state file, one run of 200 tasks: $commits commits, $fsyncs fsync/fdatasync calls ($syncs of them off the loop), $events events ($(echo "$fsyncs" | awk '{printf "%.3f", $1 / 200}') fsyncs per task)"

@@ -40,6 +40,17 @@ struct store {
 	int handles;
 	struct store_deferred *def;
 	size_t ndef, capdef;
+	/* The daemon's durability (store_attach): synchronous=NORMAL, and
+	 * this store's own fdatasync of the WAL, off the loop, before the
+	 * actions that wait for a commit run. */
+	int async;
+	int wal_fd;   /* the -wal file, for fdatasync; -1 if none */
+	uv_fs_t sync; /* the fdatasync under way */
+	int syncing;  /* sync is under way */
+	int closing;  /* store_free() ran while syncing */
+	struct store_deferred *sdef; /* released when sync ends */
+	size_t nsdef;
+	unsigned long syncs;
 	unsigned long commits;
 	unsigned long events;
 	unsigned long crash_after; /* test builds: SIGKILL after event N */

@@ -67,6 +67,7 @@ void store_after_commit(struct store *, void (*)(void *), void *);
 void store_commit(struct store *);
 void store_commit_final(struct store *);
 unsigned long store_commits(const struct store *);
+unsigned long store_syncs(const struct store *);
 void store_on_commit(struct store *, void (*)(void *), void *);
 
 int store_newest_run(struct store *, struct store_run_info *);

@@ -188,8 +188,10 @@ daemon_loop(struct run *r, int resumed, const struct daemon_listen *l)
 		run_start(r, daemon_finished);
 	uv_run(loop, UV_RUN_DEFAULT);
 	if (st != NULL && getenv("HOSTSWAP_REPORT_COMMITS") != NULL)
-		fprintf(stderr, "hostswap: state file commits: %lu\n",
-		    store_commits(st));
+		fprintf(stderr,
+		    "hostswap: state file commits: %lu\n"
+		    "hostswap: state file syncs off the loop: %lu\n",
+		    store_commits(st), store_syncs(st));
 	api_free(api);
 	run_free(r);
 	store_free(st);

@@ -6,7 +6,7 @@
  * sent, a task's result before the next phase starts. Writes join one open
  * transaction; an action that depends on them is queued with
  * store_after_commit() and runs only once that transaction is committed
- * (synchronous=FULL in WAL mode: one fsync of the WAL per commit). All the
+ * and on disk (see "Durability" below). All the
  * transitions of one loop iteration — a phase starting twenty tasks, say —
  * thus cost one commit, and a crash can only lose transitions that nothing
  * had acted on yet: a task still `running` in the file whose command was
@@ -16,6 +16,17 @@
  *
  * One writer at a time: run, resume and mark hold an flock on STATE.lock,
  * which also names the holder's pid. Readers need no lock (WAL).
+ *
+ * Durability. The commands that write without a loop (mark, abandon) use
+ * synchronous=FULL: SQLite fsyncs the WAL at every commit. The daemon
+ * (store_attach) uses synchronous=NORMAL — SQLite still syncs what a
+ * checkpoint needs, so the file is never corrupt — and makes the commits
+ * that actions wait for durable itself: one fdatasync of the -wal file in
+ * libuv's thread pool, after which the waiting actions run. That is FULL's
+ * guarantee for everything anything acted on (the WAL's frames are on
+ * disk before the action), with the loop free to serve the hosts' output
+ * and the endpoint while the disk works. A commit nothing waits for (the
+ * lag timer's) is made durable by the next sync, or the last one at exit.
  *
  * The schema is versioned with PRAGMA user_version and migrated forward on
  * open; the application_id marks the file as hostswap's.
@@ -350,6 +361,7 @@ store_open(
 	st = xcalloc(1, sizeof *st);
 	st->path = xstrdup(path);
 	st->lock_fd = -1;
+	st->wal_fd = -1;
 	flags = mode == STORE_READ ? SQLITE_OPEN_READWRITE
 				   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
@@ -460,7 +472,14 @@ store_free(struct store *st)
 		close(st->lock_fd);
 	}
 	free(st->def);
+	free(st->sdef);
+	st->sdef = NULL;
+	st->nsdef = 0;
 	free(st->path);
+	if (st->syncing)
+		st->closing = 1; /* its callback closes the WAL, frees it */
+	else if (st->wal_fd != -1)
+		close(st->wal_fd);
 	if (st->handles == 0) {
 		free(st);
 		return;
@@ -472,15 +491,37 @@ store_free(struct store *st)
 static void store_idle_cb(uv_idle_t *);
 static void store_lag_cb(uv_timer_t *);
 
-/* Batch the writes on this loop (the daemon); without it each commits. */
+/*
+ * Batch the writes on this loop (the daemon); without it each commits.
+ * With the -wal file at hand, durability becomes our own fdatasync off
+ * the loop (see the top of this file); without it, SQLite's FULL stays.
+ */
 void
 store_attach(struct store *st, uv_loop_t *loop)
 {
+	char *wal;
+	char *err = NULL;
+
 	st->loop = loop;
 	uv_idle_init(loop, &st->idle);
 	uv_timer_init(loop, &st->lag);
 	st->idle.data = st->lag.data = st;
 	st->handles = 2;
+	if (getenv("HOSTSWAP_STORE_SYNC_FULL") != NULL)
+		return; /* benchmarks compare both */
+	store_commit_tx(st);
+	xasprintf(&wal, "%s-wal", st->path);
+	st->wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
+	free(wal);
+	if (st->wal_fd == -1)
+		return;
+	if (store_exec(st, "PRAGMA synchronous = NORMAL", &err) == -1) {
+		free(err);
+		close(st->wal_fd);
+		st->wal_fd = -1;
+		return;
+	}
+	st->async = 1;
 }
 
 /* Open the batch's transaction if none is open. */
@@ -521,6 +562,65 @@ store_on_commit(struct store *st, void (*cb)(void *), void *arg)
 	st->on_commit_arg = arg;
 }
 
+static void store_synced_cb(uv_fs_t *);
+
+/* Commit, then have the WAL synced; its end releases the waiting actions. */
+static void
+store_commit_async(struct store *st)
+{
+	uv_idle_stop(&st->idle);
+	if (st->syncing)
+		return; /* its end goes on with what queued meanwhile */
+	store_commit_tx(st);
+	if (st->ndef == 0)
+		return;
+	st->sdef = st->def;
+	st->nsdef = st->ndef;
+	st->def = NULL;
+	st->ndef = st->capdef = 0;
+	st->syncing = 1;
+	st->handles++;
+	st->sync.data = st;
+	if (uv_fs_fdatasync(st->loop, &st->sync, st->wal_fd, store_synced_cb) !=
+	    0)
+		store_fatal(st, "cannot sync the state file");
+}
+
+/* The WAL is on disk: run what waited for it. */
+static void
+store_synced_cb(uv_fs_t *req)
+{
+	struct store *st = req->data;
+	struct store_deferred *def = st->sdef;
+	ssize_t result = req->result;
+	size_t i, n = st->nsdef;
+
+	uv_fs_req_cleanup(req);
+	st->syncing = 0;
+	st->sdef = NULL;
+	st->nsdef = 0;
+	if (st->closing) {
+		free(def);
+		close(st->wal_fd);
+		if (--st->handles == 0)
+			free(st);
+		return;
+	}
+	st->handles--;
+	if (result < 0) {
+		log_warnx(
+		    "%s: cannot sync: %s", st->path, uv_strerror((int)result));
+		store_fatal(st, "cannot sync the state file");
+	}
+	st->syncs++;
+	for (i = 0; i < n; i++)
+		def[i].cb(def[i].arg);
+	free(def);
+	/* What these actions and the loop queued meanwhile: next round. */
+	if (st->ndef > 0)
+		uv_idle_start(&st->idle, store_idle_cb);
+}
+
 /* Commit, then release the actions that waited for it. */
 void
 store_commit(struct store *st)
@@ -528,6 +628,10 @@ store_commit(struct store *st)
 	struct store_deferred *def;
 	size_t i, n;
 
+	if (st->async) {
+		store_commit_async(st);
+		return;
+	}
 	store_commit_tx(st);
 	while (st->ndef > 0) {
 		def = st->def;
@@ -545,11 +649,13 @@ store_commit(struct store *st)
 		uv_idle_stop(&st->idle);
 }
 
-/* The last commit: the actions still queued are dropped (we exit). */
+/* The last commit, durable now: the actions still queued are dropped. */
 void
 store_commit_final(struct store *st)
 {
 	store_commit_tx(st);
+	if (st->async && fdatasync(st->wal_fd) == -1)
+		log_warn("%s: cannot sync", st->path);
 	st->ndef = 0;
 }
 
@@ -558,6 +664,13 @@ unsigned long
 store_commits(const struct store *st)
 {
 	return st->commits;
+}
+
+/* How many fdatasyncs of the WAL the daemon made itself (off the loop). */
+unsigned long
+store_syncs(const struct store *st)
+{
+	return st->syncs;
 }
 
 /* Loop: commit and release, after this iteration's callbacks. */
@@ -588,7 +701,7 @@ store_after_commit(struct store *st, void (*cb)(void *), void *arg)
 	st->def[st->ndef].cb = cb;
 	st->def[st->ndef].arg = arg;
 	st->ndef++;
-	if (st->loop != NULL)
+	if (st->loop != NULL && !st->syncing)
 		uv_idle_start(&st->idle, store_idle_cb);
 	else
 		store_commit(st);
