@@ -459,6 +459,10 @@ probe_setup(struct probe *pr, const struct probe_req *q)
 	size_t i;
 
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	/* Each check sees the server afresh, on a connection of its own:
+	 * a reused POP3 session shows its mailbox as it was at its login. */
+	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, pr->errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, pr);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "hostswap/" HOSTSWAP_VERSION);
@@ -655,6 +659,18 @@ probe_curl_error(struct probe *pr, CURLcode rc, struct buf *err)
 {
 	buf_printf(err, "%s: %s", pr->display,
 	    pr->errbuf[0] != '\0' ? pr->errbuf : curl_easy_strerror(rc));
+	if (rc == CURLE_LOGIN_DENIED && pr->user != NULL)
+		buf_printf(err, " (user %s)", pr->user);
+}
+
+/* "expected >= 1", or "expected 2" for a plain count. */
+static void
+probe_expected(struct buf *b, enum cmp_op op, long n)
+{
+	if (op == CMP_EQ)
+		buf_printf(b, "expected %ld", n);
+	else
+		buf_printf(b, "expected %s %ld", probe_cmp_name(op), n);
 }
 
 /* Judge an http answer. */
@@ -666,9 +682,20 @@ probe_judge_http(struct probe *pr, struct buf *ev, struct buf *err)
 	char *line;
 	int ok = 0;
 
+	char *location = NULL;
+
 	curl_easy_getinfo(pr->easy, CURLINFO_RESPONSE_CODE, &code);
-	buf_printf(ev, "%s %s -> %ld, %zu bytes\n", pr->method, pr->display,
-	    code, pr->body_total);
+	buf_printf(ev, "%s %s -> %ld, %zu bytes", pr->method, pr->display, code,
+	    pr->body_total);
+	if (curl_easy_getinfo(pr->easy, CURLINFO_REDIRECT_URL, &location) ==
+		CURLE_OK &&
+	    location != NULL) {
+		char *shown = probe_url_display(location);
+
+		buf_printf(ev, ", Location: %s (not followed)", shown);
+		free(shown);
+	}
+	buf_addc(ev, '\n');
 	for (i = 0; i < pr->nexpect_status; i++)
 		if (pr->expect_status[i] == code)
 			ok = 1;
@@ -714,10 +741,12 @@ probe_judge_pop3(struct probe *pr, struct buf *ev, struct buf *err)
 
 	buf_printf(ev, "%ld message%s for %s at %s\n", n, n == 1 ? "" : "s",
 	    pr->user ? pr->user : "", pr->display);
-	if (pr->has_expect && !probe_cmp(pr->expect_op, n, pr->expect_n))
-		buf_printf(err, "%s at %s has %ld message%s, expected %s %ld",
-		    pr->user ? pr->user : "", pr->display, n, n == 1 ? "" : "s",
-		    probe_cmp_name(pr->expect_op), pr->expect_n);
+	if (pr->has_expect && !probe_cmp(pr->expect_op, n, pr->expect_n)) {
+		buf_printf(err, "%s at %s has %ld message%s, ",
+		    pr->user ? pr->user : "", pr->display, n,
+		    n == 1 ? "" : "s");
+		probe_expected(err, pr->expect_op, pr->expect_n);
+	}
 }
 
 /* Judge a connection attempt. */
@@ -725,6 +754,7 @@ static void
 probe_judge_tcp(struct probe *pr, CURLcode rc, struct buf *ev, struct buf *err)
 {
 	const char *seen;
+	char *ip = NULL;
 	int open = 0;
 
 	if (rc == CURLE_OK) {
@@ -738,7 +768,11 @@ probe_judge_tcp(struct probe *pr, CURLcode rc, struct buf *ev, struct buf *err)
 		probe_curl_error(pr, rc, err);
 		return;
 	}
-	buf_printf(ev, "%s is %s\n", pr->display, seen);
+	buf_adds(ev, pr->display);
+	if (curl_easy_getinfo(pr->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK &&
+	    ip != NULL && *ip != '\0' && strstr(pr->display, ip) == NULL)
+		buf_printf(ev, " (%s)", ip);
+	buf_printf(ev, " is %s\n", seen);
 	if (open && pr->expect == TCP_EXPECT_CLOSED)
 		buf_printf(err, "%s is open, expected closed", pr->display);
 	else if (!open && pr->expect == TCP_EXPECT_OPEN)
@@ -767,6 +801,9 @@ probe_done(struct probe *pr, CURLcode rc)
 		probe_judge_smtp(pr, &ev);
 	else if (pr->kind == STEP_POP3)
 		probe_judge_pop3(pr, &ev, &err);
+	/* What curl could not do is also what the check saw. */
+	if (ev.len == 0 && err.len > 0)
+		buf_printf(&ev, "%.*s\n", (int)err.len, err.data);
 	buf_addc(&ev, '\0');
 	buf_addc(&err, '\0');
 	res.ok = err.len <= 1;
