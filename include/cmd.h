@@ -35,6 +35,7 @@ extern const struct cmd_entry cmd_mark_entry;
 extern const struct cmd_entry cmd_log_entry;
 extern const struct cmd_entry cmd_events_entry;
 extern const struct cmd_entry cmd_known_hosts_entry;
+extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_version_entry;
 
 int cmd_main(int, char **);

@@ -1,8 +1,9 @@
 /*
- * store-int.h: what the three files of the store share (store.c: the file,
+ * store-int.h: what the four files of the store share (store.c: the file,
  * its schema, lock and batched commits; store-write.c: a run's
- * transitions; store-read.c: restore and the readers). Nothing outside
- * them includes it: the store is the only module that touches SQLite.
+ * transitions; store-read.c: restore and the readers; store-report.c: a
+ * run read whole for the report). Nothing outside them includes it: the
+ * store is the only module that touches SQLite.
  */
 #ifndef HOSTSWAP_STORE_INT_H
 #define HOSTSWAP_STORE_INT_H

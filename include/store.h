@@ -23,6 +23,7 @@ struct run_phase;
 struct run_task;
 struct run_host;
 struct buf;
+struct report;
 
 /* The schema version this build writes (PRAGMA user_version). */
 #define STORE_SCHEMA 1
@@ -36,7 +37,7 @@ struct buf;
 #define STORE_HELD   -3 /* another daemon holds the state file */
 
 enum store_mode {
-	STORE_READ,  /* readers: status, log, events, known-hosts */
+	STORE_READ,  /* readers: status, log, events, known-hosts, report */
 	STORE_WRITE, /* run, resume, mark: created if missing */
 };
 
@@ -106,5 +107,6 @@ int store_known_hosts(struct store *, int,
 int store_task_count(struct store *, int, const char *);
 int64_t store_last_seq(struct store *);
 char *store_run_url(struct store *, int);
+int store_report(struct store *, int, struct report *, char **);
 
 #endif

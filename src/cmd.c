@@ -28,8 +28,8 @@ static const struct cmd_entry *const cmd_table[] = { &cmd_validate_entry,
 	&cmd_show_entry, &cmd_preflight_entry, &cmd_run_entry,
 	&cmd_resume_entry, &cmd_status_entry, &cmd_approve_entry,
 	&cmd_reject_entry, &cmd_abort_entry, &cmd_mark_entry, &cmd_log_entry,
-	&cmd_events_entry, &cmd_known_hosts_entry, &cmd_version_entry,
-	&cmd_help_entry, NULL };
+	&cmd_events_entry, &cmd_known_hosts_entry, &cmd_report_entry,
+	&cmd_version_entry, &cmd_help_entry, NULL };
 
 /* The command of that name, or NULL. */
 const struct cmd_entry *
