@@ -2,11 +2,12 @@
 # Writes a sandbox host's own starting files into its upper layer (what
 # differs from this machine): hostname, network configuration, a host key,
 # sshd's configuration, an administrator account with sudo, the in-host
-# init and the stub system tools, and the host's starting data.
+# init and the stub system tools, the https certificate of the sandbox CA
+# (from TLS_DIR, see ca.sh) and the host's starting data.
 #
-#   provision.sh UPPER NAME ADDRESS CLIENT_KEY.pub
+#   provision.sh UPPER NAME ADDRESS CLIENT_KEY.pub [TLS_DIR]
 set -eu
-u=$1 name=$2 addr=$3 pub=$4
+u=$1 name=$2 addr=$3 pub=$4 tls=${5:-}
 here=$(cd "$(dirname "$0")" && pwd)
 admin=${SANDBOX_ADMIN:-itpadmin}
 password=${SANDBOX_ADMIN_PASSWORD:-sandbox-sudo-password}
@@ -16,6 +17,13 @@ mkdir -p "$u/etc/ssh" "$u/etc/network" "$u/etc/sudoers.d" "$u/root/.ssh" \
     "$u/var/lib/hostswap-sandbox/enabled" "$u/home/$admin/.ssh"
 
 echo "$name" >"$u/etc/hostname"
+# Its own /var/tmp (kept across reboots, unlike /tmp): an opaque directory
+# of the upper layer hides this machine's, whose /var/tmp/hostswap (root's,
+# from runs on this machine) would refuse a login user's run directory.
+mkdir -p "$u/var/tmp"
+chmod 1777 "$u/var/tmp"
+/usr/bin/python3 -c 'import os, sys; os.setxattr(sys.argv[1], "trusted.overlay.opaque", b"y")' "$u/var/tmp" ||
+    echo "provision.sh: $name sees this machine's /var/tmp (no opaque directory on this tmpfs)" >&2
 cat >"$u/etc/network/interfaces" <<CFG
 # The sandbox reads the address of eth0 from here at boot and on
 # "/etc/init.d/networking restart" (docs/sandbox.md).
@@ -95,12 +103,25 @@ cp "$here/stubs/init" "$u/usr/local/lib/hostswap-sandbox/init"
 for s in "$here"/stubs/sbin/*; do
 	cp "$s" "$u/usr/local/sbin/"
 done
+mkdir -p "$u/usr/local/bin"
+cp "$here/stubs/bin/mail" "$u/usr/local/bin/mail"
 cp "$here/stubs/networking" "$u/etc/init.d/networking"
 for s in apache2 bind bind9 openbsd-inetd qmail tcpserver fail2ban; do
 	cp "$here/stubs/initd" "$u/etc/init.d/$s"
 done
-chmod 755 "$u/usr/local/lib/hostswap-sandbox/init" "$u"/usr/local/sbin/* \
-    "$u"/etc/init.d/*
+# The real servers behind the web, SMTP and POP3 stubs: their supervisor,
+# the SMTP handler, the https certificate and a top page.
+cp "$here/stubs/svc" "$u/usr/local/lib/hostswap-sandbox/svc"
+cp "$here/stubs/sandbox_smtpd.py" "$u/usr/local/lib/hostswap-sandbox/"
+chmod 755 "$u/usr/local/lib/hostswap-sandbox/init" "$u/usr/local/lib/hostswap-sandbox/svc" \
+    "$u"/usr/local/sbin/* "$u/usr/local/bin/mail" "$u"/etc/init.d/*
+if [ -n "$tls" ]; then
+	mkdir -p "$u/etc/hostswap-sandbox/tls"
+	cp "$tls/server.pem" "$tls/server.key" "$u/etc/hostswap-sandbox/tls/"
+	chmod 600 "$u/etc/hostswap-sandbox/tls/server.key"
+fi
+mkdir -p "$u/var/www/html"
+echo "<html><body>ITPASS top page</body></html>" >"$u/var/www/html/index.html"
 
 # The host's starting data (ika a production server, tako a fresh one).
 if [ -f "$here/data/$name.sh" ]; then

@@ -13,7 +13,9 @@
 #   sandbox.sh status DIR           one line per host
 #
 # Root is required. Addresses: ika 127.0.0.21, tako 127.0.0.22, dennou
-# 127.0.0.23, port 22. See docs/sandbox.md.
+# 127.0.0.23, port 22; the web server, SMTP and POP3 a host runs listen on
+# its own address only (ports 80, 443, 25, 110), with a certificate of the
+# sandbox CA, DIR/ca.pem. See docs/sandbox.md.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,6 +58,8 @@ up() {
 	fi
 	[ -f "$dir/client_key" ] ||
 	    ssh-keygen -q -t ed25519 -N '' -C hostswap-controller -f "$dir/client_key"
+	# The sandbox CA and the hosts' https certificate (DIR/ca.pem).
+	sh "$here/ca.sh" "$dir"
 	: >"$dir/known_hosts.new"
 	for name in "$@"; do
 		addr=$(host_addr "$name")
@@ -66,7 +70,7 @@ up() {
 		fi
 		mkdir -p "$h/upper" "$h/work" "$h/root"
 		if [ ! -f "$h/provisioned" ]; then
-			sh "$here/provision.sh" "$h/upper" "$name" "$addr" "$dir/client_key.pub"
+			sh "$here/provision.sh" "$h/upper" "$name" "$addr" "$dir/client_key.pub" "$dir"
 			touch "$h/provisioned"
 		fi
 		# The supervisor restarts the host when it reboots.
