@@ -323,10 +323,12 @@ static void
 api_decide(struct api *a, struct http_conn *c, const struct http_request *req,
     int approve)
 {
-	json_t *o, *jp, *js, *jh;
+	json_t *o, *jp, *js, *jh, *jb;
 	json_error_t je;
 	struct run_task *t;
 	const char *host;
+	char by[128];
+	size_t i;
 
 	o = json_loadb(
 	    req->body.data ? req->body.data : "", req->body.len, 0, &je);
@@ -354,7 +356,17 @@ api_decide(struct api *a, struct http_conn *c, const struct http_request *req,
 		api_fail(c, 409, "the task is not waiting for a decision");
 		return;
 	}
+	/* Who decided, as the client says (the approve command names its
+	 * user and host, the page itself): printable, bounded. */
+	jb = json_object_get(o, "by");
+	snprintf(by, sizeof by, "%s",
+	    json_is_string(jb) ? json_string_value(jb) : "an HTTP client");
+	for (i = 0; by[i] != '\0'; i++)
+		if ((unsigned char)by[i] < 0x20 || by[i] == 0x7f)
+			by[i] = ' ';
 	json_decref(o);
+	run_note(a->run, "%d/%s: decision from %s",
+	    a->run->plan->phases[t->phase->index].id, t->step->id, by);
 	if (approve)
 		task_approve(t);
 	else

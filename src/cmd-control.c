@@ -4,9 +4,11 @@
  * its bearer token (client.c finds both). No daemon: exit 69.
  */
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -39,6 +41,29 @@ const struct cmd_entry cmd_abort_entry = { "abort",
 	"  --state FILE  find the endpoint and token from this state file\n",
 	cmd_control_exec };
 
+/*
+ * Who decides, for the audit trail: the login behind sudo if any, the
+ * controller's name, and the command.
+ */
+static void
+cmd_control_by(const struct cmd_entry *self, char *out, size_t len)
+{
+	const struct passwd *pw;
+	const char *user = getenv("SUDO_USER");
+	char host[256];
+
+	if (user == NULL || *user == '\0')
+		user = getenv("USER");
+	if ((user == NULL || *user == '\0') &&
+	    (pw = getpwuid(getuid())) != NULL)
+		user = pw->pw_name;
+	if (gethostname(host, sizeof host) == -1)
+		strcpy(host, "?");
+	host[sizeof host - 1] = '\0';
+	snprintf(out, len, "%s@%s (hostswap %s)", user ? user : "?", host,
+	    self->name);
+}
+
 /* hostswap approve | reject | abort */
 static int
 cmd_control_exec(const struct cmd_entry *self, int argc, char **argv)
@@ -50,7 +75,7 @@ cmd_control_exec(const struct cmd_entry *self, int argc, char **argv)
 	};
 	const char *state = DAEMON_STATE, *url = NULL, *host = "local";
 	int abort_ = self == &cmd_abort_entry, ch, rc, phase = 0;
-	char *step = NULL, *body = NULL;
+	char *step = NULL, *body = NULL, by[512];
 	struct client c;
 	struct buf out;
 	long status;
@@ -83,8 +108,9 @@ cmd_control_exec(const struct cmd_entry *self, int argc, char **argv)
 	if (!abort_) {
 		if (cmd_parse_task(self, argv[optind], &phase, &step) == -1)
 			return EXIT_USAGE;
-		o = json_pack("{s:i, s:s, s:s}", "phase", phase, "step", step,
-		    "host", host);
+		cmd_control_by(self, by, sizeof by);
+		o = json_pack("{s:i, s:s, s:s, s:s}", "phase", phase, "step",
+		    step, "host", host, "by", by);
 		body = json_dumps(o, JSON_COMPACT);
 		json_decref(o);
 	}

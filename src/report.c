@@ -217,6 +217,7 @@ struct report_manual {
 	char *id; /* PHASE/STEP, as the notes name it */
 	const char *asked;
 	uint64_t since; /* asked at (waiting) */
+	const char *by; /* who, from the note before the decision */
 };
 
 /* One decision: the step, what was asked, the decision, by what, when. */
@@ -263,19 +264,31 @@ report_manual_note(
 		rc = 1;
 	}
 	free(p);
+	xasprintf(&p, "%s: decision from ", m->id);
+	if (rc == 0 && (rest = report_after(n->msg, p)) != NULL) {
+		m->by = rest;
+		rc = 1;
+	}
+	free(p);
 	xasprintf(&p, "%s approved by the operator", m->id);
 	if (rc == 0 && strcmp(n->msg, p) == 0) {
 		report_decision(d, m->id, m->asked, "approved",
-		    "the operator (hostswap approve, or the status page)",
+		    m->by != NULL
+			? m->by
+			: "the operator (hostswap approve, or the status page)",
 		    n->ts_ms);
+		m->by = NULL;
 		rc = 2;
 	}
 	free(p);
 	xasprintf(&p, "%s rejected by the operator", m->id);
 	if (rc == 0 && strcmp(n->msg, p) == 0) {
 		report_decision(d, m->id, m->asked, "rejected",
-		    "the operator (hostswap reject, or the status page)",
+		    m->by != NULL
+			? m->by
+			: "the operator (hostswap reject, or the status page)",
 		    n->ts_ms);
+		m->by = NULL;
 		rc = 2;
 	}
 	free(p);
@@ -312,6 +325,7 @@ report_approvals(struct report_doc *d)
 			xasprintf(&m[nm].id, "%d/%s", t->phase, t->step);
 			m[nm].asked = NULL;
 			m[nm].since = 0;
+			m[nm].by = NULL;
 			nm++;
 		}
 	}

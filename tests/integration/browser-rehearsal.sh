@@ -68,5 +68,6 @@ jqt '.run.state == "succeeded" and .run.swapped == true' "$tmpdir/final.json" &&
 grep -q '"msg":"0/save-manual approved by the operator"' "$runlog" &&
     grep -q '"msg":"6/point-of-no-return approved by the operator"' "$runlog" &&
     grep -q '"msg":"7/inetd-conf-note approved by the operator"' "$runlog" &&
+    [ "$(grep -c '"msg":"[0-9]*/[a-z-]*: decision from the status page"' "$runlog")" = 3 ] &&
     ok || ko "the three approvals came from the page"
 finish browser-rehearsal

@@ -167,8 +167,8 @@ tr '\n' ' ' <"$r" | grep -q '<td>shadow</td> <td>tako</td> <td>run (sensitive)</
 # Approvals: who, what, when.
 tr '\n' ' ' <"$r" | grep -q '<td>1/go</td> <td>Check the `backup` | is &lt;fresh&gt; &amp; done</td> <td>approved</td> <td>auto-approved (--auto-approve)</td> <td>[0-9-]* [0-9:]* UTC</td>' && ok ||
     ko "1/go auto-approved, with what it asked and when"
-tr '\n' ' ' <"$r" | grep -q '<td>7/sign-off</td> <td>Sign off the night</td> <td>approved</td> <td>the operator (hostswap approve, or the status page)</td> <td>[0-9-]* [0-9:]* UTC</td>' && ok ||
-    ko "7/sign-off approved by the operator, and when"
+tr '\n' ' ' <"$r" | grep -q '<td>7/sign-off</td> <td>Sign off the night</td> <td>approved</td> <td>[^<]*@[^<]* (hostswap approve)</td> <td>[0-9-]* [0-9:]* UTC</td>' && ok ||
+    ko "7/sign-off approved by the operator (user@host, the command), and when"
 # The check's evidence is what the check printed.
 "$HOSTSWAP" log 2/port --state "$st" >"$tmpdir/port.log"
 [ -s "$tmpdir/port.log" ] && ok || ko "the check printed its evidence"
