@@ -325,7 +325,7 @@ smtp_maildir() {
 smtp_start() {
 	_sm_dir=$1 _sm_addr=$2 _sm_port=$3
 	_sm_md=$(smtp_maildir "$1" "${4:-}")
-	if [ -n "${4:-}" ]; then _pop3_maildir_make "$_sm_dir" "$4"; else mkdir -p "$_sm_md"; fi
+	if [ -n "${4:-}" ]; then _pop3_maildir_make "$_sm_dir" "$4"; else mkdir -p "$_sm_md/tmp" "$_sm_md/new" "$_sm_md/cur"; fi
 	mkdir -p "$_sm_dir/smtp"
 	: >"$_sm_dir/smtp/aiosmtpd.log"
 	_servers_free aiosmtpd "$_sm_addr:$_sm_port" || return 1
