@@ -96,18 +96,19 @@ ansible_run() {
 
 # hostswap_run: the plan with a fresh state file on this disk (every
 # transition committed, and the WAL synced off the loop before anything
-# acts on it).
+# acts on it). --no-preflight in every run here: this prices the engine;
+# preflight is one more session and script per host (docs/operations.md).
 hostswap_run() {
 	rm -f "$work/state.db" "$work/state.db-wal" "$work/state.db-shm"
 	"$root/build/hostswap" run "$work/plan.yaml" --inventory "$work/inventory.yaml" \
-	    --known-hosts "$work/known_hosts" --state "$work/state.db"
+	    --known-hosts "$work/known_hosts" --no-preflight --state "$work/state.db"
 }
 # compare_run: another hostswap binary (BENCH_COMPARE=PATH), say an older
 # commit's, on the same plan, for a side-by-side regression check.
 compare_run() {
 	rm -f "$work/cmp.db" "$work/cmp.db-wal" "$work/cmp.db-shm"
 	"$BENCH_COMPARE" run "$work/plan.yaml" --inventory "$work/inventory.yaml" \
-	    --known-hosts "$work/known_hosts" --state "$work/cmp.db"
+	    --known-hosts "$work/known_hosts" --no-preflight --state "$work/cmp.db"
 }
 # hostswap_fullsync_run: the same with SQLite's own synchronous=FULL, an
 # fsync inside every COMMIT on the loop (before 2026-12-04).
@@ -202,7 +203,7 @@ for name in $programs; do
 done
 rm -f "$work/state.db"*
 rss=$(/usr/bin/env time -f %M "$root/build/hostswap" run "$work/plan.yaml" \
-    --inventory "$work/inventory.yaml" --known-hosts "$work/known_hosts" \
+    --inventory "$work/inventory.yaml" --known-hosts "$work/known_hosts" --no-preflight \
     --state "$work/state.db" 2>&1 >/dev/null | tail -n 1)
 echo "hostswap peak RSS: ${rss} KiB"
 # The state file's fsyncs for one run, counted by strace, and its commits.
@@ -211,7 +212,7 @@ command -v strace >/dev/null 2>&1 ||
 rm -f "$work/state.db"*
 HOSTSWAP_REPORT_COMMITS=1 strace -f -c -e trace=fsync,fdatasync -o "$work/strace.txt" \
     "$root/build/hostswap" run "$work/plan.yaml" --inventory "$work/inventory.yaml" \
-    --known-hosts "$work/known_hosts" --state "$work/state.db" >/dev/null 2>"$work/commits.txt"
+    --known-hosts "$work/known_hosts" --no-preflight --state "$work/state.db" >/dev/null 2>"$work/commits.txt"
 fsyncs=$(awk '$NF == "fsync" || $NF == "fdatasync" {n += $4} END {print n + 0}' "$work/strace.txt")
 commits=$(sed -n 's/.*state file commits: //p' "$work/commits.txt")
 syncs=$(sed -n 's/.*state file syncs off the loop: //p' "$work/commits.txt")

@@ -56,7 +56,7 @@ LUA
 
 # --- 1. Throughput and latency while a run proceeds. ---------------------
 rm -f "$work/long.db"*
-"$hs" run "$work/long.yaml" --inventory "$work/inventory.yaml" --known-hosts "$work/known_hosts" \
+"$hs" run "$work/long.yaml" --inventory "$work/inventory.yaml" --known-hosts "$work/known_hosts" --no-preflight \
     --state "$work/long.db" --listen 127.0.0.1:8479 >/dev/null 2>&1 &
 daemon_pid=$!
 i=0
@@ -83,7 +83,7 @@ echo "the same, asking for gzip as browsers and curl --compressed do: $rps reque
 time_run() { # STATE-SUFFIX PORT POLL(0|1): wall seconds of one run
 	rm -f "$work/r$1.db"*
 	s=$(date +%s.%N)
-	"$hs" run "$work/plan.yaml" --inventory "$work/inventory.yaml" --known-hosts "$work/known_hosts" \
+	"$hs" run "$work/plan.yaml" --inventory "$work/inventory.yaml" --known-hosts "$work/known_hosts" --no-preflight \
 	    --state "$work/r$1.db" --listen "127.0.0.1:$2" >/dev/null 2>&1 &
 	daemon_pid=$!
 	wpid=

@@ -46,7 +46,7 @@ now_ns() { date +%s%N; }
 
 # The crash point: the event that commits phase 2's task as running.
 "$hs" run "$work/plan.yaml" --state "$work/probe.db" --inventory "$work/inventory.yaml" \
-    --known-hosts "$work/known_hosts" >/dev/null 2>&1
+    --known-hosts "$work/known_hosts" --no-preflight >/dev/null 2>&1
 crash=$(sqlite3 "$work/probe.db" "SELECT min(seq) FROM events WHERE type = 'task' AND
     json_extract(data, '$.step') = 'again' AND json_extract(data, '$.state') = 'running'")
 
@@ -57,7 +57,7 @@ i=0
 while [ "$i" -lt "$runs" ]; do
 	rm -f "$work/st.db"* "$work/ran"
 	HOSTSWAP_CRASH_AFTER_EVENT=$crash "$hs" run "$work/plan.yaml" --state "$work/st.db" \
-	    --inventory "$work/inventory.yaml" --known-hosts "$work/known_hosts" >/dev/null 2>&1 || true
+	    --inventory "$work/inventory.yaml" --known-hosts "$work/known_hosts" --no-preflight >/dev/null 2>&1 || true
 	t0=$(now_ns)
 	"$hs" resume --state "$work/st.db" >/dev/null 2>&1
 	t1=$(cat "$work/ran")

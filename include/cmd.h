@@ -11,7 +11,9 @@
 
 struct option;
 struct plan;
+struct preflight_opts;
 struct store;
+struct uv_loop_s;
 struct store_run_info;
 
 struct cmd_entry {
@@ -52,6 +54,8 @@ int cmd_parse_task(const struct cmd_entry *, const char *, int *, char **);
 int cmd_log_format_arg(
     const struct cmd_entry *, const char *, enum log_format *);
 int show_plan_text(struct plan *, FILE *, int, int);
+int cmd_preflight_checks(const struct plan *, const struct preflight_opts *,
+    struct uv_loop_s *, FILE *, const char *, enum log_format);
 
 /* cmd_getopt() returns this after printing the help for --help. */
 #define CMD_HELP -2

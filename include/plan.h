@@ -157,6 +157,27 @@ struct host {
 	unsigned line, col;
 };
 
+/*
+ * The run states a notification is sent for (the inventory's notify.on);
+ * bit i is the i-th name of inventory_notify_events.
+ */
+#define NOTIFY_ON_FAILED      0x01u
+#define NOTIFY_ON_WAITING     0x02u
+#define NOTIFY_ON_SUCCEEDED   0x04u
+#define NOTIFY_ON_INTERRUPTED 0x08u
+#define NOTIFY_ON_ABORTED     0x10u
+#define NOTIFY_ON_ALL         0x1fu
+
+/* Where the run's messages go: the inventory's notify: key. */
+struct notify_spec {
+	char *smtp_url;  /* template, or NULL: no mail */
+	char *smtp_from; /* template */
+	char **smtp_to;  /* templates */
+	size_t nsmtp_to;
+	char *webhook_url; /* template, or NULL: no webhook */
+	unsigned on;       /* NOTIFY_ON_* */
+};
+
 struct inventory {
 	char *path;  /* file it came from */
 	int inline_; /* came from the plan's inventory: map */
@@ -167,6 +188,7 @@ struct inventory {
 	struct kv *resolve; /* name -> address, for checks */
 	size_t nresolve;
 	char *ca_file;
+	struct notify_spec *notify; /* NULL: no notifications */
 };
 
 struct secret {

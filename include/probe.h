@@ -31,12 +31,15 @@ struct probe_req {
 	const char *basic_auth; /* "user:password" or NULL */
 	int insecure;           /* no TLS verification */
 	int follow_redirects;   /* off by default */
+	/* http with a request body (`body` below, e.g. a webhook's JSON):
+	 * its Content-Type, or NULL for curl's form default. */
+	const char *content_type;
 	/* smtp */
 	const char *from;
 	const char *const *to;
 	size_t nto;
 	const char *subject;
-	const char *body;
+	const char *body; /* smtp: the message's text; http: sent (POST) */
 	/* pop3 */
 	const char *user;
 	const char *password;

@@ -66,6 +66,7 @@ struct remote {
 	int accept_new;
 	unsigned connect_timeout_ms;
 	struct hostkey seen;
+	int reached; /* the TCP connection was made */
 
 	const struct remote_events *ev;
 	void *arg;

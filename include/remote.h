@@ -59,6 +59,7 @@ struct remote *remote_new(uv_loop_t *, const struct remote_cfg *,
     const struct remote_events *, void *);
 void remote_connect(struct remote *);
 int remote_is_ready(const struct remote *);
+int remote_reached(const struct remote *);
 const char *remote_name(const struct remote *);
 const struct hostkey *remote_seen_key(const struct remote *);
 void remote_free(struct remote *);

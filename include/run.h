@@ -28,6 +28,7 @@ struct remote_job_cb;
 struct local_job;
 struct waiter;
 struct store;
+struct notify;
 
 enum run_state {
 	RUN_RUNNING,
@@ -146,6 +147,7 @@ struct run {
 	size_t current;        /* index of the running phase */
 	struct store *store;   /* the state file; NULL for a dry run */
 	struct prober *prober; /* checks (made on first use) */
+	struct notify *notify; /* messages on its states, or NULL */
 	struct run_capture *captures;
 	size_t ncaptures;
 	struct secrets secrets;
@@ -169,6 +171,7 @@ int run_new(uv_loop_t *, struct plan *, const struct run_opts *, struct run **,
 void run_start(struct run *, void (*)(struct run *));
 void run_start_resumed(struct run *, void (*)(struct run *));
 void run_after_commit(struct run *, void (*)(void *), void *);
+struct prober *run_prober(struct run *);
 void run_note(struct run *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 void run_free(struct run *);
@@ -183,6 +186,11 @@ struct remote_job *run_host_exec(
     struct run_host *, const char *, int, const struct remote_job_cb *, void *);
 struct remote_job *run_host_start(struct run_host *, enum wrapper_mode,
     const char *, const char *, int, const struct remote_job_cb *, void *);
+struct remote_job *run_gate_start(struct remote *,
+    const struct wrapper_become *, enum wrapper_mode, const char *,
+    const char *, const char *, size_t, int, const struct remote_job_cb *,
+    void *);
+int run_host_key(const struct host *, const char *, struct hostkey *, char **);
 void run_host_mark_swapped(struct run_host *);
 int run_host_used(const struct run *, const struct run_host *);
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 struct plan;
+struct secret;
 
 struct secrets {
 	char **names;
@@ -15,6 +16,7 @@ struct secrets {
 	size_t n;
 };
 
+char *secrets_resolve_one(const struct secret *, char **);
 int secrets_resolve(struct secrets *, const struct plan *, char **);
 const char *secrets_get(const struct secrets *, const char *);
 char *secrets_scrub(const struct secrets *, const char *, size_t);

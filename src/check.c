@@ -214,7 +214,7 @@ check_start(struct run_task *t)
 		free(msg);
 		goto out;
 	}
-	if (r->prober == NULL && (r->prober = prober_new(r->loop)) == NULL) {
+	if (run_prober(r) == NULL) {
 		task_finish(t, 0, "cannot start libcurl", NULL);
 		goto out;
 	}

@@ -1,7 +1,8 @@
 /*
  * cmd-run.c: hostswap run PLAN — the daemon. Loads and validates the plan,
- * creates the run (expected host keys fixed now), runs its phases on one
- * libuv loop, and exits with the status of SPEC §5.
+ * makes preflight's checks (unless --no-preflight), creates the run
+ * (expected host keys fixed now), runs its phases on one libuv loop, and
+ * exits with the status of SPEC §5.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "plan.h"
+#include "preflight.h"
 #include "run.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -49,19 +51,22 @@ const struct cmd_entry cmd_run_entry = { "run",
 	"happened\n"
 	"  --assume-not-swapped    with --from-phase past the swap: it did "
 	"not\n"
-	"  --no-preflight          skip the checks made before the run\n"
+	"  --no-preflight          skip preflight's checks, made before the\n"
+	"                          run is created (a FAIL stops it, exit 1)\n"
 	"  --log-format text|json  one line per transition (default text)\n",
 	cmd_run_exec };
 
 /*
  * The state file's newest run must be finished, or abandoned on purpose:
- * EXIT_OK, or EXIT_REFUSED with the reason printed.
+ * EXIT_OK (with *abandon_id set to the run to abandon once preflight has
+ * passed, or 0), or EXIT_REFUSED with the reason printed.
  */
 static int
-cmd_run_check_unfinished(struct store *st, int abandon)
+cmd_run_check_unfinished(struct store *st, int abandon, int *abandon_id)
 {
 	struct store_run_info ri;
 
+	*abandon_id = 0;
 	if (store_newest_run(st, &ri) != STORE_OK)
 		return EXIT_OK;
 	if (!store_run_unfinished(&ri)) {
@@ -77,10 +82,34 @@ cmd_run_check_unfinished(struct store *st, int abandon)
 		store_run_info_free(&ri);
 		return EXIT_REFUSED;
 	}
-	log_info("abandoning unfinished run %d (%s)", ri.id, ri.state);
-	store_run_abandon(st, ri.id);
+	*abandon_id = ri.id;
 	store_run_info_free(&ri);
 	return EXIT_OK;
+}
+
+/*
+ * preflight's checks, with the run's options, on the run's loop before
+ * the run exists: EXIT_OK, or EXIT_FAILED when a check failed (the state
+ * file then holds no new run, so the operator fixes and runs again).
+ */
+static int
+cmd_run_preflight(const struct plan *p, const struct run_opts *ro,
+    int assume_swapped, uv_loop_t *loop)
+{
+	struct preflight_opts po;
+
+	memset(&po, 0, sizeof po);
+	po.known_hosts = ro->known_hosts;
+	po.accept_new = ro->accept_new;
+	po.from_phase = ro->from_phase;
+	po.to_phase = ro->to_phase;
+	po.swapped = assume_swapped && p->has_swap;
+	if (cmd_preflight_checks(
+		p, &po, loop, stderr, "preflight: ", ro->log_format) == 0)
+		return EXIT_OK;
+	log_warnx("preflight failed: nothing was started; fix what FAILs "
+		  "and run again (--no-preflight skips the checks)");
+	return EXIT_FAILED;
 }
 
 /* Parse a phase number. */
@@ -130,6 +159,7 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	int listen_any = 0;
 	char *known = NULL, *err = NULL;
 	int ch, rc, assume_swapped = 0, assume_not = 0, abandon = 0;
+	int no_preflight = 0, abandon_id = 0;
 	struct plan *p = NULL;
 	struct run *r = NULL;
 	struct store *st = NULL;
@@ -159,8 +189,7 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 			listen_any = 1;
 			break;
 		case 'P':
-			/* Preflight comes with its own milestone
-			 * (docs/operations.md). */
+			no_preflight = 1;
 			break;
 		case 'F':
 			if (cmd_run_phase_arg(self, "--from-phase", optarg,
@@ -267,7 +296,8 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		return EXIT_NOINPUT;
 	}
 	if ((rc = daemon_open_state(state, &st)) != EXIT_OK ||
-	    (rc = cmd_run_check_unfinished(st, abandon)) != EXIT_OK) {
+	    (rc = cmd_run_check_unfinished(st, abandon, &abandon_id)) !=
+		EXIT_OK) {
 		store_free(st);
 		daemon_hashes_free(&h);
 		plan_free(p);
@@ -276,6 +306,23 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	}
 
 	uv_loop_init(&loop);
+	/* Before the run exists: a failed preflight leaves the state file
+	 * as it was (an unfinished run still unfinished). */
+	if (!no_preflight &&
+	    (rc = cmd_run_preflight(p, &ro, assume_swapped, &loop)) !=
+		EXIT_OK) {
+		store_free(st);
+		daemon_hashes_free(&h);
+		plan_free(p);
+		free(known);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		uv_loop_close(&loop);
+		return rc;
+	}
+	if (abandon_id > 0) {
+		log_info("abandoning unfinished run %d", abandon_id);
+		store_run_abandon(st, abandon_id);
+	}
 	if (run_new(&loop, p, &ro, &r, &err) == -1) {
 		log_warnx("%s", err);
 		free(err);

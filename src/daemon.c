@@ -3,7 +3,8 @@
  * one writer (a second daemon is refused, naming the holder's pid), the
  * plan and inventory are hashed so that a resume notices a change, and
  * daemon_loop() carries a run on the libuv loop to its end, commits the
- * last transitions, and checks that no handle is left behind.
+ * last transitions, lets the notifications about the end go, and checks
+ * that no handle is left behind.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "daemon.h"
 #include "exitcode.h"
 #include "log.h"
+#include "notify.h"
 #include "plan.h"
 #include "run.h"
 #include "store.h"
@@ -147,14 +149,27 @@ bad:
 
 static int daemon_status = EXIT_SOFTWARE;
 
-/* The run ended: leave the loop so that the daemon can tear down. */
+/* Every message about the end is sent or given up: leave the loop. */
+static void
+daemon_drained(void *arg)
+{
+	struct run *r = arg;
+
+	uv_stop(r->loop);
+}
+
+/*
+ * The run ended: leave the loop so that the daemon can tear down — once
+ * the notifications about the end have gone (briefly; they never change
+ * the exit status).
+ */
 static void
 daemon_finished(struct run *r)
 {
 	daemon_status = run_exit_code(r);
 	if (r->store != NULL)
 		store_commit_final(r->store);
-	uv_stop(r->loop);
+	notify_drain(r->notify, daemon_drained, r);
 }
 
 /*
@@ -182,6 +197,7 @@ daemon_loop(struct run *r, int resumed, const struct daemon_listen *l)
 		    err);
 		free(err);
 	}
+	r->notify = notify_new(r);
 	if (resumed)
 		run_start_resumed(r, daemon_finished);
 	else
@@ -193,6 +209,8 @@ daemon_loop(struct run *r, int resumed, const struct daemon_listen *l)
 		    "hostswap: state file syncs off the loop: %lu\n",
 		    store_commits(st), store_syncs(st));
 	api_free(api);
+	notify_free(r->notify);
+	r->notify = NULL;
 	run_free(r);
 	store_free(st);
 	/* Let every handle's close callback run, then check none is left. */

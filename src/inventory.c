@@ -1,12 +1,14 @@
 /*
  * inventory.c: reads an inventory mapping into struct inventory: hosts
  * (address, port, login, become, pinned key, channel cap), vars, the
- * checks' name resolution and CA file. Variables are checked afterwards,
+ * checks' name resolution and CA file, and notify (where messages about
+ * the run go, and for which states). Variables are checked afterwards,
  * once the plan's vars and secrets are known (inventory_check_vars).
  */
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "inventory.h"
@@ -15,7 +17,15 @@
 #include "xmalloc.h"
 
 static const char *const inventory_keys[] = { "hosts", "vars", "resolve",
-	"ca_file", NULL };
+	"ca_file", "notify", NULL };
+
+static const char *const notify_keys[] = { "smtp", "webhook", "on", NULL };
+static const char *const notify_smtp_keys[] = { "url", "from", "to", NULL };
+static const char *const notify_webhook_keys[] = { "url", NULL };
+
+/* The run states notify.on may name, in the order of the NOTIFY_ON_ bits. */
+static const char *const inventory_notify_events[] = { "failed", "waiting",
+	"succeeded", "interrupted", "aborted", NULL };
 
 static const char *const host_keys[] = { "address", "port", "user", "identity",
 	"become", "become_password", "host_key", "max_channels", NULL };
@@ -188,6 +198,126 @@ inventory_load_kv(struct loader *L, const struct node *map, const char *what,
 	}
 }
 
+/*
+ * Whether a URL template starts with one of the schemes ("smtp://"...);
+ * one that starts with a variable is judged only once expanded.
+ */
+static int
+inventory_url_scheme(const char *url, const char *const *schemes)
+{
+	if (strncmp(url, "${", 2) == 0)
+		return 1;
+	for (; *schemes != NULL; schemes++)
+		if (strncasecmp(url, *schemes, strlen(*schemes)) == 0)
+			return 1;
+	return 0;
+}
+
+/* Read notify.smtp: the mail server, the sender and the recipients. */
+static void
+inventory_load_notify_smtp(
+    struct loader *L, const struct node *smtp, struct notify_spec *ns)
+{
+	static const char *const schemes[] = { "smtp://", "smtps://", NULL };
+	const struct node *to;
+	size_t i;
+
+	if (load_map(L, smtp, "'notify.smtp'") == -1)
+		return;
+	load_keys(L, smtp, notify_smtp_keys, "'notify.smtp'");
+	if (load_str(L, smtp, "url", 1, &ns->smtp_url) == 1 &&
+	    !inventory_url_scheme(ns->smtp_url, schemes))
+		load_error(L, node_get(smtp, "url"),
+		    "'url' of 'notify.smtp' must start with smtp:// or "
+		    "smtps://");
+	load_str(L, smtp, "from", 1, &ns->smtp_from);
+	if ((to = node_get(smtp, "to")) == NULL || node_is_null(to)) {
+		load_error(L, to != NULL ? node_key(smtp, "to") : smtp,
+		    "missing required key 'to'");
+		return;
+	}
+	if (load_strlist(L, smtp, "to", &ns->smtp_to, &ns->nsmtp_to) != 1)
+		return;
+	for (i = 0; i < ns->nsmtp_to; i++)
+		if (strchr(ns->smtp_to[i], '@') == NULL &&
+		    strstr(ns->smtp_to[i], "${") == NULL)
+			load_error(L, to->type == NODE_SEQ ? to->vals[i] : to,
+			    "'%s' in 'notify.smtp.to' is not a mail address",
+			    ns->smtp_to[i]);
+}
+
+/* Read notify.on: the run states that send a message. */
+static void
+inventory_load_notify_on(
+    struct loader *L, const struct node *notify, struct notify_spec *ns)
+{
+	const struct node *on = node_get(notify, "on");
+	const char *near;
+	char **names;
+	size_t i, k, n;
+
+	ns->on = NOTIFY_ON_ALL;
+	if (load_strlist(L, notify, "on", &names, &n) != 1)
+		return;
+	ns->on = 0;
+	for (i = 0; i < n; i++) {
+		for (k = 0; inventory_notify_events[k] != NULL; k++)
+			if (strcmp(names[i], inventory_notify_events[k]) == 0)
+				break;
+		if (inventory_notify_events[k] != NULL) {
+			ns->on |= 1u << k;
+			continue;
+		}
+		if ((near = load_suggest(names[i], inventory_notify_events)) !=
+		    NULL)
+			load_error(L, on->type == NODE_SEQ ? on->vals[i] : on,
+			    "unknown run state '%s' in 'notify.on' (did you "
+			    "mean '%s'?)",
+			    names[i], near);
+		else
+			load_error(L, on->type == NODE_SEQ ? on->vals[i] : on,
+			    "unknown run state '%s' in 'notify.on' (failed, "
+			    "waiting, succeeded, interrupted, aborted)",
+			    names[i]);
+	}
+	load_strlist_free(names, n);
+}
+
+/* Read notify: where the run's messages go, and for which states. */
+static void
+inventory_load_notify(
+    struct loader *L, const struct node *notify, struct inventory *inv)
+{
+	static const char *const schemes[] = { "http://", "https://", NULL };
+	const struct node *smtp, *hook;
+	struct notify_spec *ns;
+
+	if (notify == NULL || node_is_null(notify))
+		return;
+	if (load_map(L, notify, "'notify'") == -1)
+		return;
+	load_keys(L, notify, notify_keys, "'notify'");
+	ns = inv->notify = xcalloc(1, sizeof *inv->notify);
+	smtp = node_get(notify, "smtp");
+	hook = node_get(notify, "webhook");
+	if ((smtp == NULL || node_is_null(smtp)) &&
+	    (hook == NULL || node_is_null(hook)))
+		load_error(
+		    L, notify, "'notify' needs 'smtp' or 'webhook' (or both)");
+	if (smtp != NULL && !node_is_null(smtp))
+		inventory_load_notify_smtp(L, smtp, ns);
+	if (hook != NULL && !node_is_null(hook) &&
+	    load_map(L, hook, "'notify.webhook'") == 0) {
+		load_keys(L, hook, notify_webhook_keys, "'notify.webhook'");
+		if (load_str(L, hook, "url", 1, &ns->webhook_url) == 1 &&
+		    !inventory_url_scheme(ns->webhook_url, schemes))
+			load_error(L, node_get(hook, "url"),
+			    "'url' of 'notify.webhook' must start with "
+			    "http:// or https://");
+	}
+	inventory_load_notify_on(L, notify, ns);
+}
+
 /* Read an inventory mapping (inline or a file's root). */
 void
 inventory_load(struct loader *L, const struct node *root, struct inventory *inv)
@@ -217,6 +347,29 @@ inventory_load(struct loader *L, const struct node *root, struct inventory *inv)
 	inventory_load_kv(L, node_get(root, "resolve"), "'resolve'",
 	    &inv->resolve, &inv->nresolve);
 	load_str(L, root, "ca_file", 0, &inv->ca_file);
+	inventory_load_notify(L, node_get(root, "notify"), inv);
+}
+
+/* Check the variables of notify's values (vars and secrets, no host). */
+static void
+inventory_check_notify_vars(struct loader *L, const struct node *notify)
+{
+	const struct node *smtp, *to;
+	size_t i;
+
+	if (notify == NULL || notify->type != NODE_MAP)
+		return;
+	if ((smtp = node_get(notify, "smtp")) != NULL &&
+	    smtp->type == NODE_MAP) {
+		load_check_vars(L, node_get(smtp, "url"));
+		load_check_vars(L, node_get(smtp, "from"));
+		if ((to = node_get(smtp, "to")) != NULL && to->type == NODE_SEQ)
+			for (i = 0; i < to->n; i++)
+				load_check_vars(L, to->vals[i]);
+		else
+			load_check_vars(L, to);
+	}
+	load_check_vars(L, node_get(node_get(notify, "webhook"), "url"));
 }
 
 /* Check the variables an inventory's values use. */
@@ -238,6 +391,7 @@ inventory_check_vars(struct loader *L, const struct node *root)
 		for (i = 0; i < hosts->n; i++)
 			load_check_vars(
 			    L, node_get(hosts->vals[i], "become_password"));
+	inventory_check_notify_vars(L, node_get(root, "notify"));
 }
 
 /* Free an inventory and its contents. */
@@ -270,6 +424,13 @@ inventory_free(struct inventory *inv)
 	}
 	free(inv->resolve);
 	free(inv->ca_file);
+	if (inv->notify != NULL) {
+		free(inv->notify->smtp_url);
+		free(inv->notify->smtp_from);
+		load_strlist_free(inv->notify->smtp_to, inv->notify->nsmtp_to);
+		free(inv->notify->webhook_url);
+		free(inv->notify);
+	}
 	free(inv->path);
 	free(inv);
 }

@@ -6,7 +6,8 @@
  * sockets to watch (a uv_poll_t each) and when to wake it. A probe is one
  * easy handle: it ends with a result that says what it saw, passed or
  * not. Nothing here blocks the loop, and the only file that includes
- * curl.h for checks is this one.
+ * curl.h for checks is this one. Notifications (notify.c) use the same
+ * probes: a mail through smtp, a webhook as an http POST with a body.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -65,9 +66,10 @@ struct probe {
 	uint64_t timeout_ms;
 	struct curl_slist *resolve;
 	struct curl_slist *rcpt;
+	struct curl_slist *headers; /* http: request headers */
 	struct buf body;
 	size_t body_total;
-	char *payload; /* smtp: the message */
+	char *payload; /* smtp: the message; http: the request body */
 	size_t payload_len, payload_off;
 	char errbuf[CURL_ERROR_SIZE];
 	probe_done_cb cb;
@@ -267,6 +269,7 @@ probe_release(struct probe *pr)
 		curl_easy_cleanup(pr->easy);
 	curl_slist_free_all(pr->resolve);
 	curl_slist_free_all(pr->rcpt);
+	curl_slist_free_all(pr->headers);
 	buf_free(&pr->body);
 	if (pr->payload != NULL)
 		explicit_bzero(pr->payload, pr->payload_len);
@@ -449,6 +452,30 @@ probe_smtp_payload(struct probe *pr, const struct probe_req *q)
 	pr->payload = buf_release(&b);
 }
 
+/*
+ * An http request with a body (a POST): the probe keeps its own copy,
+ * which curl only points to, and sends it at once, without waiting for
+ * "100 Continue".
+ */
+static void
+probe_http_body(struct probe *pr, const struct probe_req *q)
+{
+	char *h;
+
+	pr->payload_len = strlen(q->body);
+	pr->payload = xstrdup(q->body);
+	curl_easy_setopt(
+	    pr->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)pr->payload_len);
+	curl_easy_setopt(pr->easy, CURLOPT_POSTFIELDS, pr->payload);
+	pr->headers = curl_slist_append(pr->headers, "Expect:");
+	if (q->content_type != NULL) {
+		xasprintf(&h, "Content-Type: %s", q->content_type);
+		pr->headers = curl_slist_append(pr->headers, h);
+		free(h);
+	}
+	curl_easy_setopt(pr->easy, CURLOPT_HTTPHEADER, pr->headers);
+}
+
 /* Set the easy handle up for the probe's kind. */
 static int
 probe_setup(struct probe *pr, const struct probe_req *q)
@@ -493,7 +520,10 @@ probe_setup(struct probe *pr, const struct probe_req *q)
 		break;
 	case STEP_HTTP:
 		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-		if (q->method == NULL || strcmp(q->method, "GET") == 0)
+		if (q->body != NULL)
+			probe_http_body(pr, q);
+		if (q->method == NULL || strcmp(q->method, "GET") == 0 ||
+		    (q->body != NULL && strcmp(q->method, "POST") == 0))
 			;
 		else if (strcmp(q->method, "HEAD") == 0)
 			curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
@@ -559,7 +589,11 @@ probe_start(
 	pr->arg = arg;
 	pr->timeout_ms = q->timeout_ms;
 	buf_init(&pr->body);
-	pr->method = xstrdup(q->method != NULL ? q->method : "GET");
+	if (q->method != NULL)
+		pr->method = xstrdup(q->method);
+	else
+		pr->method = xstrdup(
+		    q->kind == STEP_HTTP && q->body != NULL ? "POST" : "GET");
 	if (q->nexpect_status > 0) {
 		pr->expect_status = xreallocarray(
 		    NULL, q->nexpect_status, sizeof *pr->expect_status);

@@ -185,8 +185,12 @@ remote_job_step(struct remote *r, struct remote_job *j)
 				return; /* the window is full: later */
 			j->inoff += (size_t)rc;
 		}
-		if (j->flags & REMOTE_HOLD_STDIN)
-			return; /* remote_job_feed() brings the rest */
+		/* remote_job_feed() brings the rest — unless the command
+		 * already exited (sudo refused before reading it): then the
+		 * EOF lets the server close the channel. */
+		if ((j->flags & REMOTE_HOLD_STDIN) && j->exit_status == -1 &&
+		    j->signal == NULL)
+			return;
 		if (ssh_channel_send_eof(j->channel) == SSH_ERROR) {
 			remote_job_finish(j, ssh_get_error(r->session));
 			return;

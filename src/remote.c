@@ -108,6 +108,13 @@ remote_is_ready(const struct remote *r)
 	return r->state == RS_READY;
 }
 
+/* Whether the address answered (the TCP connection was made). */
+int
+remote_reached(const struct remote *r)
+{
+	return r->reached;
+}
+
 /* The key the server presented, once the key exchange is done. */
 const struct hostkey *
 remote_seen_key(const struct remote *r)
@@ -481,6 +488,7 @@ remote_drive(struct remote *r)
 			    r->name, r->address, r->port, strerror(err));
 			break;
 		}
+		r->reached = 1;
 		remote_start_ssh(r);
 		remote_set_state(r, RS_HANDSHAKE);
 		/* FALLTHROUGH */

@@ -67,6 +67,15 @@ run_after_commit(struct run *r, void (*cb)(void *), void *arg)
 		cb(arg);
 }
 
+/* The run's prober (checks, notifications), made on first use; or NULL. */
+struct prober *
+run_prober(struct run *r)
+{
+	if (r->prober == NULL)
+		r->prober = prober_new(r->loop);
+	return r->prober;
+}
+
 /* The run's host of that name, or NULL. */
 struct run_host *
 run_host(struct run *r, const char *name)
@@ -253,35 +262,44 @@ run_make_uid(char *uid)
 		snprintf(uid + 2 * i, 3, "%02x", b[i]);
 }
 
+/*
+ * The key a new run expects of a host's machine: the inventory's pin,
+ * else the known_hosts file's entry (hashed ones too). Returns 0 with *k
+ * set, 1 if neither knows the host, -1 with *err (allocated).
+ */
+int
+run_host_key(const struct host *h, const char *known_hosts, struct hostkey *k,
+    char **err)
+{
+	*err = NULL;
+	if (h->host_key != NULL) {
+		if (hostkey_from_pin(h->host_key, k) == -1) {
+			xasprintf(err,
+			    "host %s: the pinned host_key "
+			    "is not a readable public key",
+			    h->name);
+			return -1;
+		}
+		return 0;
+	}
+	return hostkey_from_known_hosts(
+	    known_hosts, h->address, h->port, k, err);
+}
+
 /* The expected keys: pin, else known_hosts; unknown otherwise. */
 static int
 run_load_keys(struct run *r, char **err)
 {
 	struct run_host *rh;
-	char *kerr;
 	size_t i;
 	int rc;
 
 	for (i = 0; i < r->nhosts; i++) {
 		rh = &r->hosts[i];
-		if (rh->host->host_key != NULL) {
-			if (hostkey_from_pin(
-				rh->host->host_key, &rh->machine_key) == -1) {
-				xasprintf(err,
-				    "host %s: the pinned host_key "
-				    "is not a readable public key",
-				    rh->host->name);
-				return -1;
-			}
-			rh->has_key = 1;
-			continue;
-		}
-		rc = hostkey_from_known_hosts(r->opts.known_hosts,
-		    rh->host->address, rh->host->port, &rh->machine_key, &kerr);
-		if (rc == -1) {
-			*err = kerr;
+		rc = run_host_key(
+		    rh->host, r->opts.known_hosts, &rh->machine_key, err);
+		if (rc == -1)
 			return -1;
-		}
 		rh->has_key = rc == 0;
 	}
 	return 0;
@@ -550,32 +568,30 @@ static const struct remote_job_cb run_gate_cb = { run_gate_output_cb,
 	run_gate_done_cb, run_gate_release_cb };
 
 /*
- * Start a wrapper on a host: mode and record as wrapper_command() takes
- * them, script on standard input — after the sudo password line and the
- * gate when the host has one. Returns the job, or NULL if it already
- * ended (its done callback has run).
+ * Start a wrapper on a session: mode and record as wrapper_command() takes
+ * them, script on standard input. With b->password, pw (the password
+ * line, pwlen bytes) goes first and the script only through the gate.
+ * Returns the job, or NULL if it already ended (its done callback has
+ * run). preflight.c starts its check script this way too.
  */
 struct remote_job *
-run_host_start(struct run_host *rh, enum wrapper_mode mode, const char *record,
-    const char *script, int flags, const struct remote_job_cb *cb, void *arg)
+run_gate_start(struct remote *rem, const struct wrapper_become *b,
+    enum wrapper_mode mode, const char *record, const char *script,
+    const char *pw, size_t pwlen, int flags, const struct remote_job_cb *cb,
+    void *arg)
 {
 	static const struct remote_job_cb none = { NULL, NULL, NULL };
-	struct wrapper_become b;
 	struct remote_job *j;
 	struct run_gate *g;
-	char *cmd, *pw, *text;
-	size_t len, tlen;
+	char *cmd, *text;
+	size_t tlen;
 
 	if (cb == NULL)
 		cb = &none;
-	memset(&b, 0, sizeof b);
-	b.sudo = rh->host->become_sudo;
-	b.password = b.sudo && rh->host->become_password != NULL;
-	cmd = wrapper_command(mode, record, &b);
+	cmd = wrapper_command(mode, record, b);
 	text = wrapper_script(script, &tlen);
-	if (!b.password) {
-		j = remote_exec(
-		    run_remote(rh), cmd, text, tlen, flags, cb, arg);
+	if (!b->password) {
+		j = remote_exec(rem, cmd, text, tlen, flags, cb, arg);
 		explicit_bzero(text, tlen);
 		free(text);
 		free(cmd);
@@ -588,25 +604,46 @@ run_host_start(struct run_host *rh, enum wrapper_mode mode, const char *record,
 	g->script = text;
 	buf_init(&g->early);
 	buf_init(&g->err);
-	if ((pw = run_become_stdin(rh->run, rh, &len)) == NULL) {
+	/* The gate owns itself from here: freed with the job (release),
+	 * perhaps before remote_exec() returns. */
+	j = remote_exec(
+	    rem, cmd, pw, pwlen, flags | REMOTE_HOLD_STDIN, &run_gate_cb, g);
+	if (j != NULL)
+		g->job = j;
+	free(cmd);
+	return j;
+}
+
+/*
+ * Start a wrapper on a host (run_gate_start() on its session), with the
+ * host's sudo password line first when it has one.
+ */
+struct remote_job *
+run_host_start(struct run_host *rh, enum wrapper_mode mode, const char *record,
+    const char *script, int flags, const struct remote_job_cb *cb, void *arg)
+{
+	struct wrapper_become b;
+	struct remote_job *j;
+	char *pw = NULL;
+	size_t len = 0;
+
+	memset(&b, 0, sizeof b);
+	b.sudo = rh->host->become_sudo;
+	b.password = b.sudo && rh->host->become_password != NULL;
+	if (b.password && (pw = run_become_stdin(rh->run, rh, &len)) == NULL) {
 		struct remote_result res = { -1, NULL,
 			"cannot expand the sudo password" };
 
-		free(cmd);
-		run_gate_free(g);
-		if (cb->done != NULL)
+		if (cb != NULL && cb->done != NULL)
 			cb->done(arg, &res);
 		return NULL;
 	}
-	/* The gate owns itself from here: freed with the job (release),
-	 * perhaps before remote_exec() returns. */
-	j = remote_exec(run_remote(rh), cmd, pw, len, flags | REMOTE_HOLD_STDIN,
-	    &run_gate_cb, g);
-	if (j != NULL)
-		g->job = j;
-	explicit_bzero(pw, len);
-	free(pw);
-	free(cmd);
+	j = run_gate_start(
+	    run_remote(rh), &b, mode, record, script, pw, len, flags, cb, arg);
+	if (pw != NULL) {
+		explicit_bzero(pw, len);
+		free(pw);
+	}
 	return j;
 }
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notify.h"
 #include "plan.h"
 #include "remote.h"
 #include "run.h"
@@ -42,12 +43,16 @@ sched_set_phase(struct run_phase *ph, enum phase_state s)
 	store_phase(ph->run->store, ph);
 }
 
-/* The one place the run changes state. */
+/* The one place the run changes state; entering one may notify (notify.c). */
 void
 sched_set_run(struct run *r, enum run_state s)
 {
+	enum run_state old = r->state;
+
 	r->state = s;
 	store_run_state(r->store, r);
+	if (s != old)
+		notify_run(r->notify, r);
 }
 
 /* Report the end, once no control job (a kill) is still under way. */

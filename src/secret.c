@@ -38,13 +38,35 @@ secrets_read_file(const char *path, char **err)
 }
 
 /*
+ * Resolve one secret: its value (allocated), or NULL with *err saying why
+ * (never the value).
+ */
+char *
+secrets_resolve_one(const struct secret *sec, char **err)
+{
+	const char *v;
+
+	*err = NULL;
+	if (sec->env != NULL) {
+		if ((v = getenv(sec->env)) == NULL) {
+			xasprintf(err,
+			    "secret '%s': environment "
+			    "variable %s is not set",
+			    sec->name, sec->env);
+			return NULL;
+		}
+		return xstrdup(v);
+	}
+	return secrets_read_file(sec->file, err);
+}
+
+/*
  * Resolve every secret of the plan. Returns 0, or -1 with *err naming the
  * first one that cannot be had (its value is never in the message).
  */
 int
 secrets_resolve(struct secrets *s, const struct plan *p, char **err)
 {
-	const char *v;
 	size_t i;
 
 	*err = NULL;
@@ -54,17 +76,8 @@ secrets_resolve(struct secrets *s, const struct plan *p, char **err)
 	s->values = xcalloc(s->n, sizeof *s->values);
 	for (i = 0; i < s->n; i++) {
 		s->names[i] = xstrdup(p->secrets[i].name);
-		if (p->secrets[i].env != NULL) {
-			if ((v = getenv(p->secrets[i].env)) == NULL) {
-				xasprintf(err,
-				    "secret '%s': environment "
-				    "variable %s is not set",
-				    s->names[i], p->secrets[i].env);
-				return -1;
-			}
-			s->values[i] = xstrdup(v);
-		} else if ((s->values[i] = secrets_read_file(
-				p->secrets[i].file, err)) == NULL)
+		if ((s->values[i] = secrets_resolve_one(&p->secrets[i], err)) ==
+		    NULL)
 			return -1;
 	}
 	return 0;

@@ -33,8 +33,16 @@ expect_rc 66 "validate with a missing inventory" "$HOSTSWAP" validate "$good" --
 expect_rc 0 "validate a good plan" "$HOSTSWAP" validate "$good"
 expect_grep "$out" "valid: 5 phases, 15 tasks, 2 hosts" "validate counts"
 
-# Commands of later issues exist, say they are not built, exit 70.
-expect_rc 70 "preflight is not built yet" "$HOSTSWAP" preflight "$good"
+# preflight: usage rules that need no host (the hosts' checks are in
+# tests/integration/preflight.sh).
+expect_rc 64 "preflight without PLAN" "$HOSTSWAP" preflight
+expect_rc 64 "preflight with an unknown option" "$HOSTSWAP" preflight --bogus "$good"
+expect_rc 66 "preflight a missing plan" "$HOSTSWAP" preflight /nonexistent/plan.yaml
+expect_rc 65 "preflight an invalid plan" "$HOSTSWAP" preflight "$SRC/tests/plans/bad/bad-duration.yaml"
+expect_rc 0 "help preflight" "$HOSTSWAP" help preflight
+expect_grep "$out" "--accept-new-host-keys" "help preflight names --accept-new-host-keys"
+expect_rc 0 "help run" "$HOSTSWAP" help run
+expect_grep "$out" "--no-preflight" "help run names --no-preflight"
 
 # run: usage rules that need no host.
 expect_rc 64 "run without PLAN" "$HOSTSWAP" run

@@ -2,7 +2,9 @@
 # Host keys are always verified: unknown keys are refused (or trusted on
 # first use when asked), pins work as a key or a fingerprint, hashed
 # known_hosts entries match, and a mismatch fails before any command is
-# sent, naming host, address and both fingerprints.
+# sent, naming host, address and both fingerprints. The refusals are the
+# run's own (--no-preflight: preflight would refuse first, and this test
+# is about the engine's check, the last line of defence).
 set -u
 . "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 
@@ -33,7 +35,7 @@ run_with() { # RC DESCRIPTION INVENTORY-LINE-EXTRA ARGS...
 : >"$work/empty_known_hosts"
 rm -f "$inventory"; inventory_host ika 127.0.0.33 2233
 "$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
-    --known-hosts "$work/empty_known_hosts" --log-format json >"$out" 2>"$runlog"
+    --known-hosts "$work/empty_known_hosts" --log-format json --no-preflight >"$out" 2>"$runlog"
 [ $? = 1 ] && ok || ko "an unknown host key fails the run"
 grep -q "host key of ika (127.0.0.33:2233) is unknown: seen $fp" "$runlog" && ok ||
     ko "the refusal names host, address and the fingerprint seen"
@@ -63,11 +65,11 @@ rm -f "$inventory" "$work/ran"; inventory_host ika 127.0.0.33 2233
 [ $? = 0 ] && [ -f "$work/ran" ] && ok || ko "a hashed known_hosts entry is matched"
 
 # Mismatch: pinned to another key.
-run_with 1 "a mismatched pin fails" "host_key: \"$(cut -d' ' -f1,2 "$work/other_key.pub")\""
+run_with 1 "a mismatched pin fails" "host_key: \"$(cut -d' ' -f1,2 "$work/other_key.pub")\"" --no-preflight
 grep -q "host key mismatch for ika (127.0.0.33:2233): expected $other_fp, seen $fp" "$runlog" && ok ||
     ko "the mismatch names host, address, expected and seen fingerprints"
 [ ! -f "$work/ran" ] && ok || ko "no command was sent to a mismatched host"
-run_with 1 "a mismatched fingerprint pin fails" "host_key: \"$other_fp\""
+run_with 1 "a mismatched fingerprint pin fails" "host_key: \"$other_fp\"" --no-preflight
 [ ! -f "$work/ran" ] && ok || ko "no command was sent (fingerprint pin)"
 
 # Login without an identity: the agent first (SPEC §2).
@@ -80,7 +82,7 @@ HOME=$work hs_run 0 "login through the agent without an identity" "$tmpdir/plan.
 [ -f "$work/ran" ] && ok || ko "ran after logging in with the agent's key"
 kill "$SSH_AGENT_PID" 2>/dev/null
 unset SSH_AUTH_SOCK SSH_AGENT_PID
-HOME=$work hs_run 1 "no identity, no agent, no key files: refused" "$tmpdir/plan.yaml"
+HOME=$work hs_run 1 "no identity, no agent, no key files: refused" "$tmpdir/plan.yaml" --no-preflight
 grep -q 'login to ika (127.0.0.33:2233) as root failed' "$runlog" && ok || ko "the login failure names host and user"
 
 finish hostkeys

@@ -1,7 +1,8 @@
 /*
  * Unit tests of probe.c on a real libuv loop and real loopback sockets:
  * a port that listens and one that does not, a cancelled probe, the
- * prober freed with a probe under way, and URLs shown without passwords.
+ * prober freed with a probe under way, an http POST with a body (as a
+ * webhook sends it), and URLs shown without passwords.
  * Each test ends by running the loop dry: no handle may be left.
  */
 #include <setjmp.h>
@@ -145,6 +146,139 @@ cancel_and_free_under_way(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* A one-request HTTP server: keeps the request whole, answers 201. */
+struct post_srv {
+	uv_tcp_t srv;
+	uv_tcp_t conn;
+	int accepted;
+	char req[16384];
+	size_t len;
+	int answered;
+	uv_write_t w;
+};
+
+static void
+post_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct post_srv *s = h->data;
+
+	(void)hint;
+	b->base = s->req + s->len;
+	b->len = sizeof s->req - 1 - s->len;
+}
+
+/* Whether the headers and Content-Length bytes of body have arrived. */
+static int
+post_whole(struct post_srv *s)
+{
+	const char *end, *cl;
+
+	s->req[s->len] = '\0';
+	if ((end = strstr(s->req, "\r\n\r\n")) == NULL)
+		return 0;
+	if ((cl = strstr(s->req, "\r\nContent-Length: ")) == NULL)
+		return 1;
+	return s->len - (size_t)(end + 4 - s->req) >=
+	    strtoul(cl + 18, NULL, 10);
+}
+
+static void
+post_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+	static char answer[] = "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n"
+			       "Connection: close\r\n\r\n";
+	struct post_srv *s = st->data;
+	uv_buf_t out;
+
+	(void)b;
+	if (n < 0) {
+		uv_read_stop(st);
+		return;
+	}
+	s->len += (size_t)n;
+	if (s->answered || !post_whole(s))
+		return;
+	s->answered = 1;
+	out = uv_buf_init(answer, sizeof answer - 1);
+	uv_write(&s->w, st, &out, 1, NULL);
+}
+
+static void
+post_conn_cb(uv_stream_t *srv, int status)
+{
+	struct post_srv *s = srv->data;
+
+	assert_int_equal(status, 0);
+	assert_false(s->accepted);
+	uv_tcp_init(srv->loop, &s->conn);
+	s->conn.data = s;
+	s->accepted = 1;
+	assert_int_equal(uv_accept(srv, (uv_stream_t *)&s->conn), 0);
+	uv_read_start((uv_stream_t *)&s->conn, post_alloc_cb, post_read_cb);
+}
+
+static void
+http_post_body(void **state)
+{
+	static const int created[] = { 201 };
+	uv_loop_t loop;
+	struct post_srv s;
+	struct sockaddr_in sa;
+	struct sockaddr_storage got;
+	int len = sizeof got;
+	struct prober *p;
+	struct probe_req q;
+	struct seen seen = { 0 };
+	char url[64], body[4096], want[4096];
+	const char *sent;
+
+	(void)state;
+	memset(&s, 0, sizeof s);
+	uv_loop_init(&loop);
+	uv_tcp_init(&loop, &s.srv);
+	s.srv.data = &s;
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	assert_int_equal(uv_tcp_bind(&s.srv, (struct sockaddr *)&sa, 0), 0);
+	assert_int_equal(uv_listen((uv_stream_t *)&s.srv, 8, post_conn_cb), 0);
+	uv_tcp_getsockname(&s.srv, (struct sockaddr *)&got, &len);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/hook/x",
+	    ntohs(((struct sockaddr_in *)&got)->sin_port));
+	/* Bigger than curl's old threshold for "Expect: 100-continue". */
+	snprintf(want, sizeof want,
+	    "{\"event\": \"failed\", \"pad\": \"%03000d\"}", 7);
+	memcpy(body, want, sizeof body);
+	p = prober_new(&loop);
+	memset(&q, 0, sizeof q);
+	q.kind = STEP_HTTP;
+	q.timeout_ms = 5000;
+	q.url = url;
+	q.method = "POST";
+	q.body = body;
+	q.content_type = "application/json";
+	q.expect_status = created;
+	q.nexpect_status = 1;
+	assert_non_null(probe_start(p, &q, seen_cb, &seen));
+	/* The probe sends its own copy. */
+	memset(body, 'x', strlen(body));
+	while (seen.calls == 0)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_true(seen.ok);
+	assert_non_null(strstr(seen.evidence, "POST http://127.0.0.1:"));
+	assert_non_null(strstr(seen.evidence, "-> 201"));
+	assert_non_null(strstr(s.req, "POST /hook/x HTTP/1.1\r\n"));
+	assert_non_null(
+	    strstr(s.req, "\r\nContent-Type: application/json\r\n"));
+	assert_null(strstr(s.req, "\r\nExpect:"));
+	assert_non_null(sent = strstr(s.req, "\r\n\r\n"));
+	assert_string_equal(sent + 4, want);
+	prober_free(p);
+	if (s.accepted)
+		uv_close((uv_handle_t *)&s.conn, NULL);
+	uv_close((uv_handle_t *)&s.srv, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 static void
 url_without_password(void **state)
 {
@@ -184,6 +318,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tcp_open_and_closed),
 		cmocka_unit_test(cancel_and_free_under_way),
+		cmocka_unit_test(http_post_body),
 		cmocka_unit_test(url_without_password),
 		cmocka_unit_test(comparisons),
 	};
