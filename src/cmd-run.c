@@ -158,8 +158,8 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	struct daemon_listen dl;
 	int listen_any = 0;
 	char *known = NULL, *err = NULL;
-	int ch, rc, assume_swapped = 0, assume_not = 0, abandon = 0;
-	int no_preflight = 0, abandon_id = 0;
+	int ch, rc = EXIT_OK, assume_swapped = 0, assume_not = 0, abandon = 0;
+	int no_preflight = 0, abandon_id = 0, hashed = 0, looping = 0;
 	struct plan *p = NULL;
 	struct run *r = NULL;
 	struct store *st = NULL;
@@ -194,12 +194,12 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		case 'F':
 			if (cmd_run_phase_arg(self, "--from-phase", optarg,
 				&ro.from_phase) == -1)
-				return EXIT_USAGE;
+				rc = EXIT_USAGE;
 			break;
 		case 'T':
 			if (cmd_run_phase_arg(
 				self, "--to-phase", optarg, &ro.to_phase) == -1)
-				return EXIT_USAGE;
+				rc = EXIT_USAGE;
 			break;
 		case 'n':
 			ro.dry_run = 1;
@@ -222,65 +222,61 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 			break;
 		case 'f':
 			if (cmd_log_format_arg(self, optarg, &ro.log_format) ==
-			    -1) {
-				free(known);
-				return EXIT_USAGE;
-			}
+			    -1)
+				rc = EXIT_USAGE;
 			break;
 		case CMD_HELP:
-			free(known);
-			return EXIT_OK;
+			rc = EXIT_OK;
+			goto out;
 		default:
-			free(known);
-			return EXIT_USAGE;
+			rc = EXIT_USAGE;
+			goto out;
 		}
+		if (rc != EXIT_OK)
+			goto out;
 	}
 	if (argc - optind != 1) {
-		free(known);
-		return cmd_usage_error(self,
+		rc = cmd_usage_error(self,
 		    argc - optind == 0 ? "missing PLAN" : "too many arguments");
+		goto out;
 	}
 	if (assume_swapped && assume_not) {
-		free(known);
-		return cmd_usage_error(self,
+		rc = cmd_usage_error(self,
 		    "--assume-swapped and "
 		    "--assume-not-swapped exclude each other");
+		goto out;
 	}
 	if (ro.from_phase >= 0 && ro.to_phase >= 0 &&
 	    ro.to_phase < ro.from_phase) {
-		free(known);
-		return cmd_usage_error(self,
+		rc = cmd_usage_error(self,
 		    "--to-phase %d is before "
 		    "--from-phase %d",
 		    ro.to_phase, ro.from_phase);
+		goto out;
 	}
 	if (daemon_parse_listen(listen, listen_any, &dl, &err) == -1) {
-		free(known);
 		rc = cmd_usage_error(self, "%s", err);
 		free(err);
-		return rc;
+		goto out;
 	}
 	log_init(ro.log_format, 0);
-	if ((rc = cmd_load_plan(argv[optind], inv, &p)) != EXIT_OK) {
-		free(known);
-		return rc;
-	}
+	if ((rc = cmd_load_plan(argv[optind], inv, &p)) != EXIT_OK)
+		goto out;
 	if (p->has_swap && ro.from_phase > p->swap_after_phase &&
 	    !assume_swapped && !assume_not) {
 		log_warnx("--from-phase %d starts after the swap (phase %d): "
 			  "say whether it happened with --assume-swapped or "
 			  "--assume-not-swapped",
 		    ro.from_phase, p->swap_after_phase);
-		plan_free(p);
-		free(known);
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	if (ro.dry_run) {
 		printf("dry run: nothing connects anywhere\n");
-		rc = show_plan_text(p, stdout, ro.from_phase, ro.to_phase);
-		plan_free(p);
-		free(known);
-		return rc == 0 ? EXIT_OK : EXIT_SOFTWARE;
+		rc = show_plan_text(p, stdout, ro.from_phase, ro.to_phase) == 0
+		    ? EXIT_OK
+		    : EXIT_SOFTWARE;
+		goto out;
 	}
 	if (known == NULL) {
 		home = getenv("HOME");
@@ -288,37 +284,24 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	}
 	ro.known_hosts = known;
 
+	hashed = 1;
 	if (daemon_hashes(p, &h) == -1) {
 		log_warn("cannot read %s or its inventory", p->path);
-		daemon_hashes_free(&h);
-		plan_free(p);
-		free(known);
-		return EXIT_NOINPUT;
+		rc = EXIT_NOINPUT;
+		goto out;
 	}
 	if ((rc = daemon_open_state(state, &st)) != EXIT_OK ||
 	    (rc = cmd_run_check_unfinished(st, abandon, &abandon_id)) !=
-		EXIT_OK) {
-		store_free(st);
-		daemon_hashes_free(&h);
-		plan_free(p);
-		free(known);
-		return rc;
-	}
+		EXIT_OK)
+		goto out;
 
 	uv_loop_init(&loop);
+	looping = 1;
 	/* Before the run exists: a failed preflight leaves the state file
 	 * as it was (an unfinished run still unfinished). */
 	if (!no_preflight &&
-	    (rc = cmd_run_preflight(p, &ro, assume_swapped, &loop)) !=
-		EXIT_OK) {
-		store_free(st);
-		daemon_hashes_free(&h);
-		plan_free(p);
-		free(known);
-		uv_run(&loop, UV_RUN_DEFAULT);
-		uv_loop_close(&loop);
-		return rc;
-	}
+	    (rc = cmd_run_preflight(p, &ro, assume_swapped, &loop)) != EXIT_OK)
+		goto out;
 	if (abandon_id > 0) {
 		log_info("abandoning unfinished run %d", abandon_id);
 		store_run_abandon(st, abandon_id);
@@ -326,12 +309,10 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	if (run_new(&loop, p, &ro, &r, &err) == -1) {
 		log_warnx("%s", err);
 		free(err);
-		store_free(st);
-		daemon_hashes_free(&h);
-		plan_free(p);
-		free(known);
 		uv_loop_close(&loop);
-		return EXIT_FAILED;
+		looping = 0;
+		rc = EXIT_FAILED;
+		goto out;
 	}
 	if (assume_swapped && p->has_swap) {
 		run_host(r, p->swap_hosts[0])->swapped = 1;
@@ -356,8 +337,21 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		    h.inventory_text);
 	}
 	daemon_hashes_free(&h);
+	hashed = 0;
+	/* The daemon frees the run and the state file and closes the loop. */
 	rc = daemon_loop(r, 0, &dl);
+	st = NULL;
+	looping = 0;
+out:
+	store_free(st);
+	if (hashed)
+		daemon_hashes_free(&h);
 	plan_free(p);
 	free(known);
+	if (looping) {
+		/* The preflight's handles close. */
+		uv_run(&loop, UV_RUN_DEFAULT);
+		uv_loop_close(&loop);
+	}
 	return rc;
 }
