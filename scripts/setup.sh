@@ -12,6 +12,7 @@ chromium chromium-driver wrk
 openssh-server openssh-client sudo openssl rsync
 libxml2-utils cmark-gfm python3-html5lib
 nginx dovecot-pop3d python3-aiosmtpd
+bind9-host dnsmasq-base iproute2
 "
 
 missing=""

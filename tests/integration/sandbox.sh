@@ -4,10 +4,11 @@
 # restart swaps two hosts' addresses under the post-swap keys; become:
 # sudo with and without a password; edits stay inside each host; each
 # host's outgoing address is its own; a SIGKILLed owner leaves nothing.
-# The real servers: https (with the sandbox CA), SMTP into the Maildir and
-# POP3 answer on the host's own address only after "service X start", are
-# gone after stop, follow the address through a network restart, come back
-# after a reboot only when enabled, and are gone with the host.
+# The real servers: https (with the sandbox CA), SMTP into the Maildir,
+# POP3 and DNS (bind/bind9) answer on the host's own address only after
+# "service X start", are gone after stop, follow the address through a
+# network restart, come back after a reboot only when enabled, and are
+# gone with the host.
 set -u
 . "${HOSTSWAP_SRC:?}/tests/cli/lib.sh"
 SB=$SRC/tests/sandbox/sandbox.sh
@@ -75,6 +76,11 @@ ns_gone() {
 	! ps -eo pidns= | tr -d ' ' | grep -qxF "$(printf '%s\n' "$@")"
 }
 in_ps() { in_host "$1" sh -c "ps aux | grep -v grep | grep -q '$2'"; }
+# dns_a NAME ADDR: the address the DNS server on ADDR gives for NAME
+# (empty when none answers), asked with host(1) as phase 9 asks.
+dns_a() { host -W 2 "$1" "$2" 2>/dev/null | awk '/ has address /{print $NF}'; }
+# dns_gone ADDR: nothing listens on ADDR port 53, over UDP or TCP.
+dns_gone() { [ -z "$(ss -Hlntu "src $1:53")" ]; }
 
 # ika boots with web, POP3 and mail enabled: real servers on 127.0.0.21.
 [ "$(served_by ika-itpass.scitec.kobe-u.ac.jp 127.0.0.21)" = ika-itpass ] && ok ||
@@ -112,6 +118,30 @@ refuses 127.0.0.22 && ok || ko "tako's SMTP refuses the service name (its rcptho
 in_host tako service openbsd-inetd start && [ "$(pop_count 127.0.0.22)" = 0 ] && ok || ko "tako's POP3 answers"
 echo "cron mail" | in_host tako mail -s test itpadmin@localhost && [ "$(pop_count 127.0.0.22)" = 1 ] && ok ||
     ko "mail on tako delivers locally through qmail"
+
+# DNS: ika's bind9 (enabled) answers for the zone's names on ika's
+# address only, over UDP and TCP, from the controller and from tako.
+[ "$(dns_a itpass.scitec.kobe-u.ac.jp 127.0.0.21)" = 127.0.0.21 ] && ok || ko "ika's DNS gives the service name ika's address"
+[ "$(dns_a tako-itpass.scitec.kobe-u.ac.jp 127.0.0.21)" = 127.0.0.22 ] && ok || ko "ika's DNS gives tako's name tako's address"
+host -T -W 2 ika-itpass.scitec.kobe-u.ac.jp 127.0.0.21 2>/dev/null | grep -q 'has address 127.0.0.21$' && ok || ko "ika's DNS answers over TCP"
+in_host tako sh -c 'host itpass.scitec.kobe-u.ac.jp 127.0.0.21' | grep -q 'has address 127.0.0.21$' && ok ||
+    ko "tako asks ika's DNS as phase 9 does (host NAME ADDRESS)"
+host -W 2 no-such-name.scitec.kobe-u.ac.jp 127.0.0.21 2>&1 | grep -q NXDOMAIN && ok || ko "ika's DNS knows its zone: NXDOMAIN for a name not in it"
+l53=$(ss -Hlntu 'sport = :53' | awk '{print $1, $5}')
+[ "$(echo "$l53" | grep -c ' 127\.0\.0\.21:53$')" = 2 ] && ! echo "$l53" | grep -qE ' (0\.0\.0\.0|\*|\[::\]|127\.0\.0\.2[23]):53$' && ok ||
+    ko "DNS listens on ika's address only (UDP and TCP), never the wildcard: $(echo "$l53" | tr '\n' ' ')"
+in_ps ika hostswap-svc-bind9 && in_ps ika dnsmasq && ok || ko "ps on ika shows bind9 and its server"
+dns_gone 127.0.0.22 && [ -z "$(dns_a tako-itpass.scitec.kobe-u.ac.jp 127.0.0.22)" ] && ok || ko "tako (bind not enabled) serves no DNS"
+in_host ika service bind9 stop
+dns_gone 127.0.0.21 && [ -z "$(dns_a itpass.scitec.kobe-u.ac.jp 127.0.0.21)" ] && ! in_ps ika dnsmasq && ok ||
+    ko "bind9 stop ends the DNS server"
+# bind (ITPASS's own init script) is the same server under another name.
+in_host ika service bind start && [ "$(dns_a itpass.scitec.kobe-u.ac.jp 127.0.0.21)" = 127.0.0.21 ] &&
+    in_ps ika hostswap-svc-bind && ok || ko "service bind start answers at once"
+in_host ika service bind9 start | grep -q 'already serves DNS' && [ "$(in_host ika sh -c 'ps -eo args | grep -c "^/usr/sbin/dnsmasq"')" = 1 ] && ok ||
+    ko "bind9 start while bind runs starts no second server"
+in_host ika service bind stop && in_host ika service bind9 start &&
+    [ "$(dns_a itpass.scitec.kobe-u.ac.jp 127.0.0.21)" = 127.0.0.21 ] && ok || ko "bind9 starts again"
 
 motd_before=$(md5sum /etc/motd 2>/dev/null)
 cat >"$tmpdir/p.yaml" <<'PLAN'
@@ -176,6 +206,8 @@ poll is tako-itpass "served_by ika-itpass.scitec.kobe-u.ac.jp 127.0.0.21" && ok 
     ko "tako's enabled web server is back after the reboot and follows its address"
 poll refuses 127.0.0.21 && ok || ko "tako's SMTP follows its address"
 closed 127.0.0.21 110 && ! in_ps tako dovecot && ok || ko "tako's POP3, started but not enabled, is not back after the reboot"
+poll is 127.0.0.21 "dns_a itpass.scitec.kobe-u.ac.jp 127.0.0.22" && ok || ko "ika's DNS follows its address, with the same zone"
+dns_gone 127.0.0.21 && ok || ko "no DNS is left on ika's old address (tako runs none)"
 # A reboot at the new address: enabled servers start on it, others not.
 in_host ika insserv -r openbsd-inetd
 boot=$(cat "$sbx/ika/ready")
@@ -191,12 +223,13 @@ rebooted && ok || ko "ika is back after its reboot"
 [ "$(served_by tako-itpass.scitec.kobe-u.ac.jp 127.0.0.22)" = ika-itpass ] && ok || ko "after a reboot ika serves https on its current address"
 send 127.0.0.22 itpadmin@itpass.scitec.kobe-u.ac.jp sandbox-t5 && ok || ko "after a reboot ika's SMTP answers on its current address"
 closed 127.0.0.22 110 && ok || ko "after a reboot a disabled service stays off"
+[ "$(dns_a tako-itpass.scitec.kobe-u.ac.jp 127.0.0.22)" = 127.0.0.22 ] && ok || ko "after a reboot ika's enabled DNS answers on its current address"
 # Everything ends with the hosts: no process of theirs, no port.
 nss=$(for m in ika tako; do ps -o pidns= -p "$(cat "$sbx/$m/init.pid")"; done)
 sh "$SB" down "$sbx"
 [ -n "$nss" ] && poll ns_gone $nss && ok ||
     ko "no process of the hosts is left after down: $(ps -eo pidns=,pid=,args= | grep -F "$nss")"
-ss -Hltn | grep -q '127\.0\.0\.2[123]:' && ko "a port is still open on the sandbox addresses" || ok
+ss -Hlntu | grep -q '127\.0\.0\.2[123]:' && ko "a port is still open on the sandbox addresses" || ok
 
 # A SIGKILLed owner: the hosts halt with their servers (ika runs web,
 # SMTP and POP3 from its boot) and the sandbox unmounts by itself.
@@ -210,7 +243,7 @@ while [ ! -s "$sbx2/ika/ready" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); 
 [ -s "$sbx2/ika/ready" ] && ok || ko "a second sandbox came up"
 init=$(cat "$sbx2/ika/init.pid")
 ns=$(ps -o pidns= -p "$init")
-[ -n "$(ss -Hltn "src 127.0.0.21:443")" ] && ok || ko "the second sandbox serves https"
+[ -n "$(ss -Hltn "src 127.0.0.21:443")" ] && [ -n "$(ss -Hlnu "src 127.0.0.21:53")" ] && ok || ko "the second sandbox serves https and DNS"
 kill -KILL $owner
 wait $owner 2>/dev/null
 i=0
@@ -219,6 +252,6 @@ while { kill -0 "$init" 2>/dev/null || mountpoint -q "$sbx2"; } && [ $i -lt 100 
 ! mountpoint -q "$sbx2" && ok || ko "the sandbox of a killed owner is unmounted"
 ! ps -eo args | grep -v grep | grep -q "supervise.sh $sbx2" && ok || ko "no supervisor is left"
 [ -n "$ns" ] && poll ns_gone "$ns" && ok || ko "no process of the host of a killed owner is left"
-[ -z "$(ss -Hltn "src 127.0.0.21")" ] && ok || ko "no port is left on the address of a killed owner's host"
+[ -z "$(ss -Hlntu "src 127.0.0.21")" ] && ok || ko "no port (TCP or UDP: DNS) is left on the address of a killed owner's host"
 rmdir "$sbx2" 2>/dev/null
 finish sandbox

@@ -46,6 +46,14 @@ cat >"$u/etc/hosts" <<H
 127.0.0.21 ika-itpass.scitec.kobe-u.ac.jp ika-itpass
 127.0.0.22 tako-itpass.scitec.kobe-u.ac.jp tako-itpass
 H
+# The zone scitec.kobe-u.ac.jp the sandbox's DNS server (bind/bind9:
+# dnsmasq on the host's address) answers from, in hosts format. The same
+# on both machines: through the swap each name keeps its address, and the
+# service name stays with ika's.
+cat >"$u/usr/local/bind/etc/namedb/scitec.kobe-u.ac.jp.hosts" <<Z
+127.0.0.21 ika-itpass.scitec.kobe-u.ac.jp itpass.scitec.kobe-u.ac.jp epa.scitec.kobe-u.ac.jp aoe.scitec.kobe-u.ac.jp
+127.0.0.22 tako-itpass.scitec.kobe-u.ac.jp
+Z
 # An init script without LSB header, as the wiki's tcpserver has.
 printf '#!/bin/sh\nexec service tcpserver "$@"\n' >"$u/etc/init.d/tcpserver"
 chmod 755 "$u/etc/init.d/tcpserver"

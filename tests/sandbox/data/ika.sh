@@ -1,7 +1,10 @@
 #!/bin/sh
-# ika: the production server of the past year. Users' data in /home,
-# crontabs, pop.auth, the mail configuration of production, hiki's CGI
-# still pointing at Debian's hiki (phase 7 changes it), services enabled.
+# ika: the production server of the past year. Users' data in /home (hiki
+# areas included), crontabs, pop.auth, the mail configuration of
+# production, hiki's CGI still pointing at Debian's hiki (phase 7 changes
+# it), services enabled, root's authorized_keys (phase 4 renames it .bk),
+# and its own local backups in /etc/cron.local (the standby's, which the
+# backup plan turns off).
 #   ika.sh UPPER ADDRESS
 set -eu
 u=$1 addr=$2
@@ -40,6 +43,23 @@ cat >"$u/home/hiki/cgi/hikiconf.rb" <<'H'
 @lang           = 'ja'
 ### END: CREATED BY DEBIAN HIKISETUP ###
 H
+# hiki's data; the local backups this machine runs as production, which
+# the backup plan turns off once it is the standby.
+for d in epalab/hiki itpass/hiki itpass/hiki-secret; do
+	mkdir -p "$u/home/$d/data/text"
+	echo "FrontPage of ${d%%/*}'s ${d#*/}" >"$u/home/$d/data/text/FrontPage"
+	chown -R "$(stat -c %u:%g "$u/home/${d%%/*}")" "$u/home/$d"
+done
+for f in weekly/210_rsync_localbk_hiki daily/220_rsync_localbk_root daily/225_rsync_localbk_home; do
+	printf '#!/bin/sh\n# %s: a local backup of last year'"'"'s production (sandbox stand-in).\nexit 0\n' \
+	    "${f#*/}" >"$u/etc/cron.local/$f"
+	chmod 755 "$u/etc/cron.local/$f"
+done
+# Production's root keys of the past year: phase 4 renames the file .bk.
+ssh-keygen -q -t ed25519 -N '' -C old-admin@ika-itpass -f "$u/root/.ssh/old-admin"
+cp "$u/root/.ssh/old-admin.pub" "$u/root/.ssh/authorized_keys"
+rm -f "$u/root/.ssh/old-admin" "$u/root/.ssh/old-admin.pub"
+chmod 600 "$u/root/.ssh/authorized_keys"
 printf 'user1 pop-secret-1\nuser2 pop-secret-2\n' >"$u/usr/local/qpopper/pop.auth"
 chmod 600 "$u/usr/local/qpopper/pop.auth"
 for s in apache2 bind9 openbsd-inetd qmail tcpserver; do
