@@ -8,7 +8,9 @@
  * interrupted by a stop) may have gone on without it, so its outcome is
  * learnt from its record on the host, never assumed:
  *
- *   - the record holds an exit status  -> that is the outcome;
+ *   - the record holds an exit status  -> that is the outcome, except
+ *     129 and 141 (a command killed by SIGHUP or SIGPIPE, what the lost
+ *     connection does to a script that prints: read as a signal);
  *   - the process group still lives    -> wait for it, within its timeout;
  *   - killed by a signal, no status and no live process, or no record at
  *     all (the intent was committed, the command never sent) -> the task
@@ -172,6 +174,17 @@ resume_probe_cb(void *arg, const struct remote_result *res)
 		if (sig[0] != '\0') {
 			snprintf(why, sizeof why,
 			    "killed by signal %s while hostswap was away", sig);
+			resume_interrupted(t, why);
+		} else if ((status == 129 || status == 141) &&
+		    !run_task_expected_exit(t, status)) {
+			/* A command of the script died of SIGHUP or SIGPIPE
+			 * (128 + 1, 128 + 13) and errexit passed its status
+			 * on: what a lost connection does to a script that
+			 * prints. The script did not fail by itself. */
+			snprintf(why, sizeof why,
+			    "exit status %d while hostswap was away: a command "
+			    "died of SIG%s when the connection went",
+			    status, status == 129 ? "HUP" : "PIPE");
 			resume_interrupted(t, why);
 		} else if (!run_task_expected_exit(t, status))
 			task_set_state(t, TASK_FAILED,

@@ -104,7 +104,7 @@ wrapper_become(char *text, const struct wrapper_become *b)
  */
 #define READ_PGID "[ -r /proc/$$/stat ]&&read -r _ _ _ _ g _ </proc/$$/stat;"
 #define OPEN_RECORD \
-	"umask 077;[ -d \"$d\" ]||mkdir -p \"$d\"||exit %d;g=$$;%s" \
+	"[ -d \"$d\" ]||(umask 077;mkdir -p \"$d\")||exit %d;g=$$;%s" \
 	"set -C;{ echo \"pgid $g\" >\"$d/record\";} 2>/dev/null||{ echo " \
 	"\"hostswap: " \
 	"cannot create the task record $d (it exists, or /var/tmp is not " \
@@ -145,7 +145,7 @@ wrapper_command(
 	} else {
 		/* The detached shell opens the record itself. */
 		buf_printf(&t,
-		    "d=%s;umask 077;[ -d \"$d\" ]||mkdir -p \"$d\"||"
+		    "d=%s;[ -d \"$d\" ]||(umask 077;mkdir -p \"$d\")||"
 		    "exit %d;[ ! -e \"$d/record\" ]||{ echo \"hostswap: the "
 		    "task "
 		    "record $d exists\" >&2;exit %d;};",
@@ -157,7 +157,7 @@ wrapper_command(
 		qinner = sh_quote(inner);
 		buf_printf(&t,
 		    READ_SCRIPT
-		    "printf %%s \"$s\" >\"$d/script\";"
+		    "(umask 077;printf %%s \"$s\" >\"$d/script\");"
 		    "setsid sh -c %s sh \"$d\" </dev/null >/dev/null 2>&1 & "
 		    "echo started",
 		    qinner);
@@ -285,7 +285,8 @@ wrapper_put_script(const char *path, const char *content, size_t len,
 	if (owner != NULL)
 		qo = sh_quote(owner);
 	buf_init(&t);
-	buf_printf(&t, "p=%s\nt=\"$p.hostswap-new\"\n", qp);
+	/* The new content stays private until it has its mode. */
+	buf_printf(&t, "umask 077\np=%s\nt=\"$p.hostswap-new\"\n", qp);
 	buf_printf(&t, "printf %%s %s >\"$t\"\n", qc);
 	if (has_mode)
 		buf_printf(&t, "chmod %04o \"$t\"\n", mode);

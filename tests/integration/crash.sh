@@ -135,4 +135,39 @@ HOSTSWAP_CRASH_AFTER_EVENT=$at "$HOSTSWAP" run "$tmpdir/slow.yaml" --listen 127.
 [ "$(grep -c 'is still under way on the host: waiting for it' "$tmpdir/slow.log")" = 2 ] && ok ||
     ko "the resume waited for both 2/b still under way: $(grep -v '^.*phase' "$tmpdir/slow.log" | head -n 5)"
 [ "$(cat "$fx/2-b-ika" "$fx/2-b-tako" | wc -l)" = 2 ] && ok || ko "2/b ran once on each host"
+
+# A script that prints after the controller died: its command dies of
+# SIGPIPE, errexit passes 141 on; the resume reads that as interrupted
+# (the lost connection did it), not as the script's failure, and runs the
+# idempotent task again.
+cat >"$tmpdir/pipe.yaml" <<PLAN
+hostswap: 1
+name: pipe
+phases:
+  - id: 1
+    name: one
+    steps:
+      - id: talk
+        on: ika
+        run: |
+          if [ -e $fx/pipe-done ]; then echo "second run"; exit 0; fi
+          touch $fx/pipe-started
+          sleep 2
+          touch $fx/pipe-done
+          yes
+PLAN
+rm -f "$fx"/pipe-*
+"$HOSTSWAP" run "$tmpdir/pipe.yaml" --listen 127.0.0.1:0 --state "$tmpdir/pipe.db" --inventory "$inventory" \
+    --known-hosts "$hosts/known_hosts" >/dev/null 2>&1 &
+pid=$!
+wait_for "the printing task started" 20 test -f "$fx/pipe-started"
+kill -KILL $pid
+wait $pid 2>/dev/null
+wait_for "the task wrote to the dead channel" 20 test -f "$fx/pipe-done"
+uid=$("$HOSTSWAP" status --state "$tmpdir/pipe.db" --json | jq -r .run.uid)
+wait_for "its record has its status" 20 grep -q '^status 141$' /var/tmp/hostswap/"$uid"/ika/1-talk-1/record
+"$HOSTSWAP" resume --listen 127.0.0.1:0 --state "$tmpdir/pipe.db" --log-format json >/dev/null 2>"$tmpdir/pipe.log"
+[ $? = 0 ] && ok || ko "the resume after a SIGPIPE ran the task again and succeeded: $(grep -v '"event": *"task"' "$tmpdir/pipe.log" | tail -n 3)"
+grep -q 'exit status 141 while hostswap was away: a command died of SIGPIPE' "$tmpdir/pipe.log" && ok ||
+    ko "the resume said why it runs the task again"
 finish crash

@@ -199,4 +199,27 @@ PLAN
 ! grep -q shadow-line-ABC123 "$err" "$out" && ok || ko "a sensitive step's output is not shown"
 grep -q plain-line-XYZ789 "$err" && ok || ko "a plain failed step's output tail is shown"
 
+# --- umask: a script gets the login's (the wrapper's own is private). --
+cat >"$tmpdir/umask.yaml" <<PLAN
+hostswap: 1
+name: umask
+phases:
+  - id: 1
+    name: one
+    steps:
+      - id: mask
+        on: ika
+        run: |
+          umask
+          rm -f $work/umask-file && touch $work/umask-file
+      - id: written
+        on: ika
+        put: {path: "$work/put-file", content: "x"}
+PLAN
+hs_run 0 "the umask plan" "$tmpdir/umask.yaml"
+ssh_mask=$(ssh -i "$hosts/client_key" -o UserKnownHostsFile="$hosts/known_hosts" -o BatchMode=yes -p 2231 root@127.0.0.31 umask 2>/dev/null)
+[ -n "$ssh_mask" ] && [ "$(stat -c %a "$work/umask-file")" = "$(printf '%o' $((0666 & ~ssh_mask)))" ] &&
+    ok || ko "a script's files get the login's umask ($ssh_mask), not hostswap's: $(stat -c %a "$work/umask-file")"
+[ "$(stat -c %a "$work/put-file")" = 644 ] && ok || ko "a new put file gets 0644"
+
 finish engine

@@ -43,17 +43,6 @@ kill_daemon() {
 	pid=
 }
 
-# sigpipe_only STATE: the run failed, and only through tasks that ended
-# with 141 or 129 while hostswap was away: a command of the script killed
-# by SIGPIPE (SIGHUP) as it wrote to the channel of the controller that
-# died. The engine takes that for the script's own exit status, a failed
-# task, which the next resume runs again (SPEC §4: failed tasks are re-run).
-sigpipe_only() {
-	"$HOSTSWAP" status --state "$1" --json >"$tmpdir/sp.json" 2>/dev/null &&
-	    jqt '.run.state == "failed" and ([.phases[].tasks[] | select(.state == "failed")] | length > 0 and
-	        all(.error | test("^exit status 1(41|29) \\(while hostswap was away\\)$")))' "$tmpdir/sp.json"
-}
-
 # resume_and_check STATE WHAT [--auto-approve]: resume in the background,
 # approve what still waits (unless --auto-approve), bounded: a resume that
 # hangs fails here with what it was doing.
@@ -67,25 +56,14 @@ resume_and_check() {
 		[ -z "$(jq -Rc 'fromjson? | select(.event == "task" and .step == "point-of-no-return" and .state == "waiting")' "$tmpdir/resume.log" 2>/dev/null)" ] &&
 		    ok || ko "$_w: the resume asked the approved gate again"
 	fi
-	# Bounded wait, then: once more if the kill took down tasks through
-	# their output channel (said, not hidden), else the verdict.
+	# Bounded wait, then the verdict.
 	i=0
 	while ! daemon_gone && [ "$i" -lt 1800 ]; do sleep 0.1; i=$((i + 1)); done
 	daemon_gone || { echo "$_w: the resume did not end"; kill -KILL "$pid"; }
 	wait "$pid"
 	_rc=$?
 	pid=
-	if [ "$_rc" = 1 ] && [ $# = 1 ] && sigpipe_only "$_st"; then
-		echo "$_w: note: the first resume failed tasks that a command's SIGPIPE ended while hostswap was away:" \
-		    "$(jq -r '[.phases[].tasks[] | select(.state == "failed") | "\(.step)@\(.host)"] | join(" ")' "$tmpdir/sp.json");" \
-		    "resuming again (they run again)"
-		"$HOSTSWAP" resume --listen 127.0.0.1:0 --state "$_st" --log-format json "$@" >"$out" 2>"$tmpdir/resume.log" &
-		pid=$!
-		end_of_daemon "$_w: the second resume"
-		_rc=$?
-	else
-		[ "$_rc" = 0 ] && ok || ko "$_w: resume: exit $_rc"
-	fi
+	[ "$_rc" = 0 ] && ok || ko "$_w: resume: exit $_rc"
 	if [ "$_rc" != 0 ]; then
 		grep -v '"event":"task"' "$tmpdir/resume.log" | tail -n 6 | sed 's/^/  /'
 		"$HOSTSWAP" status --state "$_st" | grep -v ' succeeded' | tail -n 8 | sed 's/^/  /'
