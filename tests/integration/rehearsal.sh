@@ -94,6 +94,24 @@ run_uid=$(jq -r .run.uid "$tmpdir/final.json")
 in_m tako "grep -rqs 'run 1 ($run_uid) 9/smtp-send' /home/itpadmin/Maildir" && ok ||
     ko "the SMTP check's message reached the new ika's mailbox"
 in_m ika "! grep -rqs '($run_uid) 9/smtp-send' /home/itpadmin/Maildir" && ok || ko "and not the new tako's"
+# The run's preflight looked at every host and the controller, and found
+# nothing failing on the sandbox before the night.
+pf=$(jq -Rc 'fromjson? | select(.event == "preflight")' "$runlog")
+for h in ika tako dennou local; do
+	echo "$pf" | jq -r .host | grep -qx "$h" && ok || ko "preflight checked $h"
+done
+[ -n "$pf" ] && ! echo "$pf" | jq -r .result | grep -qx FAIL && ok ||
+    ko "preflight passed on the sandbox: $(echo "$pf" | jq -c 'select(.result == "FAIL")' | head -n 3)"
+# The night's report of this run: every phase, both formats valid.
+"$HOSTSWAP" report --state "$st" --format html >"$tmpdir/night.html" && xmllint --noout "$tmpdir/night.html" &&
+    /usr/bin/python3 -c 'import html5lib,sys; p=html5lib.HTMLParser(strict=True); p.parse(open(sys.argv[1],"rb"))' "$tmpdir/night.html" &&
+    ok || ko "the report of the rehearsal is valid HTML"
+"$HOSTSWAP" report --state "$st" >"$tmpdir/night.md" && cmark-gfm -e table --unsafe "$tmpdir/night.md" >"$tmpdir/night-md.html" &&
+    ok || ko "the report of the rehearsal renders as Markdown"
+for p in 0 1 2 3 4 5 6 7 8 9 10; do
+	grep -q "<h3>Phase $p: " "$tmpdir/night.html" && grep -q "<h3>Phase $p: " "$tmpdir/night-md.html" && ok ||
+	    ko "the report has phase $p in both formats"
+done
 # A succeeded run leaves no records on the hosts.
 in_m ika "[ ! -e /var/tmp/hostswap/$run_uid ]" && in_m tako "[ ! -e /var/tmp/hostswap/$run_uid ]" && ok ||
     ko "the run's records are removed from the hosts"
