@@ -364,6 +364,15 @@ store_open(
 	st->wal_fd = -1;
 	flags = mode == STORE_READ ? SQLITE_OPEN_READWRITE
 				   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	/* A new state file is private (0600, like STATE.token): it holds
+	 * the endpoint's URL with its token, among the audit trail's notes.
+	 * SQLite gives its -wal and -shm files the same mode. */
+	if (mode == STORE_WRITE) {
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd != -1)
+			close(fd);
+	}
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		xasprintf(err, "%s: cannot open the state file: %s", path,
 		    st->db ? sqlite3_errmsg(st->db) : "out of memory");

@@ -51,6 +51,8 @@ token=$(cat "$st.token")
 case $url in http://127.0.0.1:*/) ok ;; *) ko "the URL is on loopback: $url" ;; esac
 grep -q "status page: $url#token=$token" "$runlog" && ok || ko "run prints the page URL with the token in its fragment"
 [ "$(stat -c %a "$st.token")" = 600 ] && ok || ko "STATE.token has mode 0600"
+# The state file keeps the URL with its token among its notes: private too.
+[ "$(stat -c %a "$st")" = 600 ] && ok || ko "a new state file has mode 0600, not $(stat -c %a "$st")"
 [ ${#token} -ge 32 ] && ok || ko "the token is long enough"
 
 # --- GET answers. ---------------------------------------------------------
