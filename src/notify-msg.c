@@ -24,6 +24,7 @@
 #include "secret.h"
 #include "status.h"
 #include "store.h"
+#include "wrapper.h"
 #include "xmalloc.h"
 
 /* How much of a task's output a message shows. */
@@ -42,22 +43,12 @@
 char *
 notify_msg_shell_word(const char *s)
 {
-	struct buf b;
 
 	if (s[strspn(s,
 		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		"0123456789_./-+:@%,")] == '\0')
 		return xstrdup(s);
-	buf_init(&b);
-	buf_addc(&b, '\'');
-	for (; *s != '\0'; s++) {
-		if (*s == '\'')
-			buf_adds(&b, "'\\''");
-		else
-			buf_addc(&b, *s);
-	}
-	buf_addc(&b, '\'');
-	return buf_release(&b);
+	return sh_quote(s);
 }
 
 /* The length of the valid UTF-8 sequence at p (0: not one). */
