@@ -78,6 +78,7 @@ struct probe *probe_start(
     struct prober *, const struct probe_req *, probe_done_cb, void *);
 void probe_cancel(struct probe *);
 char *probe_url_display(const char *);
+int probe_url_target(const char *, char **, long *);
 int probe_cmp(enum cmp_op, long, long);
 const char *probe_cmp_name(enum cmp_op);
 

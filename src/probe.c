@@ -369,8 +369,12 @@ probe_read_cb(char *dst, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* The host and port a URL connects to (default port of its scheme). */
-static int
+/*
+ * The host and port a URL connects to (the default port of its scheme
+ * when it names none; an IPv6 address without its brackets). -1 if it
+ * is not a URL with a host and a port.
+ */
+int
 probe_url_target(const char *url, char **host, long *port)
 {
 	CURLU *u = curl_url();
@@ -383,9 +387,16 @@ probe_url_target(const char *url, char **host, long *port)
 	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_PORT, &pt, CURLU_DEFAULT_PORT) ==
 		CURLUE_OK) {
-		*host = xstrdup(h);
+		if (h[0] == '[' && h[strlen(h) - 1] == ']')
+			*host = xstrndup(h + 1, strlen(h) - 2);
+		else
+			*host = xstrdup(h);
 		*port = strtol(pt, NULL, 10);
-		rc = 0;
+		rc = *port > 0 && *port <= 65535 ? 0 : -1;
+		if (rc == -1) {
+			free(*host);
+			*host = NULL;
+		}
 	}
 	curl_free(h);
 	curl_free(pt);
