@@ -53,6 +53,7 @@ int cmd_open_state(const char *, struct store **, struct store_run_info *);
 int cmd_parse_task(const struct cmd_entry *, const char *, int *, char **);
 int cmd_log_format_arg(
     const struct cmd_entry *, const char *, enum log_format *);
+char *cmd_known_hosts_path(const char *);
 int show_plan_text(struct plan *, FILE *, int, int);
 int cmd_preflight_checks(const struct plan *, const struct preflight_opts *,
     struct uv_loop_s *, FILE *, const char *, enum log_format);

@@ -71,8 +71,8 @@ cmd_preflight_exec(const struct cmd_entry *self, int argc, char **argv)
 		{ "accept-new-host-keys", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 } };
 	struct preflight_opts po;
-	const char *inv = NULL, *home;
-	char *known = NULL;
+	const char *inv = NULL, *known_arg = NULL;
+	char *known;
 	struct plan *p = NULL;
 	uv_loop_t loop;
 	int ch, rc;
@@ -86,33 +86,23 @@ cmd_preflight_exec(const struct cmd_entry *self, int argc, char **argv)
 			inv = optarg;
 			break;
 		case 'k':
-			free(known);
-			known = xstrdup(optarg);
+			known_arg = optarg;
 			break;
 		case 'A':
 			po.accept_new = 1;
 			break;
 		case CMD_HELP:
-			free(known);
 			return EXIT_OK;
 		default:
-			free(known);
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 1) {
-		free(known);
+	if (argc - optind != 1)
 		return cmd_usage_error(self,
 		    argc - optind == 0 ? "missing PLAN" : "too many arguments");
-	}
-	if ((rc = cmd_load_plan(argv[optind], inv, &p)) != EXIT_OK) {
-		free(known);
+	if ((rc = cmd_load_plan(argv[optind], inv, &p)) != EXIT_OK)
 		return rc;
-	}
-	if (known == NULL) {
-		home = getenv("HOME");
-		xasprintf(&known, "%s/.ssh/known_hosts", home ? home : "");
-	}
+	known = cmd_known_hosts_path(known_arg);
 	po.known_hosts = known;
 	uv_loop_init(&loop);
 	rc = cmd_preflight_checks(p, &po, &loop, stdout, "", LOG_TEXT) > 0

@@ -153,7 +153,7 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		{ "log-format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 } };
 	struct run_opts ro;
-	const char *inv = NULL, *home, *state = DAEMON_STATE;
+	const char *inv = NULL, *known_arg = NULL, *state = DAEMON_STATE;
 	const char *listen = DAEMON_LISTEN;
 	struct daemon_listen dl;
 	int listen_any = 0;
@@ -208,8 +208,7 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 			ro.auto_approve = 1;
 			break;
 		case 'k':
-			free(known);
-			known = xstrdup(optarg);
+			known_arg = optarg;
 			break;
 		case 'A':
 			ro.accept_new = 1;
@@ -278,10 +277,7 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		    : EXIT_SOFTWARE;
 		goto out;
 	}
-	if (known == NULL) {
-		home = getenv("HOME");
-		xasprintf(&known, "%s/.ssh/known_hosts", home ? home : "");
-	}
+	known = cmd_known_hosts_path(known_arg);
 	ro.known_hosts = known;
 
 	hashed = 1;

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "plan.h"
 #include "store.h"
+#include "xmalloc.h"
 
 static int cmd_help_exec(const struct cmd_entry *, int, char **);
 
@@ -276,4 +277,17 @@ cmd_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	return c->exec(c, argc - 1, argv + 1);
+}
+
+/* The known_hosts file a command reads: --known-hosts, else the user's. */
+char *
+cmd_known_hosts_path(const char *arg)
+{
+	const char *home = getenv("HOME");
+	char *path;
+
+	if (arg != NULL)
+		return xstrdup(arg);
+	xasprintf(&path, "%s/.ssh/known_hosts", home ? home : "");
+	return path;
 }
