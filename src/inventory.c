@@ -14,6 +14,7 @@
 #include "inventory.h"
 #include "load.h"
 #include "plan.h"
+#include "vars.h"
 #include "xmalloc.h"
 
 static const char *const inventory_keys[] = { "hosts", "vars", "resolve",
@@ -104,6 +105,22 @@ inventory_check_pin(const char *pin)
 	return NULL;
 }
 
+/*
+ * True if s is exactly one ${secrets.NAME} and nothing else. A
+ * become_password that is a literal, or a secret with text around it,
+ * would be stored with the inventory in the state file (SPEC v3 §2).
+ */
+static int
+inventory_secret_ref(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len < 12 || strncmp(s, "${secrets.", 10) != 0 ||
+	    s[len - 1] != '}')
+		return 0;
+	return vars_valid_name(s + 10, len - 11);
+}
+
 /* The controller's login name, the default for a host's user. */
 static char *
 inventory_default_user(void)
@@ -158,6 +175,11 @@ inventory_load_host(struct loader *L, const struct node *key,
 	if (h->become_password != NULL && !h->become_sudo)
 		load_error(L, node_key(val, "become_password"),
 		    "'become_password' needs 'become: sudo'");
+	if (h->become_password != NULL &&
+	    !inventory_secret_ref(h->become_password))
+		load_error(L, node_get(val, "become_password"),
+		    "'become_password' must be exactly one ${secrets.NAME} "
+		    "(a literal would be stored with the inventory)");
 	if (load_str(L, val, "host_key", 0, &h->host_key) == 1 &&
 	    (why = inventory_check_pin(h->host_key)) != NULL)
 		load_error(
