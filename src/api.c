@@ -568,6 +568,7 @@ api_new(struct run *r, struct store *st, const char *state, const char *addr,
 {
 	struct api *a = xcalloc(1, sizeof *a);
 	unsigned char rnd[24];
+	char *note;
 	size_t i;
 
 	a->run = r;
@@ -602,7 +603,12 @@ api_new(struct run *r, struct store *st, const char *state, const char *addr,
 	    addr, strchr(addr, ':') ? "]" : "", a->port);
 	store_set_url(st, r->id, a->url);
 	r->approvals = 1;
-	run_note(r, "status page: %s#token=%s", a->url, a->token);
+	/* The token goes to the console only, never to the audit trail. */
+	console_note(r, "status page: %s#token=%s", a->url, a->token);
+	xasprintf(&note, "status page: %s (its token is in %s.token)", a->url,
+	    state);
+	store_note(st, r, note);
+	free(note);
 	return a;
 }
 
