@@ -36,6 +36,7 @@
  * restoring a run and the readers' queries in store-read.c.
  */
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -340,6 +341,46 @@ store_migrate(struct store *st, enum store_mode mode, char **err)
 }
 
 /*
+ * Make a file of the state private to its owner: the state holds the
+ * audit trail, the resolved variables and every host's output. A file
+ * group- or world-accessible (made by hand, by a copy, by an older
+ * version under a loose umask) is set to 0600 and the operator told once.
+ */
+static void
+store_private(int fd, const char *path)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (sb.st_mode & 077) == 0)
+		return;
+	if (fchmod(fd, 0600) == -1)
+		log_warn("%s: mode %04o is too loose and cannot be tightened",
+		    path, (unsigned)(sb.st_mode & 07777));
+	else
+		log_warnx("%s: mode %04o was readable or writable by others: "
+			  "now 0600",
+		    path, (unsigned)(sb.st_mode & 07777));
+}
+
+/* store_private() for PATH+SUFFIX (the -wal and -shm files), if it exists;
+ * never through a symbolic link. */
+static void
+store_private_path(const char *path, const char *suffix)
+{
+	char *p;
+	int fd;
+
+	xasprintf(&p, "%s%s", path, suffix);
+	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) !=
+	    -1) {
+		store_private(fd, p);
+		close(fd);
+	}
+	free(p);
+}
+
+/*
  * Open the state file. STORE_READ needs it to exist (STORE_NOFILE);
  * STORE_WRITE creates it. A file that is not hostswap's, is corrupt or
  * comes from a newer version is refused with *err.
@@ -364,14 +405,21 @@ store_open(
 	st->wal_fd = -1;
 	flags = mode == STORE_READ ? SQLITE_OPEN_READWRITE
 				   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	/* A new state file is private (0600, like STATE.token): it holds
-	 * the endpoint's URL with its token, among the audit trail's notes.
-	 * SQLite gives its -wal and -shm files the same mode. */
+	/* A new state file is private (0600, like STATE.token); an existing
+	 * one with a looser mode is tightened (store_private). SQLite gives
+	 * its -wal and -shm files the mode of the file. */
 	if (mode == STORE_WRITE) {
 		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
-		if (fd != -1)
+		if (fd != -1) {
+			store_private(fd, path);
 			close(fd);
+		}
+		/* Before SQLite opens them: closing a descriptor of a file
+		 * drops every POSIX lock this process holds on it, SQLite's
+		 * on the -shm included. */
+		store_private_path(path, "-wal");
+		store_private_path(path, "-shm");
 	}
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		xasprintf(err, "%s: cannot open the state file: %s", path,
@@ -420,16 +468,38 @@ store_path(const struct store *st)
 int
 store_lock(struct store *st, char **err)
 {
+	struct stat sb;
 	char *lock, pid[32];
 	ssize_t n;
 	int fd;
 
 	xasprintf(&lock, "%s.lock", st->path);
-	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		xasprintf(err, "%s: %s", lock, strerror(errno));
+	/* Never through a symbolic link: the lock file is truncated and
+	 * written, and a link planted there would make us clobber its
+	 * target. */
+	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+	    0600);
+	if (fd == -1) {
+		if (errno == ELOOP)
+			xasprintf(err,
+			    "%s is a symbolic link: refusing to use it as the "
+			    "state file's lock (remove it)",
+			    lock);
+		else
+			xasprintf(err, "%s: %s", lock, strerror(errno));
 		free(lock);
 		return STORE_ERROR;
 	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		xasprintf(err,
+		    "%s is not a regular file: refusing to use it as the "
+		    "state file's lock (remove it)",
+		    lock);
+		close(fd);
+		free(lock);
+		return STORE_ERROR;
+	}
+	store_private(fd, lock);
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		n = read(fd, pid, sizeof pid - 1);
 		pid[n > 0 ? n : 0] = '\0';
