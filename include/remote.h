@@ -52,7 +52,8 @@ struct remote_job_cb {
 /* A job that may use the channel kept free for control commands. */
 #define REMOTE_PRIORITY 0x01
 /* Keep standard input open after the bytes given: remote_job_feed() adds
- * the rest (sudo's password first, the script once sudo accepted it). */
+ * the rest (sudo's password when it asks, the script once the shell under
+ * sudo is ready). */
 #define REMOTE_HOLD_STDIN 0x02
 
 struct remote *remote_new(uv_loop_t *, const struct remote_cfg *,
@@ -67,6 +68,6 @@ void remote_free(struct remote *);
 struct remote_job *remote_exec(struct remote *, const char *, const char *,
     size_t, int, const struct remote_job_cb *, void *);
 void remote_job_abandon(struct remote_job *);
-void remote_job_feed(struct remote_job *, const char *, size_t);
+void remote_job_feed(struct remote_job *, const char *, size_t, int);
 
 #endif

@@ -186,10 +186,6 @@ struct remote_job *run_host_exec(
     struct run_host *, const char *, int, const struct remote_job_cb *, void *);
 struct remote_job *run_host_start(struct run_host *, enum wrapper_mode,
     const char *, const char *, int, const struct remote_job_cb *, void *);
-struct remote_job *run_gate_start(struct remote *,
-    const struct wrapper_become *, enum wrapper_mode, const char *,
-    const char *, const char *, size_t, int, const struct remote_job_cb *,
-    void *);
 int run_host_key(const struct host *, const char *, struct hostkey *, char **);
 void run_host_mark_swapped(struct run_host *);
 int run_host_used(const struct run *, const struct run_host *);

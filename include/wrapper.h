@@ -9,14 +9,25 @@
 
 #include <stddef.h>
 
-/* The root of the records on a host. */
-#define WRAPPER_ROOT "/var/tmp/hostswap"
+/*
+ * The record base on a host: root's (user root, or become: sudo), and a
+ * login user's below their $HOME. Never a world-writable directory.
+ */
+#define WRAPPER_BASE_ROOT "/var/lib/hostswap"
+#define WRAPPER_BASE_USER ".local/state/hostswap"
 
-/* The line the shell under sudo prints once sudo accepted the password. */
-#define WRAPPER_READY "HOSTSWAP-SUDO-READY"
+/* What the shell under sudo prints first (then the job's nonce). */
+#define WRAPPER_READY "hostswap-ready-"
 
-/* The wrapper's own failure (it could not create the record). */
+/* sudo's prompt for the password (then the job's nonce and a colon). */
+#define WRAPPER_PROMPT "hostswap-sudo-"
+
+/* The wrapper's own failure: an unsafe record directory, no record. */
 #define WRAPPER_EXIT_RECORD 254
+#define WRAPPER_EXIT_RECORD_S "254"
+
+/* The message of that failure, as the wrapper prints it on stderr. */
+#define WRAPPER_UNSAFE "unsafe record directory "
 
 /* The script arrived without its end line: it was not run. */
 #define WRAPPER_EXIT_INCOMPLETE 253
@@ -32,17 +43,19 @@ enum wrapper_mode {
 
 struct wrapper_become {
 	int sudo;
-	int password; /* a password goes first on stdin */
+	int password;   /* sudo may ask for one: prompt and gate */
+	char nonce[33]; /* unique to the job: its prompt and ready line */
 };
 
 char *wrapper_record_dir(const char *, const char *, int, const char *, int);
 char *wrapper_command(
     enum wrapper_mode, const char *, const struct wrapper_become *);
 char *wrapper_script(const char *, size_t *);
-char *wrapper_prepare_script(char *const *, size_t);
+char *wrapper_prepare_script(const char *, const char *const *, size_t);
 char *wrapper_kill_script(const char *);
 char *wrapper_probe_script(const char *);
 char *wrapper_cleanup_script(const char *);
+char *wrapper_base_check_script(void);
 char *wrapper_put_script(const char *, const char *, size_t, int, unsigned,
     const char *, int, const char *);
 char *sh_quote(const char *);

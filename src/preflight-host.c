@@ -28,6 +28,7 @@
 #include "remote.h"
 #include "run.h"
 #include "secret.h"
+#include "sudo-gate.h"
 #include "wrapper.h"
 #include "xmalloc.h"
 
@@ -217,12 +218,7 @@ pf_report_space(struct pf_host *ph, size_t k, const char *line)
 	}
 	pct = atoi(cap);
 	pf_size(free_s, sizeof free_s, avail);
-	if (strcmp(pf_paths[k], "/var/tmp") == 0 && w[0] != 'w')
-		pf_host_add(ph, SLOT_SPACE, k, check, PREFLIGHT_FAIL,
-		    "not writable by the steps' user: the task records "
-		    "(%s) cannot be made",
-		    WRAPPER_ROOT);
-	else if (avail < PF_SPACE_FAIL_KB)
+	if (avail < PF_SPACE_FAIL_KB)
 		pf_host_add(ph, SLOT_SPACE, k, check, PREFLIGHT_FAIL,
 		    "%s free (%d%% used, %s on %s): below %d MiB", free_s, pct,
 		    fs, mnt, PF_SPACE_FAIL_KB / 1024);
@@ -234,6 +230,30 @@ pf_report_space(struct pf_host *ph, size_t k, const char *line)
 	else
 		pf_host_add(ph, SLOT_SPACE, k, check, PREFLIGHT_PASS,
 		    "%s free (%d%% used, %s on %s)", free_s, pct, fs, mnt);
+}
+
+/*
+ * Where the task records will live, from the records line: the base must
+ * be (or be made in) a directory that only the steps' user can write.
+ */
+static void
+pf_report_records(struct pf_host *ph, const char *line)
+{
+	if (line == NULL)
+		pf_host_add(ph, SLOT_RECORDS, 0, "records", PREFLIGHT_WARN, "%s",
+		    "the record base was not checked");
+	else if (strncmp(line, "ok ", 3) == 0)
+		pf_host_add(ph, SLOT_RECORDS, 0, "records", PREFLIGHT_PASS,
+		    "%s is safe", line + 3);
+	else if (strncmp(line, "new ", 4) == 0)
+		pf_host_add(ph, SLOT_RECORDS, 0, "records", PREFLIGHT_PASS,
+		    "%s will be made", line + 4);
+	else if (strncmp(line, "unsafe ", 7) == 0)
+		pf_host_add(ph, SLOT_RECORDS, 0, "records", PREFLIGHT_FAIL,
+		    WRAPPER_UNSAFE "%s", line + 7);
+	else
+		pf_host_add(ph, SLOT_RECORDS, 0, "records", PREFLIGHT_WARN,
+		    "cannot read the answer: %s", line);
 }
 
 /* The host's clock against the controller's, from the clock line. */
@@ -295,7 +315,8 @@ pf_host_answer(struct pf_host *ph, const char *error, int status)
 {
 	const struct host *h = ph->host;
 	char detail[400], why[512], *text, *line, *next;
-	const char *v, *clock = NULL, *df[PF_NPATHS] = { NULL };
+	const char *v, *clock = NULL, *records = NULL,
+			 *df[PF_NPATHS] = { NULL };
 	int begun = 0, ended = 0, uid = -1;
 	size_t i, k;
 
@@ -311,6 +332,8 @@ pf_host_answer(struct pf_host *ph, const char *error, int status)
 			clock = v;
 		else if ((v = pf_line_value(line, "uid")) != NULL)
 			uid = atoi(v);
+		else if ((v = pf_line_value(line, "records")) != NULL)
+			records = v;
 		else if ((v = pf_line_value(line, "cmd")) != NULL &&
 		    (v[0] == '+' || v[0] == '-') && v[1] == ' ') {
 			for (i = 0; i < ph->nwords; i++)
@@ -370,6 +393,7 @@ pf_host_answer(struct pf_host *ph, const char *error, int status)
 	    ended ? "did not say" : "ended early", detail);
 	pf_report_words(ph, why);
 	if (h != NULL) {
+		pf_report_records(ph, records);
 		for (k = 0; k < PF_NPATHS; k++)
 			pf_report_space(ph, k, df[k]);
 		pf_report_clock(ph, clock);
@@ -422,7 +446,7 @@ pf_check_script(const struct pf_host *ph)
 {
 	struct buf t;
 	size_t i;
-	char *q;
+	char *q, *rc;
 
 	buf_init(&t);
 	buf_adds(&t, "set +e\necho " PF_BEGIN "\n");
@@ -443,6 +467,9 @@ pf_check_script(const struct pf_host *ph)
 		    "done\n");
 	}
 	if (ph->host != NULL) {
+		rc = wrapper_base_check_script();
+		buf_adds(&t, rc);
+		free(rc);
 		buf_adds(&t, "for p in");
 		for (i = 0; i < PF_NPATHS; i++)
 			buf_printf(&t, " %s", pf_paths[i]);
@@ -462,14 +489,10 @@ static void
 pf_host_script(struct pf_host *ph)
 {
 	const struct host *h = ph->host;
-	struct wrapper_become b;
 	char *script, *pw = NULL, *line = NULL, *err = NULL;
 	size_t len = 0;
 
-	memset(&b, 0, sizeof b);
-	b.sudo = h->become_sudo;
-	b.password = b.sudo && h->become_password != NULL;
-	if (b.password) {
+	if (h->become_sudo && h->become_password != NULL) {
 		if ((pw = expand(&ph->pf->value_env, h->name, 0,
 			 h->become_password, &err)) == NULL) {
 			pf_host_add(ph, SLOT_LOGIN, 0, "login", PREFLIGHT_PASS,
@@ -490,8 +513,8 @@ pf_host_script(struct pf_host *ph)
 	script = pf_check_script(ph);
 	ph->sent_ms = pf_now_ms();
 	uv_timer_start(&ph->timer, pf_host_timer_cb, PF_SCRIPT_MS, 0);
-	ph->job = run_gate_start(ph->remote, &b, WRAPPER_PLAIN, NULL, script,
-	    line, len, 0, &pf_job_cb, ph);
+	ph->job = sudo_gate_start(ph->remote, h->become_sudo, WRAPPER_PLAIN,
+	    NULL, script, line, len, 0, &pf_job_cb, ph);
 	if (line != NULL) {
 		explicit_bzero(line, len);
 		free(line);

@@ -250,11 +250,11 @@ remote_exec(struct remote *r, const char *command, const char *in, size_t inlen,
 }
 
 /*
- * Give a held job the rest of its standard input, which then ends (EOF).
- * The bytes are copied, and wiped when the job is freed.
+ * Give a held job more of its standard input; unless more, it then ends
+ * (EOF). The bytes are copied, and wiped when the job is freed.
  */
 void
-remote_job_feed(struct remote_job *j, const char *data, size_t len)
+remote_job_feed(struct remote_job *j, const char *data, size_t len, int more)
 {
 	struct remote *r;
 	char *in;
@@ -271,7 +271,8 @@ remote_job_feed(struct remote_job *j, const char *data, size_t len)
 	}
 	j->in = in;
 	j->inlen += len;
-	j->flags &= ~REMOTE_HOLD_STDIN;
+	if (!more)
+		j->flags &= ~REMOTE_HOLD_STDIN;
 	r = j->remote;
 	if (r->state == RS_READY && r->busy == 0)
 		remote_drive(r);

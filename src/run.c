@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "run.h"
 #include "store.h"
+#include "sudo-gate.h"
 #include "wrapper.h"
 #include "xmalloc.h"
 
@@ -447,190 +448,20 @@ run_become_stdin(struct run *r, const struct run_host *rh, size_t *len)
 }
 
 /*
- * The sudo gate of one job: the password went first; the script follows
- * once the shell under sudo said WRAPPER_READY. Output before that is
- * sudo's own (a refused password): the job is abandoned and fails with it.
- */
-struct run_gate {
-	const struct remote_job_cb *cb;
-	void *arg;
-	struct remote_job *job;
-	char *script;
-	size_t len;
-	struct buf early; /* stdout before the marker */
-	struct buf err;   /* sudo's complaint */
-	int open;         /* the marker was seen */
-	int failed;
-};
-
-/* Wipe and free a gate. */
-static void
-run_gate_free(struct run_gate *g)
-{
-	if (g->script != NULL) {
-		explicit_bzero(g->script, g->len);
-		free(g->script);
-	}
-	buf_free(&g->early);
-	buf_free(&g->err);
-	free(g);
-}
-
-/* Output through the gate. */
-static void
-run_gate_output_cb(void *arg, const char *data, size_t len, int is_stderr)
-{
-	struct run_gate *g = arg;
-	struct remote_result res;
-	const char *nl;
-	size_t skip;
-
-	if (g->open) {
-		if (g->cb->output != NULL)
-			g->cb->output(g->arg, data, len, is_stderr);
-		return;
-	}
-	if (g->failed)
-		return;
-	if (is_stderr) {
-		/* sudo spoke before the shell. Its first-use lecture is
-		 * harmless; a refused password asks again, and must not be
-		 * answered with the script. */
-		buf_add(&g->err, data, len);
-		if (strstr(g->err.data, "Sorry, try again") == NULL &&
-		    strstr(g->err.data, "incorrect password") == NULL)
-			return;
-		g->failed = 1;
-		remote_job_abandon(g->job);
-		memset(&res, 0, sizeof res);
-		res.exit_status = -1;
-		res.error = NULL;
-		{
-			char msg[512];
-			const char *line =
-			    strstr(g->err.data, "Sorry, try again");
-			size_t n;
-
-			if (line == NULL)
-				line =
-				    strstr(g->err.data, "incorrect password");
-			n = strcspn(line, "\n");
-			snprintf(msg, sizeof msg, "sudo refused: %.*s",
-			    (int)(n < 400 ? n : 400), line);
-			res.error = msg;
-			if (g->cb->done != NULL)
-				g->cb->done(g->arg, &res);
-		}
-		return;
-	}
-	buf_add(&g->early, data, len);
-	if ((nl = memchr(g->early.data, '\n', g->early.len)) == NULL)
-		return;
-	skip = (size_t)(nl - g->early.data) + 1;
-	if (strncmp(g->early.data, WRAPPER_READY, strlen(WRAPPER_READY)) != 0) {
-		/* Not ours: pass it on and keep the gate shut. */
-		return;
-	}
-	g->open = 1;
-	remote_job_feed(g->job, g->script, g->len);
-	if (g->early.len > skip && g->cb->output != NULL)
-		g->cb->output(
-		    g->arg, g->early.data + skip, g->early.len - skip, 0);
-}
-
-/* The job ended through the gate (unless the gate already failed it). */
-static void
-run_gate_done_cb(void *arg, const struct remote_result *res)
-{
-	struct run_gate *g = arg;
-	struct remote_result r2;
-
-	if (g->failed)
-		return;
-	if (!g->open && res->error == NULL) {
-		r2 = *res;
-		r2.error = g->err.len > 0 ? g->err.data
-					  : "sudo did not start the command";
-		if (g->cb->done != NULL)
-			g->cb->done(g->arg, &r2);
-	} else if (g->cb->done != NULL)
-		g->cb->done(g->arg, res);
-}
-
-/* The job is freed: so is its gate. */
-static void
-run_gate_release_cb(void *arg)
-{
-	run_gate_free(arg);
-}
-
-static const struct remote_job_cb run_gate_cb = { run_gate_output_cb,
-	run_gate_done_cb, run_gate_release_cb };
-
-/*
- * Start a wrapper on a session: mode and record as wrapper_command() takes
- * them, script on standard input. With b->password, pw (the password
- * line, pwlen bytes) goes first and the script only through the gate.
- * Returns the job, or NULL if it already ended (its done callback has
- * run). preflight.c starts its check script this way too.
- */
-struct remote_job *
-run_gate_start(struct remote *rem, const struct wrapper_become *b,
-    enum wrapper_mode mode, const char *record, const char *script,
-    const char *pw, size_t pwlen, int flags, const struct remote_job_cb *cb,
-    void *arg)
-{
-	static const struct remote_job_cb none = { NULL, NULL, NULL };
-	struct remote_job *j;
-	struct run_gate *g;
-	char *cmd, *text;
-	size_t tlen;
-
-	if (cb == NULL)
-		cb = &none;
-	cmd = wrapper_command(mode, record, b);
-	text = wrapper_script(script, &tlen);
-	if (!b->password) {
-		j = remote_exec(rem, cmd, text, tlen, flags, cb, arg);
-		explicit_bzero(text, tlen);
-		free(text);
-		free(cmd);
-		return j;
-	}
-	g = xcalloc(1, sizeof *g);
-	g->cb = cb;
-	g->arg = arg;
-	g->len = tlen;
-	g->script = text;
-	buf_init(&g->early);
-	buf_init(&g->err);
-	/* The gate owns itself from here: freed with the job (release),
-	 * perhaps before remote_exec() returns. */
-	j = remote_exec(
-	    rem, cmd, pw, pwlen, flags | REMOTE_HOLD_STDIN, &run_gate_cb, g);
-	if (j != NULL)
-		g->job = j;
-	free(cmd);
-	return j;
-}
-
-/*
- * Start a wrapper on a host (run_gate_start() on its session), with the
- * host's sudo password line first when it has one.
+ * Start a wrapper on a host (sudo_gate_start() on its session), with the
+ * host's sudo password when it has one: sent only if sudo asks.
  */
 struct remote_job *
 run_host_start(struct run_host *rh, enum wrapper_mode mode, const char *record,
     const char *script, int flags, const struct remote_job_cb *cb, void *arg)
 {
-	struct wrapper_become b;
 	struct remote_job *j;
+	int sudo = rh->host->become_sudo;
 	char *pw = NULL;
 	size_t len = 0;
 
-	memset(&b, 0, sizeof b);
-	b.sudo = rh->host->become_sudo;
-	b.password = b.sudo && rh->host->become_password != NULL;
-	if (b.password && (pw = run_become_stdin(rh->run, rh, &len)) == NULL) {
+	if (sudo && rh->host->become_password != NULL &&
+	    (pw = run_become_stdin(rh->run, rh, &len)) == NULL) {
 		struct remote_result res = { -1, NULL,
 			"cannot expand the sudo password" };
 
@@ -638,8 +469,8 @@ run_host_start(struct run_host *rh, enum wrapper_mode mode, const char *record,
 			cb->done(arg, &res);
 		return NULL;
 	}
-	j = run_gate_start(
-	    run_remote(rh), &b, mode, record, script, pw, len, flags, cb, arg);
+	j = sudo_gate_start(
+	    run_remote(rh), sudo, mode, record, script, pw, len, flags, cb, arg);
 	if (pw != NULL) {
 		explicit_bzero(pw, len);
 		free(pw);
@@ -689,40 +520,37 @@ run_host_mark_swapped(struct run_host *rh)
 }
 
 /*
- * Make the record directories of every first attempt on a host with one
- * command, so that the wrapper of each task finds its own and needs no
- * mkdir of its own (an exec per task costs more than a small command).
+ * Make and check the record base and the run's directory for each host
+ * name a session serves, with one command, so that each task's wrapper
+ * finds them (an exec per task costs more than a small command).
  */
 static void
 run_prepare_records(struct run *r, struct run_host *rh)
 {
-	char **dirs = NULL, *script;
-	size_t i, j, n = 0;
+	const char **names = NULL;
+	char *script;
+	size_t i, j, k, n = 0;
 
-	for (i = 0; i < r->nphases; i++) {
-		int id = r->plan->phases[i].id;
-
-		if ((r->opts.from_phase >= 0 && id < r->opts.from_phase) ||
-		    (r->opts.to_phase >= 0 && id > r->opts.to_phase))
-			continue;
+	for (i = 0; i < r->nphases; i++)
 		for (j = 0; j < r->phases[i].ntasks; j++) {
 			const struct run_task *t = &r->phases[i].tasks[j];
 
 			if (t->rh != rh)
 				continue;
-			dirs = xreallocarray(dirs, n + 1, sizeof *dirs);
-			dirs[n++] = wrapper_record_dir(
-			    r->uid, t->host, id, t->step->id, 1);
+			for (k = 0; k < n && strcmp(names[k], t->host) != 0;
+			     k++)
+				;
+			if (k < n)
+				continue;
+			names = xreallocarray(names, n + 1, sizeof *names);
+			names[n++] = t->host;
 		}
-	}
 	if (n == 0)
 		return;
-	script = wrapper_prepare_script(dirs, n);
+	script = wrapper_prepare_script(r->uid, names, n);
 	run_host_exec(rh, script, 0, NULL, NULL);
 	free(script);
-	for (i = 0; i < n; i++)
-		free(dirs[i]);
-	free(dirs);
+	free(names);
 }
 
 /* What a started run holds: the signals, the grace timer. */

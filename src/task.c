@@ -120,6 +120,7 @@ static void
 task_done_cb(void *arg, const struct remote_result *res)
 {
 	struct run_task *t = arg;
+	const char *unsafe;
 
 	t->job = NULL;
 	t->ljob = NULL;
@@ -135,10 +136,11 @@ task_done_cb(void *arg, const struct remote_result *res)
 	}
 	t->exit_code = res->exit_status;
 	if (res->exit_status == WRAPPER_EXIT_RECORD &&
-	    t->out.all.data != NULL &&
-	    strstr(t->out.all.data, "cannot create the task record")) {
+	    (unsafe = strstr(output_tail(&t->out), WRAPPER_UNSAFE)) != NULL) {
+		/* The wrapper refused the record directory: nothing of the
+		 * script ran. Its one line is the error. */
 		task_attempt_failed(
-		    t, "cannot create the task record %s", t->record);
+		    t, "%.*s", (int)strcspn(unsafe, "\r\n"), unsafe);
 		return;
 	}
 	if (!run_task_expected_exit(t, res->exit_status)) {

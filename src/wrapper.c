@@ -6,13 +6,17 @@
  * script in its own shell, because each fork or exec costs more than a
  * small remote command (docs/benchmarks.md):
  *
- *   - the record directory normally exists already (one `mkdir -p` per
- *     host at the start of a run makes every first attempt's); only a
- *     missing one costs a mkdir;
- *   - the record is one file, `record`, created with noclobber (so an
- *     attempt never reuses one) holding "pgid N"; lines are appended as
- *     the task ends, because creating a second file at exit costs a
- *     measurable share of a small command (docs/benchmarks.md);
+ *   - records live below a base only the effective user can write
+ *     (/var/lib/hostswap for root, ~/.local/state/hostswap otherwise):
+ *     the base, the run's and the host's directories are made once per
+ *     run (wrapper_prepare_script), and every wrapper checks them again
+ *     (real directories, the user's, writable by nobody else: one stat)
+ *     before it makes its attempt's directory with a plain mkdir, which
+ *     fails if anything is there already;
+ *   - the record is one file, `record`, created with noclobber holding
+ *     "pgid N"; lines are appended as the task ends, because creating a
+ *     second file at exit costs a measurable share of a small command
+ *     (docs/benchmarks.md);
  *   - the script is read from standard input with `read`, so no secret is
  *     ever on a command line that `ps` shows;
  *   - it runs with errexit under traps: HUP, INT, TERM and PIPE first
@@ -49,41 +53,119 @@ sh_quote(const char *s)
 	return buf_release(&b);
 }
 
-/* /var/tmp/hostswap/RUN_UID/HOST/PHASE-STEP-ATTEMPT (safe characters). */
+/* RUN_UID/HOST/PHASE-STEP-ATTEMPT, below the record base (safe characters). */
 char *
 wrapper_record_dir(
     const char *uid, const char *host, int phase, const char *step, int attempt)
 {
 	char *d;
 
-	xasprintf(&d, "%s/%s/%s/%d-%s-%d", WRAPPER_ROOT, uid, host, phase, step,
-	    attempt);
+	xasprintf(&d, "%s/%s/%d-%s-%d", uid, host, phase, step, attempt);
 	return d;
 }
 
 /*
- * Wrap a shell text for become: sudo. With a password, sudo reads it from
- * stdin and the shell it starts prints WRAPPER_READY first: only then does
- * hostswap send the script, so a refused password never lets sudo read the
- * script as further password attempts. Without one, sudo -n never asks.
+ * The record base, in $hs_b, for the effective user read from /proc with
+ * built-ins ($hs_u): root's records live where only root writes
+ * (/var/lib/hostswap), a login user's in their own home. Never under a
+ * world-writable directory such as /var/tmp, where another user could
+ * create the base first and own every record below it.
+ */
+#define RECORD_BASE \
+	"hs_u=;[ -r /proc/self/status ]&&while read -r hs_k _ hs_e _;do " \
+	"[ \"$hs_k\" = Uid: ]&&{ hs_u=$hs_e;break;};done </proc/self/status;" \
+	"[ -n \"$hs_u\" ]||hs_u=$(id -u);if [ \"$hs_u\" = 0 ];then " \
+	"hs_b=" WRAPPER_BASE_ROOT ";else hs_b=$HOME/" WRAPPER_BASE_USER ";fi;"
+
+/* A login user's base lives in their home: make its parents there. */
+#define RECORD_BASE_PARENT "[ -d \"${hs_b%/*}\" ]||mkdir -p \"${hs_b%/*}\";"
+
+/*
+ * hs_bad PATH REASON: a record directory cannot be trusted; nothing of
+ * the script runs. hs_chk DIR...: each is a real directory (not a link),
+ * owned by the effective user and writable by nobody else, read with one
+ * stat for all. hs_mk DIR...: create the missing ones, mode 0700, with a
+ * plain mkdir (never through a link: mkdir fails on any existing name).
+ */
+#define RECORD_BAD \
+	"hs_bad(){ echo \"hostswap: " WRAPPER_UNSAFE "$1: $2\" >&2;" \
+	"exit " WRAPPER_EXIT_RECORD_S ";};"
+#define RECORD_CHK \
+	"hs_chk(){ hs_c=$(stat -c '%u %a %F' -- \"$@\" 2>&1)||" \
+	"hs_bad \"$1\" \"cannot read it ($hs_c)\";set -f;hs_o=$IFS;IFS='\n';" \
+	"for hs_l in $hs_c;do case $hs_l in \"$hs_u \"*\" directory\");;" \
+	"*\" directory\")hs_bad \"$1\" \"owned by uid ${hs_l%% *}, not by " \
+	"uid $hs_u\";;*)hs_bad \"$1\" \"not a real directory " \
+	"(${hs_l#* * })\";;esac;hs_m=${hs_l#* };hs_m=${hs_m%% *};" \
+	"case $hs_m in *[2367]?|*[2367])hs_bad \"$1\" \"writable by " \
+	"others (mode $hs_m)\";;esac;shift;done;IFS=$hs_o;set +f;};"
+#define RECORD_MK \
+	"hs_mk(){ for hs_x;do [ -e \"$hs_x\" ]||[ -L \"$hs_x\" ]||" \
+	"mkdir -m 700 \"$hs_x\" 2>/dev/null||[ -d \"$hs_x\" ]||" \
+	"hs_bad \"$hs_x\" \"cannot create it\";done;};"
+#define RECORD_CHECKS RECORD_BAD RECORD_CHK RECORD_MK
+
+/*
+ * The base and the run's and host's directories above a record ($r,
+ * relative), made if missing and checked; then the attempt's own
+ * directory ($d), which must not exist yet: an attempt never reuses a
+ * record, and a directory someone made in advance is refused.
+ */
+#define RECORD_OPEN_DIR \
+	RECORD_BASE RECORD_BASE_PARENT RECORD_CHECKS \
+	"hs_mk \"$hs_b\" \"$hs_b/${r%%/*}\" \"$hs_b/${r%/*}\";" \
+	"hs_chk \"$hs_b\" \"$hs_b/${r%%/*}\" \"$hs_b/${r%/*}\";d=$hs_b/$r;" \
+	"mkdir -m 700 \"$d\" 2>/dev/null||hs_bad \"$d\" \"it exists already " \
+	"or cannot be made (an attempt never reuses a record)\";"
+
+/*
+ * An existing record, for the probe and the kill: its directories must
+ * pass the same checks before anything in it is believed; no record
+ * (the attempt never started) runs NOREC.
+ */
+#define RECORD_FIND(norec) \
+	RECORD_BASE RECORD_CHECKS "d=$hs_b/$r;[ -d \"$d\" ]||[ -L \"$d\" ]||{ " \
+	norec ";};hs_chk \"$hs_b\" \"$hs_b/${r%%/*}\" \"$hs_b/${r%/*}\" " \
+	"\"$d\";[ -f \"$d/record\" ]&&[ ! -L \"$d/record\" ]||{ " norec ";};"
+
+/*
+ * Wrap a shell text for become: sudo. sudo runs with LC_ALL=C, so its
+ * refusals read the same on every host (the shell it starts gets the
+ * caller's LC_ALL back). With a password, sudo asks with a prompt unique
+ * to this job (WRAPPER_PROMPT NONCE:) on stderr: hostswap writes the
+ * password only after it saw that prompt, so a sudo that does not ask
+ * (NOPASSWD, a cached credential) never receives it and it can never be
+ * read as the script. Either way the shell under sudo first prints
+ * WRAPPER_READY NONCE: only then does hostswap send the script. Without a
+ * password, sudo -n never asks.
  */
 static char *
 wrapper_become(char *text, const struct wrapper_become *b)
 {
-	char *q, *cmd, *gated;
+	struct buf t;
+	char *q;
 
 	if (b == NULL || !b->sudo)
 		return text;
-	if (b->password) {
-		xasprintf(&gated, "echo %s;%s", WRAPPER_READY, text);
-		free(text);
-		text = gated;
-	}
-	q = sh_quote(text);
-	xasprintf(&cmd, "sudo %s sh -c %s", b->password ? "-S -p ''" : "-n", q);
-	free(q);
+	buf_init(&t);
+	buf_adds(&t,
+	    "if [ -n \"$2\" ];then LC_ALL=$1;export LC_ALL;else unset LC_ALL;"
+	    "fi;");
+	if (b->password)
+		buf_printf(&t, "echo %s%s;", WRAPPER_READY, b->nonce);
+	buf_adds(&t, text);
 	free(text);
-	return cmd;
+	q = sh_quote(t.data);
+	buf_free(&t);
+	buf_init(&t);
+	if (b->password)
+		buf_printf(&t, "LC_ALL=C sudo -S -p '%s%s:' ", WRAPPER_PROMPT,
+		    b->nonce);
+	else
+		buf_adds(&t, "LC_ALL=C sudo -n ");
+	buf_printf(&t, "sh -c %s hostswap \"${LC_ALL-}\" \"${LC_ALL+1}\"", q);
+	free(q);
+	return buf_release(&t);
 }
 
 /*
@@ -98,17 +180,16 @@ wrapper_become(char *text, const struct wrapper_become *b)
 	"the script arrived incomplete; not run\" >&2;exit 253;};"
 
 /*
- * Create the record ($d) and write the process group id to pgid. sshd
- * makes the exec channel's shell a session (so group) leader: its pid is
- * the group id. Under sudo, or detached, the id is read from /proc.
+ * Create the record file in the attempt's new directory ($d) holding the
+ * process group id. sshd makes the exec channel's shell a session (so
+ * group) leader: its pid is the group id. Under sudo, or detached, the id
+ * is read from /proc. noclobber: the file is created, never opened
+ * through a link or appended to.
  */
 #define READ_PGID "[ -r /proc/$$/stat ]&&read -r _ _ _ _ g _ </proc/$$/stat;"
-#define OPEN_RECORD \
-	"[ -d \"$d\" ]||(umask 077;mkdir -p \"$d\")||exit %d;g=$$;%s" \
-	"set -C;{ echo \"pgid $g\" >\"$d/record\";} 2>/dev/null||{ echo " \
-	"\"hostswap: " \
-	"cannot create the task record $d (it exists, or /var/tmp is not " \
-	"writable)\" >&2;exit %d;};set +C;"
+#define OPEN_RECORD(pgid) \
+	"g=$$;" pgid "set -C;{ echo \"pgid $g\" >\"$d/record\";} 2>/dev/null||" \
+	"hs_bad \"$d\" \"cannot create its record file\";set +C;"
 
 /* Record how the script ends: a caught signal first, then the status. */
 #define TRAPS \
@@ -122,49 +203,47 @@ wrapper_become(char *text, const struct wrapper_become *b)
  * The command for a task. In RUN mode the script's output streams back;
  * in DETACH mode the script runs in a new session with its output in the
  * record, and the command returns as soon as it started, so that the
- * script survives the connection (a network restart).
+ * script survives the connection (a network restart). The detached
+ * shell gets the script through a pipe: no file of a record is ever
+ * sourced or executed, and no script (with its secrets) is left on disk.
  */
 char *
 wrapper_command(
-    enum wrapper_mode mode, const char *dir, const struct wrapper_become *b)
+    enum wrapper_mode mode, const char *rec, const struct wrapper_become *b)
 {
 	struct buf t;
-	char *qd, *inner, *qinner;
+	char *qr, *inner, *qinner;
+	int sudo = b != NULL && b->sudo;
 
 	buf_init(&t);
 	if (mode == WRAPPER_PLAIN) {
 		buf_adds(&t, READ_SCRIPT "set -e;eval \"$s\"");
 		return wrapper_become(buf_release(&t), b);
 	}
-	qd = sh_quote(dir);
+	qr = sh_quote(rec);
+	buf_printf(&t, "r=%s;", qr);
+	buf_adds(&t, RECORD_OPEN_DIR);
 	if (mode == WRAPPER_RUN) {
-		buf_printf(&t, "d=%s;", qd);
-		buf_printf(&t, OPEN_RECORD, WRAPPER_EXIT_RECORD,
-		    b != NULL && b->sudo ? READ_PGID : "", WRAPPER_EXIT_RECORD);
+		buf_adds(&t, sudo ? OPEN_RECORD(READ_PGID) : OPEN_RECORD(""));
 		buf_adds(&t, READ_SCRIPT TRAPS "set -e;eval \"$s\"");
 	} else {
 		/* The detached shell opens the record itself. */
-		buf_printf(&t,
-		    "d=%s;[ -d \"$d\" ]||(umask 077;mkdir -p \"$d\")||"
-		    "exit %d;[ ! -e \"$d/record\" ]||{ echo \"hostswap: the "
-		    "task "
-		    "record $d exists\" >&2;exit %d;};",
-		    qd, WRAPPER_EXIT_RECORD, WRAPPER_EXIT_RECORD);
-		xasprintf(&inner,
-		    "d=$1;exec </dev/null >\"$d/out\" 2>\"$d/err\";" OPEN_RECORD
-			TRAPS "set -e;. \"$d/script\"",
-		    WRAPPER_EXIT_RECORD, READ_PGID, WRAPPER_EXIT_RECORD);
+		inner = xstrdup("d=$1;hs_bad(){ exit " WRAPPER_EXIT_RECORD_S
+				";};" READ_SCRIPT
+				"exec </dev/null;set -C;exec >\"$d/out\" "
+				"2>\"$d/err\";" OPEN_RECORD(READ_PGID) TRAPS
+				"set -e;eval \"$s\"");
 		qinner = sh_quote(inner);
 		buf_printf(&t,
 		    READ_SCRIPT
-		    "(umask 077;printf %%s \"$s\" >\"$d/script\");"
-		    "setsid sh -c %s sh \"$d\" </dev/null >/dev/null 2>&1 & "
+		    "printf '%%s%%s\\n' \"$s\" '" WRAPPER_END "'|"
+		    "setsid sh -c %s sh \"$d\" >/dev/null 2>&1 & "
 		    "echo started",
 		    qinner);
 		free(inner);
 		free(qinner);
 	}
-	free(qd);
+	free(qr);
 	return wrapper_become(buf_release(&t), b);
 }
 
@@ -180,19 +259,30 @@ wrapper_script(const char *script, size_t *len)
 	return s;
 }
 
-/* One `mkdir -p` for the record directories of many tasks. */
+/*
+ * The record base and the run's directory for each host name a session
+ * serves, made and checked with one command at the start of a run, so
+ * that each task's wrapper finds them and needs no mkdir of its own for
+ * them (an exec per task costs more than a small command). Each task
+ * checks them again before it trusts them.
+ */
 char *
-wrapper_prepare_script(char *const *dirs, size_t n)
+wrapper_prepare_script(const char *uid, const char *const *hosts, size_t n)
 {
 	struct buf t;
 	size_t i;
 	char *q;
 
 	buf_init(&t);
-	buf_adds(&t, "umask 077;mkdir -p");
+	q = sh_quote(uid);
+	buf_printf(&t, "u=%s;", q);
+	free(q);
+	buf_adds(&t, RECORD_BASE RECORD_BASE_PARENT RECORD_CHECKS
+	    "hs_mk \"$hs_b\" \"$hs_b/$u\";hs_chk \"$hs_b\" \"$hs_b/$u\";");
 	for (i = 0; i < n; i++) {
-		q = sh_quote(dirs[i]);
-		buf_printf(&t, " %s", q);
+		q = sh_quote(hosts[i]);
+		buf_printf(&t, "hs_mk \"$hs_b/$u/\"%s;hs_chk \"$hs_b/$u/\"%s;",
+		    q, q);
 		free(q);
 	}
 	return buf_release(&t);
@@ -201,74 +291,107 @@ wrapper_prepare_script(char *const *dirs, size_t n)
 /*
  * End a task's whole process group (grandchildren too): TERM, then KILL
  * after a short grace. Sent over a second channel, because OpenSSH
- * refuses signal requests for root sessions.
+ * refuses signal requests for root sessions. The group id is believed
+ * only from a record that passed the checks, and only as a number.
  */
 char *
-wrapper_kill_script(const char *dir)
+wrapper_kill_script(const char *rec)
 {
 	struct buf t;
-	char *qd;
+	char *qr;
 
-	qd = sh_quote(dir);
+	qr = sh_quote(rec);
 	buf_init(&t);
-	buf_printf(&t,
-	    "d=%s;[ -r \"$d/record\" ]||exit 0;"
-	    "read -r _ g <\"$d/record\";"
+	buf_printf(&t, "r=%s;", qr);
+	buf_adds(&t, RECORD_FIND("exit 0")
+	    "read -r _ g <\"$d/record\";case $g in ''|*[!0-9]*)exit 0;;esac;"
 	    "[ \"$g\" -gt 1 ]||exit 0;kill -TERM -\"$g\" 2>/dev/null||exit 0;"
 	    "i=0;while kill -0 -\"$g\" 2>/dev/null&&[ $i -lt 20 ];do "
-	    "sleep 0.1;i=$((i+1));done;kill -KILL -\"$g\" 2>/dev/null;exit 0",
-	    qd);
-	free(qd);
+	    "sleep 0.1;i=$((i+1));done;kill -KILL -\"$g\" 2>/dev/null;exit 0");
+	free(qr);
 	return buf_release(&t);
 }
 
 /*
  * Report a record: "status S signal [SIG]" (ended), "running", "dead" (no
  * status and no live process), or "none". After an end the detached
- * script's output follows on stdout and stderr.
+ * script's output follows on stdout and stderr. A record whose
+ * directories fail the checks is not believed (exit 254).
  */
 char *
-wrapper_probe_script(const char *dir)
+wrapper_probe_script(const char *rec)
 {
 	struct buf t;
-	char *qd;
+	char *qr;
 
-	qd = sh_quote(dir);
+	qr = sh_quote(rec);
 	buf_init(&t);
-	buf_printf(&t,
-	    "d=%s;[ -r \"$d/record\" ]||{ echo none;exit 0;};"
+	buf_printf(&t, "r=%s;", qr);
+	buf_adds(&t, RECORD_FIND("echo none;exit 0")
 	    "g=;st=;sig=;while read -r k v;do case $k in pgid)g=$v;;"
 	    "status)st=$v;;signal)sig=$v;;esac;done <\"$d/record\";"
 	    "if [ -n \"$st\" ];then echo \"status $st signal $sig\";"
-	    "[ -r \"$d/out\" ]&&cat \"$d/out\";"
-	    "[ -r \"$d/err\" ]&&cat \"$d/err\" >&2;exit 0;fi;"
+	    "[ -f \"$d/out\" ]&&[ ! -L \"$d/out\" ]&&cat \"$d/out\";"
+	    "[ -f \"$d/err\" ]&&[ ! -L \"$d/err\" ]&&cat \"$d/err\" >&2;"
+	    "exit 0;fi;case $g in ''|*[!0-9]*)echo dead;exit 0;;esac;"
 	    "if kill -0 -\"$g\" 2>/dev/null;then echo running;else echo "
-	    "dead;fi",
-	    qd);
-	free(qd);
+	    "dead;fi");
+	free(qr);
 	return buf_release(&t);
+}
+
+/*
+ * Preflight's look at the record base, changing nothing: one line,
+ * "records ok BASE" (it exists and passes the checks), "records new BASE"
+ * (it will be made in a directory that passes them), or "records unsafe
+ * PATH: REASON".
+ */
+char *
+wrapper_base_check_script(void)
+{
+	return xstrdup("(hs_bad(){ echo \"records unsafe $1: $2\";exit 0;};"
+		       RECORD_BASE RECORD_CHK
+		       "if [ -e \"$hs_b\" ]||[ -L \"$hs_b\" ];then "
+		       "hs_chk \"$hs_b\";echo \"records ok $hs_b\";"
+		       "elif [ -d \"${hs_b%/*}\" ];then hs_chk \"${hs_b%/*}\";"
+		       "echo \"records new $hs_b\";else "
+		       "echo \"records new $hs_b\";fi)\n");
 }
 
 /* Remove a run's records on a host (the run succeeded). */
 char *
 wrapper_cleanup_script(const char *uid)
 {
-	char *cmd, *q, *d;
+	struct buf t;
+	char *q;
 
-	xasprintf(&d, "%s/%s", WRAPPER_ROOT, uid);
-	q = sh_quote(d);
-	xasprintf(&cmd, "rm -rf %s", q);
+	q = sh_quote(uid);
+	buf_init(&t);
+	buf_printf(&t, "u=%s;", q);
+	buf_adds(&t, RECORD_BASE
+	    "[ -d \"$hs_b\" ]&&[ ! -L \"$hs_b\" ]&&[ -O \"$hs_b\" ]||exit 0;"
+	    "rm -rf -- \"$hs_b/$u\"");
 	free(q);
-	free(d);
-	return cmd;
+	return buf_release(&t);
 }
 
 /*
- * The script of a `put`: write the content to a temporary file beside
- * the target, give it its mode and owner (or the old file's), keep the
- * old file as PATH.DATE (then PATH.DATE.1, ...; never overwriting a
- * backup) when asked, and move it into place. Nothing changes when the
- * file already has that content, so a re-run is harmless.
+ * The script of a `put`. The target's directory may be writable by
+ * others (a mailing list's, say), so no call of it may follow a link
+ * someone put there:
+ *   - the new content goes to a temporary file with a random name,
+ *     created exclusively in one open (noclobber: O_EXCL, so never an
+ *     existing name, never through a link) and kept open as fd 3;
+ *   - its mode and owner are set through /proc/self/fd/3, which names
+ *     the open file itself, not a path anyone can swap;
+ *   - it is renamed over PATH (mv -T: rename(2), which replaces a link at
+ *     PATH instead of following it, and never moves into a directory);
+ *   - the old file is kept as PATH.DATE (then PATH.DATE.1, ...) with a
+ *     hard link (ln -T fails on any existing name, a link included), so a
+ *     backup is never overwritten and never written through.
+ * Without a mode or owner the old file's are kept when it is a regular
+ * file (not a link). Nothing changes when the file already has that
+ * content, mode and owner, so a re-run is harmless.
  */
 char *
 wrapper_put_script(const char *path, const char *content, size_t len,
@@ -281,37 +404,49 @@ wrapper_put_script(const char *path, const char *content, size_t len,
 	text = xstrndup(content, len);
 	qp = sh_quote(path);
 	qc = sh_quote(text);
+	explicit_bzero(text, len);
 	free(text);
 	if (owner != NULL)
 		qo = sh_quote(owner);
 	buf_init(&t);
-	/* The new content stays private until it has its mode. */
-	buf_printf(&t, "umask 077\np=%s\nt=\"$p.hostswap-new\"\n", qp);
-	buf_printf(&t, "printf %%s %s >\"$t\"\n", qc);
-	if (has_mode)
-		buf_printf(&t, "chmod %04o \"$t\"\n", mode);
-	else
-		buf_adds(&t,
-		    "if [ -e \"$p\" ]; then chmod --reference=\"$p\" "
-		    "\"$t\"; else chmod 0644 \"$t\"; fi\n");
-	if (qo != NULL)
-		buf_printf(&t, "chown %s \"$t\"\n", qo);
-	else
-		buf_adds(&t,
-		    "if [ -e \"$p\" ]; then chown --reference=\"$p\" "
-		    "\"$t\"; fi\n");
+	buf_printf(&t, "umask 077\np=%s\n", qp);
 	buf_adds(&t,
-	    "if [ -e \"$p\" ] && cmp -s \"$t\" \"$p\"; then\n"
-	    "  chmod --reference=\"$t\" \"$p\"; chown --reference=\"$t\" "
-	    "\"$p\"\n"
-	    "  rm -f \"$t\"; echo \"$p: unchanged\"; exit 0\nfi\n");
+	    "case $p in */*) t=${p%/*};; *) t=.;; esac; [ -n \"$t\" ] || t=/\n"
+	    "t=\"$t/.hostswap-put.$(mktemp -u XXXXXXXXXXXX)\"\n"
+	    "f=/proc/self/fd/3\n"
+	    "old=; [ -f \"$p\" ] && [ ! -L \"$p\" ] && old=1\n"
+	    "set -C\nexec 3>\"$t\"\nset +C\n"
+	    "fail() { exec 3>&-; rm -f \"$t\"; echo \"put: $1\" >&2; "
+	    "exit 1; }\n");
+	buf_printf(&t, "printf %%s %s >&3 || fail \"cannot write $t\"\n", qc);
+	if (has_mode)
+		buf_printf(&t, "chmod %04o \"$f\" || fail \"chmod\"\n", mode);
+	else
+		buf_adds(&t,
+		    "if [ -n \"$old\" ]; then chmod --reference=\"$p\" "
+		    "\"$f\"; else chmod 0644 \"$f\"; fi || fail chmod\n");
+	if (qo != NULL)
+		buf_printf(&t, "chown %s \"$f\" || fail chown\n", qo);
+	else
+		buf_adds(&t,
+		    "if [ -n \"$old\" ]; then chown --reference=\"$p\" "
+		    "\"$f\"; fi || fail chown\n");
+	buf_adds(&t,
+	    "if [ -n \"$old\" ] && cmp -s \"$f\" \"$p\" && [ \"$(stat -L -c "
+	    "'%a %u %g' \"$f\")\" = \"$(stat -c '%a %u %g' \"$p\")\" ]; then\n"
+	    "  exec 3>&-; rm -f \"$t\"; echo \"$p: unchanged\"; exit 0\nfi\n");
 	if (backup)
 		buf_printf(&t,
-		    "if [ -e \"$p\" ]; then\n  b=\"$p.%s\"; n=0\n"
-		    "  while [ -e \"$b\" ]; do n=$((n+1)); b=\"$p.%s.$n\"; "
-		    "done\n  cp -p \"$p\" \"$b\"; echo \"backup: $b\"\nfi\n",
+		    "if [ -e \"$p\" ] || [ -L \"$p\" ]; then\n"
+		    "  b=\"$p.%s\"; n=0\n"
+		    "  until ln -PT -- \"$p\" \"$b\" 2>/dev/null; do\n"
+		    "    [ -e \"$b\" ] || [ -L \"$b\" ] || "
+		    "fail \"cannot keep $p as $b\"\n"
+		    "    n=$((n+1)); b=\"$p.%s.$n\"\n"
+		    "  done\n  echo \"backup: $b\"\nfi\n",
 		    date, date);
-	buf_adds(&t, "mv -f \"$t\" \"$p\"\necho \"$p: written\"\n");
+	buf_adds(&t, "exec 3>&-\nmv -fT -- \"$t\" \"$p\" || fail \"cannot "
+		     "rename $t to $p\"\necho \"$p: written\"\n");
 	free(qp);
 	free(qc);
 	free(qo);

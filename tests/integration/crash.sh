@@ -83,7 +83,7 @@ while [ $n -lt 80 ]; do
 	# resume: it must learn those outcomes from the records.
 	if [ $((n % 3)) = 0 ]; then
 		i=0
-		while pgrep -f "/var/tmp/hostswap/$uid/" >/dev/null && [ $i -lt 100 ]; do
+		while pgrep -f "$uid/" >/dev/null && [ $i -lt 100 ]; do
 			sleep 0.05
 			i=$((i + 1))
 		done
@@ -106,7 +106,7 @@ while [ $n -lt 80 ]; do
 	[ -z "$bad" ] && ok || ko "crash after commit $n: effects not exactly once:$bad"
 	[ "$(cat "$fx/2-b-ika" 2>/dev/null)" = captured-value ] && ok || ko "crash after commit $n: the capture survived"
 	[ "$(cat "$fx/3-c-tako" 2>/dev/null)" = "$date0" ] && ok || ko "crash after commit $n: run.date kept ($date0)"
-	[ ! -e "/var/tmp/hostswap/$uid" ] && ok || ko "crash after commit $n: records removed at the end"
+	[ ! -e "/var/lib/hostswap/$uid" ] && ok || ko "crash after commit $n: records removed at the end"
 done
 [ $completed = 1 ] && ok || ko "no crash point let the run complete within 80 transitions"
 [ $n -gt 3 ] && ok || ko "the run had crash points to test ($n)"
@@ -165,7 +165,7 @@ kill -KILL $pid
 wait $pid 2>/dev/null
 wait_for "the task wrote to the dead channel" 20 test -f "$fx/pipe-done"
 uid=$("$HOSTSWAP" status --state "$tmpdir/pipe.db" --json | jq -r .run.uid)
-wait_for "its record has its status" 20 grep -q '^status 141$' /var/tmp/hostswap/"$uid"/ika/1-talk-1/record
+wait_for "its record has its status" 20 grep -q '^status 141$' /var/lib/hostswap/"$uid"/ika/1-talk-1/record
 "$HOSTSWAP" resume --listen 127.0.0.1:0 --state "$tmpdir/pipe.db" --log-format json >/dev/null 2>"$tmpdir/pipe.log"
 [ $? = 0 ] && ok || ko "the resume after a SIGPIPE ran the task again and succeeded: $(grep -v '"event": *"task"' "$tmpdir/pipe.log" | tail -n 3)"
 grep -q 'exit status 141 while hostswap was away: a command died of SIGPIPE' "$tmpdir/pipe.log" && ok ||

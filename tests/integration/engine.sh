@@ -107,7 +107,7 @@ expect_task 1 skipped tako skipped "unless exit 0 skips"
 expect_task 1 odd-exit ika succeeded "expect_exit accepts 7"
 [ "$(cat "$work/captured")" = "value-of-tako" ] && ok || ko "capture trimmed, by host, in a later phase"
 [ "$(cat "$work/local")" = local-ran ] && ok || ko "on: local runs on the controller"
-[ ! -d "/var/tmp/hostswap/$(jq -r 'select(.event=="run") | .uid' "$runlog" | head -n 1)" ] && ok ||
+[ ! -d "/var/lib/hostswap/$(jq -r 'select(.event=="run") | .uid' "$runlog" | head -n 1)" ] && ok ||
     ko "a succeeded run removes its records"
 
 # --- put with backups: an older backup is never overwritten. ----------

@@ -14,7 +14,7 @@ runlog=$tmpdir/run.log
 cleanup() {
 	"$SSHD" stopall "$hosts" 2>/dev/null
 	for u in $(sed -n 's/.*"uid": *"\([0-9a-f]*\)".*/\1/p' "$tmpdir"/*.log 2>/dev/null); do
-		rm -rf "/var/tmp/hostswap/$u"
+		rm -rf "/var/lib/hostswap/$u"
 	done
 	rm -rf "$tmpdir"
 }

@@ -90,8 +90,8 @@ approve_each "$st" 0/save-manual 6/point-of-no-return
 # addresses move, whatever the speed of the build.
 u=$(uid_of "$st")
 restarting() {
-	[ -e "$sbx/ika/upper/var/tmp/hostswap/$u/ika/6-restart-networking-1/record" ] &&
-	    [ -e "$sbx/tako/upper/var/tmp/hostswap/$u/tako/6-restart-networking-1/record" ]
+	[ -e "$sbx/ika/upper/var/lib/hostswap/$u/ika/6-restart-networking-1/record" ] &&
+	    [ -e "$sbx/tako/upper/var/lib/hostswap/$u/tako/6-restart-networking-1/record" ]
 }
 if [ -n "$u" ] && [ "$u" != null ] && poll 90 restarting; then ok; else
 	ko "phase 6 never started its network restarts"

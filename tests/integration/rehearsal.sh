@@ -113,6 +113,6 @@ for p in 0 1 2 3 4 5 6 7 8 9 10; do
 	    ko "the report has phase $p in both formats"
 done
 # A succeeded run leaves no records on the hosts.
-in_m ika "[ ! -e /var/tmp/hostswap/$run_uid ]" && in_m tako "[ ! -e /var/tmp/hostswap/$run_uid ]" && ok ||
+in_m ika "[ ! -e /var/lib/hostswap/$run_uid ]" && in_m tako "[ ! -e /var/lib/hostswap/$run_uid ]" && ok ||
     ko "the run's records are removed from the hosts"
 finish rehearsal

@@ -192,7 +192,7 @@ wait $pid 2>/dev/null
 uid=$("$HOSTSWAP" status --state "$st4" --json | jq -r .run.uid)
 # What happened on the hosts meanwhile: ika's task died without a status
 # (its process group killed); tako's record is gone altogether.
-rec=/var/tmp/hostswap/$uid
+rec=/var/lib/hostswap/$uid
 read -r _ g <"$rec/ika/1-once-1/record"
 kill -KILL -"$g"
 read -r _ g2 <"$rec/tako/1-again-1/record"

@@ -1,10 +1,16 @@
 /*
  * Unit tests of the remote wrapper, run by a real /bin/sh on this
  * machine: the record tells an exit from a death by signal, an attempt
- * never reuses a record, and a script that arrives without its end line
- * (the controller died while sending it) is never run.
+ * never reuses a record, a script that arrives without its end line
+ * (the controller died while sending it) is never run, and a record
+ * directory that someone else could write is refused before anything of
+ * the script runs. The records live in the real base (/var/lib/hostswap
+ * as root; else $HOME, set to a scratch directory, .local/state/hostswap)
+ * under a run id of the test's own, removed afterwards.
  */
 #include <sys/wait.h>
+
+#include <signal.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,26 +26,37 @@
 #include "buf.h"
 #include "wrapper.h"
 
-static char dir[64];
+static char dir[64];   /* scratch: $HOME, flags */
+static char base[256]; /* the record base */
+static char run[64];   /* this test's run id: records below base/run */
 
-/* A scratch directory for the records. */
+/* A scratch home, and a run id of this test's own. */
 static int
 setup(void **state)
 {
+	static int n;
+
 	(void)state;
 	snprintf(dir, sizeof dir, "/tmp/hostswap-wrapper.XXXXXX");
 	assert_non_null(mkdtemp(dir));
+	setenv("HOME", dir, 1);
+	if (geteuid() == 0)
+		snprintf(base, sizeof base, "%s", WRAPPER_BASE_ROOT);
+	else
+		snprintf(base, sizeof base, "%s/%s", dir, WRAPPER_BASE_USER);
+	snprintf(run, sizeof run, "unit%ld-%d", (long)getpid(), ++n);
 	return 0;
 }
 
-/* Remove it. */
+/* Remove the scratch home and the run's records. */
 static int
 teardown(void **state)
 {
-	char cmd[128];
+	char cmd[1024];
 
 	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	snprintf(cmd, sizeof cmd, "chmod -R u+w %s/%s 2>/dev/null; rm -rf %s "
+	    "%s/%s", base, run, dir, base, run);
 	return system(cmd);
 }
 
@@ -73,9 +90,9 @@ run_wrapper(const char *rec, const char *in, size_t len)
 static char *
 record_text(const char *rec)
 {
-	char path[256];
+	char path[512];
 
-	snprintf(path, sizeof path, "%s/record", rec);
+	snprintf(path, sizeof path, "%s/%s/record", base, rec);
 	return buf_read_file(path);
 }
 
@@ -87,7 +104,7 @@ test_exit_recorded(void **state)
 	size_t len;
 
 	(void)state;
-	snprintf(rec, sizeof rec, "%s/1-a-1", dir);
+	snprintf(rec, sizeof rec, "%s/h/1-a-1", run);
 	text = wrapper_script("echo hi; exit 7", &len);
 	assert_int_equal(run_wrapper(rec, text, len), 7);
 	rt = record_text(rec);
@@ -107,7 +124,7 @@ test_signal_recorded(void **state)
 	size_t len;
 
 	(void)state;
-	snprintf(rec, sizeof rec, "%s/1-b-1", dir);
+	snprintf(rec, sizeof rec, "%s/h/1-b-1", run);
 	text = wrapper_script("kill -TERM $$\nsleep 5", &len);
 	run_wrapper(rec, text, len);
 	rt = record_text(rec);
@@ -125,7 +142,7 @@ test_incomplete_not_run(void **state)
 	size_t len;
 
 	(void)state;
-	snprintf(rec, sizeof rec, "%s/1-c-1", dir);
+	snprintf(rec, sizeof rec, "%s/h/1-c-1", run);
 	snprintf(flag, sizeof flag, "%s/ran", dir);
 	if (asprintf(&script, "touch %s\necho more\n", flag) == -1)
 		fail();
@@ -139,7 +156,7 @@ test_incomplete_not_run(void **state)
 	assert_null(strstr(rt, "status")); /* a resume: interrupted */
 	free(rt);
 	/* The whole text, end line included, runs. */
-	snprintf(rec, sizeof rec, "%s/1-c-2", dir);
+	snprintf(rec, sizeof rec, "%s/h/1-c-2", run);
 	assert_int_equal(run_wrapper(rec, text, len), 0);
 	assert_int_equal(access(flag, F_OK), 0);
 	free(text);
@@ -154,11 +171,169 @@ test_record_not_reused(void **state)
 	size_t len;
 
 	(void)state;
-	snprintf(rec, sizeof rec, "%s/1-d-1", dir);
+	snprintf(rec, sizeof rec, "%s/h/1-d-1", run);
 	text = wrapper_script("true", &len);
 	assert_int_equal(run_wrapper(rec, text, len), 0);
 	assert_int_equal(run_wrapper(rec, text, len), WRAPPER_EXIT_RECORD);
 	free(text);
+}
+
+/* Run sh -c CMD (a shell line of the test's own); its exit status. */
+static int
+sh(const char *fmt, ...)
+{
+	char *cmd;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	if (vasprintf(&cmd, fmt, ap) == -1)
+		fail();
+	va_end(ap);
+	rc = system(cmd);
+	free(cmd);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/*
+ * Prepare base/run as HOW (a shell line run with $R set to that path),
+ * then run a script that would touch a flag: the wrapper refuses with
+ * WHY in its message and the script never runs.
+ */
+static void
+hostile(const char *how, const char *why)
+{
+	char rec[128], flag[128], errf[128], *script, *text, *cmd, *q, *line;
+	char *msg;
+	size_t len;
+	FILE *fp;
+	int rc;
+
+	assert_int_equal(sh("mkdir -p %s && R=%s/%s && %s", base, base, run,
+			     how),
+	    0);
+	snprintf(rec, sizeof rec, "%s/h/1-x-1", run);
+	snprintf(flag, sizeof flag, "%s/ran", dir);
+	snprintf(errf, sizeof errf, "%s/err", dir);
+	if (asprintf(&script, "touch %s\n", flag) == -1)
+		fail();
+	text = wrapper_script(script, &len);
+	cmd = wrapper_command(WRAPPER_RUN, rec, NULL);
+	q = sh_quote(cmd);
+	if (asprintf(&line, "setsid -w sh -c %s >/dev/null 2>%s", q, errf) ==
+	    -1)
+		fail();
+	fp = popen(line, "w");
+	assert_non_null(fp);
+	fwrite(text, 1, len, fp);
+	rc = pclose(fp);
+	assert_true(WIFEXITED(rc));
+	assert_int_equal(WEXITSTATUS(rc), WRAPPER_EXIT_RECORD);
+	assert_int_not_equal(access(flag, F_OK), 0);
+	msg = buf_read_file(errf);
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, WRAPPER_UNSAFE));
+	if (strstr(msg, why) == NULL)
+		fail_msg("'%s' does not say '%s'", msg, why);
+	free(msg);
+	free(line);
+	free(q);
+	free(cmd);
+	free(text);
+	free(script);
+}
+
+/* A run directory that is a link (to a directory of the same user). */
+static void
+test_unsafe_link(void **state)
+{
+	(void)state;
+	hostile("mkdir -p \"$R.real\" && ln -s \"$R.real\" \"$R\"",
+	    "not a real directory (symbolic link)");
+	sh("rm -rf %s/%s.real", base, run);
+}
+
+/* A run directory that another user made (and so owns). */
+static void
+test_unsafe_owner(void **state)
+{
+	(void)state;
+	hostile("mkdir -m 700 \"$R\" && chown 65534 \"$R\"", "owned by uid");
+}
+
+/* A run directory of the user's that others may write. */
+static void
+test_unsafe_mode(void **state)
+{
+	(void)state;
+	hostile("mkdir \"$R\" && chmod 0777 \"$R\"",
+	    "writable by others (mode 777)");
+}
+
+/* A host directory made in advance as a file. */
+static void
+test_unsafe_not_dir(void **state)
+{
+	(void)state;
+	hostile("mkdir -m 700 \"$R\" && : >\"$R/h\"",
+	    "not a real directory (regular");
+}
+
+/*
+ * The kill at a timeout believes no record it cannot trust: an attempt
+ * directory that is a link to a forged record (pgid of a group that is
+ * not the task's) kills nothing, and neither does a record that is a
+ * link; the probe says "none" or refuses, never the forged status.
+ */
+static void
+test_kill_forged_record(void **state)
+{
+	char *killer, *probe, *qk, *qp, rec[128];
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		execl("/bin/sleep", "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	assert_int_equal(sh("mkdir -p -m 700 %s/%s/h %s/forged && printf "
+			     "'pgid %ld\\nstatus 0\\n' >%s/forged/record "
+			     "&& ln -s %s/forged %s/%s/h/1-k-1 && mkdir -m "
+			     "700 %s/%s/h/1-k-2 && ln -s %s/forged/record "
+			     "%s/%s/h/1-k-2/record",
+			     base, run, dir, (long)pid, dir, dir, base, run,
+			     base, run, dir, base, run),
+	    0);
+	snprintf(rec, sizeof rec, "%s/h/1-k-1", run);
+	killer = wrapper_kill_script(rec);
+	probe = wrapper_probe_script(rec);
+	qk = sh_quote(killer);
+	qp = sh_quote(probe);
+	sh("sh -c %s 2>/dev/null", qk);
+	assert_int_equal(kill(pid, 0), 0);
+	assert_int_not_equal(sh("sh -c %s 2>/dev/null | grep -q status", qp), 0);
+	free(killer);
+	free(probe);
+	free(qk);
+	free(qp);
+	snprintf(rec, sizeof rec, "%s/h/1-k-2", run);
+	killer = wrapper_kill_script(rec);
+	probe = wrapper_probe_script(rec);
+	qk = sh_quote(killer);
+	qp = sh_quote(probe);
+	sh("sh -c %s 2>/dev/null", qk);
+	assert_int_equal(kill(pid, 0), 0);
+	assert_int_equal(sh("sh -c %s 2>/dev/null | grep -qx none", qp), 0);
+	free(killer);
+	free(probe);
+	free(qk);
+	free(qp);
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 }
 
 int
@@ -173,6 +348,16 @@ main(void)
 		    test_incomplete_not_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_record_not_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_unsafe_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_unsafe_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_unsafe_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_unsafe_not_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_kill_forged_record, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
