@@ -6,11 +6,13 @@
 #define HOSTSWAP_API_H
 
 struct api;
+struct http_server;
 struct run;
 struct store;
 
-struct api *api_new(struct run *, struct store *, const char *, const char *,
-    int, int, char **);
+struct api *api_new(
+    struct run *, struct store *, const char *, const char *, int, char **);
+struct http_server *api_server(const struct api *);
 void api_free(struct api *);
 
 #endif

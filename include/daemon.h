@@ -20,7 +20,6 @@ struct store;
 struct daemon_listen {
 	char addr[64];
 	int port; /* 0: any free port */
-	int any; /* --listen-any: not loopback; every request needs the token */
 };
 
 struct daemon_hashes {
@@ -33,7 +32,7 @@ struct daemon_hashes {
 int daemon_open_state(const char *, struct store **);
 int daemon_hashes(const struct plan *, struct daemon_hashes *);
 void daemon_hashes_free(struct daemon_hashes *);
-int daemon_parse_listen(const char *, int, struct daemon_listen *, char **);
+int daemon_parse_listen(const char *, struct daemon_listen *, char **);
 int daemon_loop(struct run *, int, const struct daemon_listen *);
 
 #endif

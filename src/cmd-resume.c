@@ -27,7 +27,7 @@
 static int cmd_resume_exec(const struct cmd_entry *, int, char **);
 
 const struct cmd_entry cmd_resume_entry = { "resume",
-	"[--state FILE] [--inventory FILE] [--listen ADDR:PORT] [--listen-any] "
+	"[--state FILE] [--inventory FILE] [--listen ADDR:PORT] "
 	"[--accept-plan-change] [--auto-approve] [--log-format text|json]",
 	"resume the newest unfinished run",
 	"  --state FILE            the state file (default ./hostswap.db)\n"
@@ -35,8 +35,6 @@ const struct cmd_entry cmd_resume_entry = { "resume",
 	"                          names; addresses and logins may change)\n"
 	"  --listen ADDR:PORT      the status endpoint (default "
 	"127.0.0.1:8470)\n"
-	"  --listen-any            allow a non-loopback --listen (every\n"
-	"                          request then needs the token)\n"
 	"  --accept-plan-change    go on although the plan file changed\n"
 	"  --auto-approve          approve every manual step (rehearsals)\n"
 	"  --log-format text|json  one line per transition (default text)\n",
@@ -60,7 +58,6 @@ cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
 						  NULL, 's' },
 		{ "inventory", required_argument, NULL, 'i' },
 		{ "listen", required_argument, NULL, 'l' },
-		{ "listen-any", no_argument, NULL, 'L' },
 		{ "accept-plan-change", no_argument, NULL, 'C' },
 		{ "auto-approve", no_argument, NULL, 'a' },
 		{ "log-format", required_argument, NULL, 'f' },
@@ -68,7 +65,7 @@ cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
 	const char *state = DAEMON_STATE, *inv = NULL, *plan_path;
 	const char *listen = DAEMON_LISTEN;
 	struct daemon_listen dl;
-	int ch, rc, accept = 0, listen_any = 0;
+	int ch, rc, accept = 0;
 	struct store_run_info ri;
 	struct daemon_hashes h;
 	struct run_opts ro;
@@ -97,9 +94,6 @@ cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
 		case 'l':
 			listen = optarg;
 			break;
-		case 'L':
-			listen_any = 1;
-			break;
 		case 'C':
 			accept = 1;
 			break;
@@ -119,7 +113,7 @@ cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
 	}
 	if (argc - optind != 0)
 		return cmd_usage_error(self, "too many arguments");
-	if (daemon_parse_listen(listen, listen_any, &dl, &err) == -1) {
+	if (daemon_parse_listen(listen, &dl, &err) == -1) {
 		rc = cmd_usage_error(self, "%s", err);
 		free(err);
 		return rc;

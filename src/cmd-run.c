@@ -27,7 +27,6 @@ static int cmd_run_exec(const struct cmd_entry *, int, char **);
 
 const struct cmd_entry cmd_run_entry = { "run",
 	"PLAN [--inventory FILE] [--state FILE] [--listen ADDR:PORT] "
-	"[--listen-any] "
 	"[--from-phase N] [--to-phase N] [--dry-run] [--auto-approve] "
 	"[--known-hosts FILE] [--accept-new-host-keys] [--abandon-unfinished] "
 	"[--assume-swapped | --assume-not-swapped] [--no-preflight] "
@@ -37,8 +36,6 @@ const struct cmd_entry cmd_run_entry = { "run",
 	"  --state FILE            the state file (default ./hostswap.db)\n"
 	"  --listen ADDR:PORT      the status endpoint (default "
 	"127.0.0.1:8470)\n"
-	"  --listen-any            allow a non-loopback --listen (every\n"
-	"                          request then needs the token)\n"
 	"  --from-phase N          start at phase N (earlier ones skipped)\n"
 	"  --to-phase N            stop after phase N\n"
 	"  --dry-run               print what would run; connect nowhere\n"
@@ -139,7 +136,6 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 						  NULL, 'i' },
 		{ "state", required_argument, NULL, 's' },
 		{ "listen", required_argument, NULL, 'l' },
-		{ "listen-any", no_argument, NULL, 'L' },
 		{ "from-phase", required_argument, NULL, 'F' },
 		{ "to-phase", required_argument, NULL, 'T' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -156,7 +152,6 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	const char *inv = NULL, *known_arg = NULL, *state = DAEMON_STATE;
 	const char *listen = DAEMON_LISTEN;
 	struct daemon_listen dl;
-	int listen_any = 0;
 	char *known = NULL, *err = NULL;
 	int ch, rc = EXIT_OK, assume_swapped = 0, assume_not = 0, abandon = 0;
 	int no_preflight = 0, abandon_id = 0, hashed = 0, looping = 0;
@@ -184,9 +179,6 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 			break;
 		case 'l':
 			listen = optarg;
-			break;
-		case 'L':
-			listen_any = 1;
 			break;
 		case 'P':
 			no_preflight = 1;
@@ -253,7 +245,7 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		    ro.to_phase, ro.from_phase);
 		goto out;
 	}
-	if (daemon_parse_listen(listen, listen_any, &dl, &err) == -1) {
+	if (daemon_parse_listen(listen, &dl, &err) == -1) {
 		rc = cmd_usage_error(self, "%s", err);
 		free(err);
 		goto out;

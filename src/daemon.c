@@ -84,12 +84,15 @@ daemon_hashes_free(struct daemon_hashes *h)
 
 /*
  * Parse --listen ADDR:PORT ([ADDR]:PORT for IPv6; localhost is
- * 127.0.0.1). A non-loopback address needs --listen-any. -1 with *err.
+ * 127.0.0.1). Only a loopback address (127.0.0.0/8, ::1) is served: the
+ * endpoint decides manual steps and its pages need no token, so it is
+ * never put on a network (SPEC §6); an operator elsewhere forwards the
+ * port with ssh -L. -1 with *err.
  */
 int
-daemon_parse_listen(
-    const char *arg, int any, struct daemon_listen *l, char **err)
+daemon_parse_listen(const char *arg, struct daemon_listen *l, char **err)
 {
+	static const unsigned char lo6[16] = { [15] = 1 };
 	const char *colon, *a = arg, *end;
 	unsigned char bin[16];
 	char *e;
@@ -97,7 +100,6 @@ daemon_parse_listen(
 	size_t n;
 
 	memset(l, 0, sizeof *l);
-	l->any = any;
 	if (*a == '[') {
 		if ((end = strchr(a, ']')) == NULL || end[1] != ':')
 			goto bad;
@@ -118,28 +120,18 @@ daemon_parse_listen(
 	l->port = (int)port;
 	if (strcmp(l->addr, "localhost") == 0)
 		strcpy(l->addr, "127.0.0.1");
-	if (inet_pton(AF_INET, l->addr, bin) == 1) {
-		if (bin[0] != 127 && !any) {
-			xasprintf(err,
-			    "--listen %s is not a loopback address: add "
-			    "--listen-any to serve it (every request then "
-			    "needs the token)",
-			    arg);
-			return -1;
-		}
+	if ((inet_pton(AF_INET, l->addr, bin) == 1 && bin[0] == 127) ||
+	    (inet_pton(AF_INET6, l->addr, bin) == 1 &&
+		memcmp(bin, lo6, sizeof lo6) == 0))
 		return 0;
-	}
-	if (inet_pton(AF_INET6, l->addr, bin) == 1) {
-		static const unsigned char lo[16] = { [15] = 1 };
-
-		if (memcmp(bin, lo, 16) != 0 && !any) {
-			xasprintf(err,
-			    "--listen %s is not a loopback address: add "
-			    "--listen-any to serve it",
-			    arg);
-			return -1;
-		}
-		return 0;
+	if (inet_pton(AF_INET, l->addr, bin) == 1 ||
+	    inet_pton(AF_INET6, l->addr, bin) == 1) {
+		xasprintf(err,
+		    "--listen %s is not a loopback address: the endpoint "
+		    "serves only 127.0.0.0/8 and ::1 (from another machine, "
+		    "forward it: ssh -L 8470:127.0.0.1:8470 CONTROLLER)",
+		    arg);
+		return -1;
 	}
 bad:
 	xasprintf(
@@ -189,8 +181,8 @@ daemon_loop(struct run *r, int resumed, const struct daemon_listen *l)
 	 * a failed write, never the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 	if (st != NULL && l != NULL &&
-	    (api = api_new(r, st, store_path(st), l->addr, l->port, l->any,
-		 &err)) == NULL) {
+	    (api = api_new(r, st, store_path(st), l->addr, l->port, &err)) ==
+		NULL) {
 		/* The swap goes on; only the endpoint is missing. */
 		log_warnx("%s: the run goes on without its status endpoint "
 			  "(a manual step then ends the run waiting)",

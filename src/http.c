@@ -3,14 +3,30 @@
  * second thread). A connection reads into http-parser (Debian's
  * libhttp-parser), which is paused at the end of every request: the
  * request is answered, then parsing goes on with the bytes already read,
- * so pipelined requests are answered in order. Limits: the request line
- * and headers in HTTP_MAX_HEADERS bytes (431), a body of HTTP_MAX_BODY
- * (413); a request's head must arrive within HTTP_HEADER_MS (slow clients
- * are cut off) and an idle keep-alive connection closes after
- * HTTP_IDLE_MS. A connection that became an event stream (SSE) reads no
- * more requests and is cut if it falls HTTP_SSE_MAX_BUF behind.
+ * so pipelined requests are answered in order.
  *
- * Each connection owns its handles; it is freed in its close callback.
+ * Limits (SPEC §6), so that clients can neither stop the run nor take
+ * what its SSH sessions and its state file need:
+ * - time: a request's head must arrive within HTTP_HEADER_MS of the
+ *   connection or of the previous answer, its body within HTTP_BODY_MS of
+ *   its head (else 408 and close); a connection with no request begun by
+ *   then simply closes. Neither deadline moves when bytes trickle in.
+ * - count: HTTP_MAX_CONNS connections at once, HTTP_MAX_SSE of them event
+ *   streams. One more is still accepted (never left in the backlog),
+ *   answered 503 and closed; at most HTTP_MAX_REFUSING such answers are
+ *   under way, beyond that a connection is accepted and closed at once.
+ * - memory: the request line and headers in HTTP_MAX_HEADERS bytes (431),
+ *   a body of HTTP_MAX_BODY (413), unparsed input below HTTP_MAX_INPUT;
+ *   answers queued for a client that does not read stop the parsing of
+ *   its next requests past HTTP_MAX_QUEUE; an event stream that falls
+ *   HTTP_SSE_MAX_BUF behind is cut.
+ * - files: the open-file limit is raised only as far as HTTP_NOFILE.
+ *
+ * A connection that became an event stream (SSE) reads no more requests.
+ * Each connection owns its handles; it is freed in its close callback. A
+ * connection may also have no socket (http_conn_new_buffered()): its
+ * answers go to a buffer, its requests come from http_conn_feed() — the
+ * fuzzer drives the real request path that way.
  */
 #include <sys/resource.h>
 
@@ -33,6 +49,10 @@ struct http_server {
 	void *arg;
 	int port;
 	struct http_conn *conns;
+	int nconns;           /* in conns, answering requests or streaming */
+	int nsse;             /* ... of which event streams */
+	int nrefusing;        /* in conns, answered 503 and closing */
+	int max_conns;        /* HTTP_MAX_CONNS, fewer if files are short */
 	uint64_t counts[600]; /* requests answered, by status */
 	int closing;
 	uint64_t header_ms; /* HTTP_HEADER_MS; shorter in tests */
@@ -45,6 +65,9 @@ enum http_conn_state {
 	C_CLOSING,
 };
 
+/* What a connection counts as, against the server's limits. */
+enum http_conn_kind { K_CONN, K_REFUSED };
+
 struct http_conn {
 	struct http_server *server;
 	struct http_conn *next;
@@ -52,6 +75,11 @@ struct http_conn {
 	uv_timer_t timer;
 	int handles;
 	enum http_conn_state state;
+	enum http_conn_kind kind;
+	int sse;         /* counted as an event stream */
+	int listed;      /* in the server's list and counts */
+	int paused;      /* answers pile up: parse no more until they drain */
+	struct buf *out; /* no socket: answers go here (the fuzzer) */
 	http_parser parser;
 	struct buf in;   /* bytes read, not yet parsed */
 	size_t head;     /* bytes of the current request's head so far */
@@ -73,6 +101,9 @@ enum { H_OTHER, H_HOST, H_AUTHORIZATION, H_LAST_EVENT_ID };
 
 static void http_conn_close(struct http_conn *);
 static void http_conn_parse(struct http_conn *);
+static void http_timer_cb(uv_timer_t *);
+static void http_alloc_cb(uv_handle_t *, size_t, uv_buf_t *);
+static void http_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
 
 /* The reason phrase of a status. */
 static const char *
@@ -231,7 +262,8 @@ http_on_headers(http_parser *p)
 	if ((q = strchr(c->req.path, '?')) != NULL)
 		*q = '\0';
 	c->keep_alive = http_should_keep_alive(p);
-	uv_timer_stop(&c->timer);
+	/* The body has its own deadline, counted from the head. */
+	uv_timer_start(&c->timer, http_timer_cb, HTTP_BODY_MS, 0);
 	return 0;
 }
 
@@ -277,6 +309,15 @@ struct http_write {
 	int close_after;
 };
 
+/* Bytes answered but not yet taken by the client. */
+static size_t
+http_conn_queued(struct http_conn *c)
+{
+	if (c->out != NULL)
+		return c->out->len;
+	return uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+}
+
 /* Lingering close: the client had its answer and time to read it. */
 static void
 http_linger_cb(uv_timer_t *t)
@@ -302,37 +343,58 @@ http_shutdown_cb(uv_shutdown_t *req, int status)
 		return;
 	}
 	uv_timer_stop(&c->timer);
-	uv_timer_start(&c->timer, http_linger_cb, 1000, 0);
+	uv_timer_start(&c->timer, http_linger_cb, HTTP_LINGER_MS, 0);
 }
 
-/* A write ended: free it; after the last word, shut down and linger. */
+/*
+ * A write ended: free it; after the last word, shut down and linger. A
+ * connection whose answers piled up parses its next requests once they
+ * drained.
+ */
 static void
 http_write_cb(uv_write_t *req, int status)
 {
 	struct http_write *w = req->data;
 	struct http_conn *c = w->conn;
+	int close_after = w->close_after;
 
-	if (c->state != C_CLOSING) {
-		if (status < 0)
-			http_conn_close(c);
-		else if (w->close_after) {
-			c->shutdown.data = c;
-			if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp,
-				http_shutdown_cb) < 0)
-				http_conn_close(c);
-		}
-	}
 	free(w->data);
 	free(w);
+	if (c->state == C_CLOSING)
+		return;
+	if (status < 0) {
+		http_conn_close(c);
+		return;
+	}
+	if (close_after) {
+		c->shutdown.data = c;
+		if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp,
+			http_shutdown_cb) < 0)
+			http_conn_close(c);
+		return;
+	}
+	if (c->paused && c->state == C_READING &&
+	    http_conn_queued(c) <= HTTP_MAX_QUEUE / 2) {
+		c->paused = 0;
+		uv_read_start(
+		    (uv_stream_t *)&c->tcp, http_alloc_cb, http_read_cb);
+		http_conn_parse(c);
+	}
 }
 
 /* Queue bytes on the connection (taking data). */
 static void
 http_write(struct http_conn *c, char *data, size_t len, int close_after)
 {
-	struct http_write *w = xcalloc(1, sizeof *w);
+	struct http_write *w;
 	uv_buf_t b = uv_buf_init(data, (unsigned)len);
 
+	if (c->out != NULL) { /* no socket: keep what the client would read */
+		buf_add(c->out, data, len);
+		free(data);
+		return;
+	}
+	w = xcalloc(1, sizeof *w);
 	w->data = data;
 	w->conn = c;
 	w->close_after = close_after;
@@ -399,9 +461,10 @@ http_error(struct http_conn *c, int status)
 
 /*
  * Turn the connection into an event stream (SSE): headers now, events
- * with a sequence number above seq later (http_sse_send()).
+ * with a sequence number above seq later (http_sse_send()). With
+ * HTTP_MAX_SSE streams open it is answered 503 instead: returns -1.
  */
-void
+int
 http_sse_start(struct http_conn *c, int64_t seq)
 {
 	static const char head[] =
@@ -409,11 +472,20 @@ http_sse_start(struct http_conn *c, int64_t seq)
 	    "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n\r\n"
 	    ": hostswap events\n\n";
 
+	if (c->state != C_READING)
+		return -1;
+	if (c->server->nsse >= HTTP_MAX_SSE) {
+		http_error(c, 503);
+		return -1;
+	}
 	c->server->counts[200]++;
+	c->server->nsse++;
+	c->sse = 1;
 	c->state = C_SSE;
 	c->sse_seq = seq;
 	uv_timer_stop(&c->timer);
 	http_write(c, xstrdup(head), sizeof head - 1, 0);
+	return 0;
 }
 
 /*
@@ -425,8 +497,7 @@ http_sse_send(struct http_conn *c, int64_t seq, const char *text, size_t len)
 {
 	if (c->state != C_SSE || (seq != 0 && seq <= c->sse_seq))
 		return;
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) >
-	    HTTP_SSE_MAX_BUF) {
+	if (http_conn_queued(c) > HTTP_SSE_MAX_BUF) {
 		log_debug("an event stream client is too slow: cut");
 		http_conn_close(c);
 		return;
@@ -462,30 +533,50 @@ http_conn_closed_cb(uv_handle_t *h)
 	free(c);
 }
 
-/* Close a connection (once); it leaves the server's list now. */
+/* Take a connection off the server's list and out of its counts. */
 static void
-http_conn_close(struct http_conn *c)
+http_conn_unlist(struct http_conn *c)
 {
+	struct http_server *s = c->server;
 	struct http_conn **cp;
 
-	if (c->state == C_CLOSING && c->handles == 0)
+	if (!c->listed)
 		return;
-	for (cp = &c->server->conns; *cp != NULL; cp = &(*cp)->next) {
+	c->listed = 0;
+	for (cp = &s->conns; *cp != NULL; cp = &(*cp)->next) {
 		if (*cp == c) {
 			*cp = c->next;
 			break;
 		}
 	}
-	if (c->handles == 0)
+	if (c->kind == K_REFUSED)
+		s->nrefusing--;
+	else
+		s->nconns--;
+	if (c->sse)
+		s->nsse--;
+	c->sse = 0;
+}
+
+/* Close a connection (once); it leaves the server's list now. */
+static void
+http_conn_close(struct http_conn *c)
+{
+	http_conn_unlist(c);
+	if (c->state == C_CLOSING)
 		return;
 	c->state = C_CLOSING;
-	if (!uv_is_closing((uv_handle_t *)&c->tcp))
+	if (c->out == NULL && !uv_is_closing((uv_handle_t *)&c->tcp))
 		uv_close((uv_handle_t *)&c->tcp, http_conn_closed_cb);
 	if (!uv_is_closing((uv_handle_t *)&c->timer))
 		uv_close((uv_handle_t *)&c->timer, http_conn_closed_cb);
 }
 
-/* Timer: a slow request head, or an idle keep-alive connection. */
+/*
+ * Timer: a request's head or body did not arrive in time (408), or no
+ * request began within HTTP_HEADER_MS of the connection or of the last
+ * answer (the connection just closes).
+ */
 static void
 http_timer_cb(uv_timer_t *t)
 {
@@ -493,7 +584,7 @@ http_timer_cb(uv_timer_t *t)
 
 	if (c->state != C_READING)
 		return;
-	if (c->in_request) {
+	if (c->in_request && !c->last) {
 		http_error(c, 408);
 		return;
 	}
@@ -507,6 +598,14 @@ http_conn_parse(struct http_conn *c)
 	size_t n;
 
 	while (c->state == C_READING && !c->last && c->in.len > 0) {
+		if (http_conn_queued(c) > HTTP_MAX_QUEUE) {
+			/* The client does not read its answers: read and
+			 * answer no more until it does (http_write_cb). */
+			if (c->out == NULL && !c->paused)
+				uv_read_stop((uv_stream_t *)&c->tcp);
+			c->paused = 1;
+			return;
+		}
 		n = http_parser_execute(
 		    &c->parser, &http_settings, c->in.data, c->in.len);
 		if (n > 0) {
@@ -522,8 +621,9 @@ http_conn_parse(struct http_conn *c)
 			http_req_reset(c);
 			if (c->state == C_READING && !c->last) {
 				http_parser_pause(&c->parser, 0);
-				uv_timer_start(
-				    &c->timer, http_timer_cb, HTTP_IDLE_MS, 0);
+				/* The next request's head is due from now. */
+				uv_timer_start(&c->timer, http_timer_cb,
+				    c->server->header_ms, 0);
 			}
 			continue;
 		}
@@ -535,6 +635,24 @@ http_conn_parse(struct http_conn *c)
 		if (n == 0)
 			return;
 	}
+}
+
+/*
+ * Bytes from the client: parse them and answer what is complete. Past
+ * the last answer, and on an event stream, they are dropped.
+ */
+void
+http_conn_feed(struct http_conn *c, const char *data, size_t len)
+{
+	if (len == 0 || c->state != C_READING || c->last)
+		return;
+	buf_add(&c->in, data, len);
+	if (c->in.len > HTTP_MAX_INPUT) {
+		/* More than one request may hold: stop reading. */
+		http_error(c, 431);
+		return;
+	}
+	http_conn_parse(c);
 }
 
 /* Read buffers: one per server, reused (reads are handled at once). */
@@ -554,44 +672,74 @@ http_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
 	struct http_conn *c = st->data;
 
-	if (n < 0) {
+	if (n < 0)
 		http_conn_close(c);
-		return;
-	}
-	if (n > 0 && c->state == C_READING && !c->last) {
-		if (!c->in_request && c->in.len == 0)
-			uv_timer_start(
-			    &c->timer, http_timer_cb, c->server->header_ms, 0);
-		buf_add(&c->in, b->base, (size_t)n);
-		if (c->in.len > HTTP_MAX_HEADERS + HTTP_MAX_BODY + 16384) {
-			/* More than one request may hold: stop reading. */
-			http_error(c, 431);
-			return;
-		}
-		http_conn_parse(c);
-	}
+	else
+		http_conn_feed(c, b->base, (size_t)n);
 }
 
-/* A client connected. */
-static void
-http_connection_cb(uv_stream_t *l, int status)
+/* A new connection object of the server, in its list and counts. */
+static struct http_conn *
+http_conn_new(struct http_server *s, enum http_conn_kind kind, struct buf *out)
 {
-	struct http_server *s = l->data;
-	struct http_conn *c;
+	struct http_conn *c = xcalloc(1, sizeof *c);
 
-	if (status < 0)
-		return;
-	c = xcalloc(1, sizeof *c);
 	c->server = s;
-	uv_tcp_init(s->loop, &c->tcp);
+	c->kind = kind;
+	c->out = out;
 	uv_timer_init(s->loop, &c->timer);
-	c->tcp.data = c->timer.data = c;
-	c->handles = 2;
+	c->timer.data = c;
+	c->handles = 1;
+	if (out == NULL) {
+		uv_tcp_init(s->loop, &c->tcp);
+		c->tcp.data = c;
+		c->handles++;
+	}
 	buf_init(&c->in);
 	http_parser_init(&c->parser, HTTP_REQUEST);
 	c->parser.data = c;
 	c->next = s->conns;
 	s->conns = c;
+	c->listed = 1;
+	if (kind == K_REFUSED)
+		s->nrefusing++;
+	else
+		s->nconns++;
+	return c;
+}
+
+/* A handle accepted only to be closed at once. */
+static void
+http_drop_closed_cb(uv_handle_t *h)
+{
+	free(h);
+}
+
+/*
+ * A client connected. Past the connection limit it is still accepted —
+ * left in the backlog it would wait there, and keep its client waiting,
+ * for as long as the flood lasts — answered 503 and closed; past
+ * HTTP_MAX_REFUSING such answers under way, closed without one.
+ */
+static void
+http_connection_cb(uv_stream_t *l, int status)
+{
+	struct http_server *s = l->data;
+	struct http_conn *c;
+	uv_tcp_t *drop;
+	int refuse;
+
+	if (status < 0)
+		return;
+	refuse = s->nconns >= s->max_conns;
+	if (refuse && s->nrefusing >= HTTP_MAX_REFUSING) {
+		drop = xcalloc(1, sizeof *drop);
+		uv_tcp_init(s->loop, drop);
+		uv_accept(l, (uv_stream_t *)drop);
+		uv_close((uv_handle_t *)drop, http_drop_closed_cb);
+		return;
+	}
+	c = http_conn_new(s, refuse ? K_REFUSED : K_CONN, NULL);
 	if (uv_accept(l, (uv_stream_t *)&c->tcp) < 0) {
 		http_conn_close(c);
 		return;
@@ -599,6 +747,40 @@ http_connection_cb(uv_stream_t *l, int status)
 	uv_tcp_nodelay(&c->tcp, 1);
 	uv_timer_start(&c->timer, http_timer_cb, s->header_ms, 0);
 	uv_read_start((uv_stream_t *)&c->tcp, http_alloc_cb, http_read_cb);
+	if (refuse) {
+		log_debug("%d HTTP connections open: one more refused (503)",
+		    s->nconns);
+		http_error(c, 503);
+	}
+}
+
+/*
+ * A connection without a socket: its answers are appended to out, its
+ * requests come from http_conn_feed(). It counts as a connection; free it
+ * with http_conn_free() (its memory goes once the loop runs).
+ */
+struct http_conn *
+http_conn_new_buffered(struct http_server *s, struct buf *out)
+{
+	struct http_conn *c = http_conn_new(s, K_CONN, out);
+
+	uv_timer_start(&c->timer, http_timer_cb, s->header_ms, 0);
+	return c;
+}
+
+/* Whether a connection still reads requests (not answered for the last
+ * time, not an event stream, not closed). */
+int
+http_conn_reading(const struct http_conn *c)
+{
+	return c->state == C_READING && !c->last;
+}
+
+/* Close a connection made by http_conn_new_buffered(). */
+void
+http_conn_free(struct http_conn *c)
+{
+	http_conn_close(c);
 }
 
 /* The listening handle closed: free the server. */
@@ -608,17 +790,51 @@ http_server_closed_cb(uv_handle_t *h)
 	free(h->data);
 }
 
-/* Raise the open-file limit to its hard maximum: many clients are fine. */
-static void
-http_raise_nofile(void)
+/*
+ * Make room for the connections allowed, and no more. The endpoint holds
+ * at most HTTP_MAX_CONNS + HTTP_MAX_REFUSING sockets and its listening
+ * one; HTTP_FD_MARGIN is for the run itself: a socket per SSH session
+ * (two while one reconnects), the state file (SQLite's database, journal
+ * and lock: 4), checks and notifications through libcurl (a socket each
+ * and its resolver's), local steps (3 pipes each), the loop's own (epoll,
+ * signals, async), stdio and the plan, inventory, known_hosts and token
+ * files while read. That is HTTP_NOFILE (576): the soft limit is raised
+ * to it if lower (Linux's usual 1024 already covers it), never beyond the
+ * hard limit and never lowered. Raising it to the hard maximum, as before,
+ * let a flood of clients take descriptors without end; the connection
+ * limits now bound them, and where even HTTP_NOFILE cannot be had, fewer
+ * connections are served so that the run keeps its margin.
+ */
+static int
+http_fit_nofile(void)
 {
 	struct rlimit rl;
+	rlim_t want = HTTP_NOFILE, fit;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return HTTP_MAX_CONNS;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		fit = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want
+		    ? want
+		    : rl.rlim_max;
+		rl.rlim_cur = fit;
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 			log_debug("cannot raise the open-file limit");
+		else
+			log_debug("open-file limit raised to %lu",
+			    (unsigned long)fit);
+		getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		fit = rl.rlim_cur > HTTP_FD_MARGIN + HTTP_MAX_REFUSING + 16
+		    ? rl.rlim_cur - HTTP_FD_MARGIN - HTTP_MAX_REFUSING - 1
+		    : 16;
+		log_warnx("the open-file limit is %lu: at most %lu HTTP "
+			  "connections",
+		    (unsigned long)rl.rlim_cur, (unsigned long)fit);
+		return (int)fit;
+	}
+	return HTTP_MAX_CONNS;
 }
 
 /*
@@ -642,7 +858,7 @@ http_server_new(uv_loop_t *loop, const char *addr, int port,
 		free(s);
 		return -1;
 	}
-	http_raise_nofile();
+	s->max_conns = http_fit_nofile();
 	s->loop = loop;
 	s->header_ms = HTTP_HEADER_MS;
 #ifdef HOSTSWAP_CRASH_POINTS

@@ -102,4 +102,21 @@ expect_rc 0 "show with --inventory" "$HOSTSWAP" show --json "$good" --inventory 
 [ "$(j '.phases[4].tasks[0].http.url')" = "https://www.example.org/" ] && ok || ko "--inventory replaces vars whole"
 rm -f "$inv"
 
+# The endpoint is loopback-only (SPEC §6, v3): no flag puts it elsewhere.
+for a in 0.0.0.0:8470 192.0.2.1:8470 '[::]:8470' '[2001:db8::1]:8470'; do
+	expect_rc 64 "run --listen $a" "$HOSTSWAP" run "$good" --dry-run --listen "$a"
+	expect_grep "$err" "is not a loopback address" "run --listen $a says why"
+	expect_grep "$err" "ssh -L 8470:127.0.0.1:8470" "run --listen $a shows the way through ssh"
+	expect_rc 64 "resume --listen $a" "$HOSTSWAP" resume --state "$tmpdir/none.db" --listen "$a"
+done
+expect_rc 64 "run --listen-any is gone" "$HOSTSWAP" run "$good" --dry-run --listen-any --listen 0.0.0.0:8470
+expect_grep "$err" "unknown or incomplete option '--listen-any'" "--listen-any: named as unknown"
+expect_rc 64 "resume --listen-any is gone" "$HOSTSWAP" resume --state "$tmpdir/none.db" --listen-any
+expect_rc 0 "run --listen 127.0.2.9:8470 (loopback) is taken" "$HOSTSWAP" run "$good" --dry-run --listen 127.0.2.9:8470
+expect_rc 0 "run --listen [::1]:0 is taken" "$HOSTSWAP" run "$good" --dry-run --listen '[::1]:0'
+"$HOSTSWAP" run --help >"$out" 2>&1
+expect_no_grep "$out" "listen-any" "run --help no longer names --listen-any"
+"$HOSTSWAP" resume --help >"$out" 2>&1
+expect_no_grep "$out" "listen-any" "resume --help no longer names --listen-any"
+
 finish commands

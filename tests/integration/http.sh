@@ -164,5 +164,5 @@ jqt '.run.state == "aborted"' "$tmpdir/ab.json" && ok || ko "the aborted run is 
 "$HOSTSWAP" status --url "http://127.0.0.1:1/" >/dev/null 2>&1
 [ $? = 69 ] && ok || ko "status --url with no daemon: exit 69"
 "$HOSTSWAP" run "$tmpdir/gate.yaml" --listen 192.0.2.1:8470 >/dev/null 2>&1
-[ $? = 64 ] && ok || ko "a non-loopback --listen without --listen-any is refused"
+[ $? = 64 ] && ok || ko "a non-loopback --listen is refused"
 finish http
