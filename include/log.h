@@ -15,6 +15,8 @@ enum log_format {
 void log_init(enum log_format, int);
 void log_set_verbose(int);
 enum log_format log_get_format(void);
+void log_conceal(const char *);
+char *log_scrub(const char *);
 void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -2,7 +2,9 @@
  * console.c: what `run` prints on stderr: one line per task, phase and run
  * transition (or one JSON object a line with --log-format json), the tail
  * of a failed task's output, and on a terminal a live line showing the
- * current phase that is redrawn below the log.
+ * current phase that is redrawn below the log. Nothing it prints shows a
+ * secret's value: notes (manual texts among them), errors and output
+ * tails go through log_scrub() (SPEC v3 §2).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "log.h"
 #include "plan.h"
 #include "run.h"
 
@@ -103,6 +106,7 @@ console_tail(const struct run_task *t)
 {
 	const char *all = t->out.all.data, *p;
 	size_t len, lines = 0;
+	char *tail;
 
 	if (all == NULL || (len = t->out.all.len) == 0)
 		return;
@@ -116,7 +120,8 @@ console_tail(const struct run_task *t)
 	}
 	if (*p == '\n')
 		p++;
-	while (*p != '\0') {
+	tail = log_scrub(p);
+	for (p = tail; *p != '\0';) {
 		const char *nl = strchr(p, '\n');
 		int n = nl ? (int)(nl - p) : (int)strlen(p);
 
@@ -125,6 +130,7 @@ console_tail(const struct run_task *t)
 			break;
 		p = nl + 1;
 	}
+	free(tail);
 }
 
 /* A task changed state. */
@@ -132,9 +138,10 @@ void
 console_task(const struct run *r, const struct run_task *t)
 {
 	int phase = r->plan->phases[t->phase->index].id;
-	char ts[64], clk[16];
+	char ts[64], clk[16], *error;
 	json_t *o;
 
+	error = t->error != NULL ? log_scrub(t->error) : NULL;
 	if (r->opts.log_format == LOG_JSON) {
 		console_ts(ts, sizeof ts, run_now_ms());
 		o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:i}", "ts",
@@ -144,10 +151,11 @@ console_task(const struct run *r, const struct run_task *t)
 		if (t->exit_code >= 0)
 			json_object_set_new(
 			    o, "exit_code", json_integer(t->exit_code));
-		if (t->error != NULL &&
+		if (error != NULL &&
 		    (t->state == TASK_FAILED || t->state == TASK_INTERRUPTED))
-			json_object_set_new(o, "error", json_string(t->error));
+			json_object_set_new(o, "error", json_string(error));
 		console_json(o);
+		free(error);
 		return;
 	}
 	console_clear_live(r);
@@ -160,8 +168,9 @@ console_task(const struct run *r, const struct run_task *t)
 		fprintf(stderr, " (exit %d, %.1f s)", t->exit_code,
 		    (double)(t->finished_ms - t->started_ms) / 1000.0);
 	if ((t->state == TASK_FAILED || t->state == TASK_INTERRUPTED) &&
-	    t->error != NULL)
-		fprintf(stderr, ": %s", t->error);
+	    error != NULL)
+		fprintf(stderr, ": %s", error);
+	free(error);
 	fputc('\n', stderr);
 	if (t->state == TASK_FAILED)
 		console_tail(t);
@@ -234,23 +243,25 @@ console_run(const struct run *r)
 void
 console_note(const struct run *r, const char *fmt, ...)
 {
-	char msg[2048], ts[40], clk[16];
+	char raw[2048], *msg, ts[40], clk[16];
 	va_list ap;
 	json_t *o;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	msg = log_scrub(raw);
 	if (r->opts.log_format == LOG_JSON) {
 		console_ts(ts, sizeof ts, run_now_ms());
 		o = json_pack("{s:s, s:s, s:i, s:s}", "ts", ts, "event", "note",
 		    "run", r->id, "msg", msg);
 		console_json(o);
-		return;
+	} else {
+		console_clear_live(r);
+		console_clock(clk, sizeof clk);
+		fprintf(stderr, "%s %s\n", clk, msg);
+		console_draw_live(r);
+		fflush(stderr);
 	}
-	console_clear_live(r);
-	console_clock(clk, sizeof clk);
-	fprintf(stderr, "%s %s\n", clk, msg);
-	console_draw_live(r);
-	fflush(stderr);
+	free(msg);
 }

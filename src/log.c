@@ -13,9 +13,42 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "secret.h"
+#include "xmalloc.h"
 
 static enum log_format log_format = LOG_TEXT;
 static int log_verbose;
+
+/* Values never printed: every secret this process resolved (SPEC v3 §2,
+ * "scrubbed from everything hostswap prints"). */
+static struct secrets log_hidden;
+static int log_in_scrub;
+
+/*
+ * Never print value: from now on it shows as "***" in every message and
+ * console line. Called for each secret as it is resolved.
+ */
+void
+log_conceal(const char *value)
+{
+	size_t i;
+
+	if (value == NULL || value[0] == '\0')
+		return;
+	for (i = 0; i < log_hidden.n; i++)
+		if (strcmp(log_hidden.values[i], value) == 0)
+			return;
+	log_hidden.values = xreallocarray(
+	    log_hidden.values, log_hidden.n + 1, sizeof *log_hidden.values);
+	log_hidden.values[log_hidden.n++] = xstrdup(value);
+}
+
+/* A copy of text with every concealed value replaced by "***". */
+char *
+log_scrub(const char *text)
+{
+	return secrets_scrub(&log_hidden, text, strlen(text));
+}
 
 /* Choose the output format and verbosity. */
 void
@@ -43,17 +76,26 @@ log_get_format(void)
 static void __attribute__((format(printf, 3, 0)))
 log_vmsg(const char *level, int with_errno, const char *fmt, va_list ap)
 {
-	char msg[4096], ts[64];
+	char raw[4096], *msg, ts[64];
 	int saved = errno;
 	struct timespec now;
 	struct tm tm;
 	json_t *o;
 	char *s;
 
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	if (with_errno) {
-		size_t n = strlen(msg);
-		snprintf(msg + n, sizeof msg - n, ": %s", strerror(saved));
+		size_t n = strlen(raw);
+		snprintf(raw + n, sizeof raw - n, ": %s", strerror(saved));
+	}
+	/* Out of memory while scrubbing comes back here: print that one
+	 * message as it is (it holds no secret). */
+	if (log_in_scrub)
+		msg = raw;
+	else {
+		log_in_scrub = 1;
+		msg = log_scrub(raw);
+		log_in_scrub = 0;
 	}
 	if (log_format == LOG_JSON) {
 		clock_gettime(CLOCK_REALTIME, &now);
@@ -72,6 +114,8 @@ log_vmsg(const char *level, int with_errno, const char *fmt, va_list ap)
 	} else
 		fprintf(stderr, "hostswap: %s\n", msg);
 	fflush(stderr);
+	if (msg != raw)
+		free(msg);
 	errno = saved;
 }
 

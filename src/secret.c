@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "log.h"
 #include "plan.h"
 #include "secret.h"
 #include "xmalloc.h"
@@ -45,6 +46,7 @@ char *
 secrets_resolve_one(const struct secret *sec, char **err)
 {
 	const char *v;
+	char *value;
 
 	*err = NULL;
 	if (sec->env != NULL) {
@@ -55,9 +57,11 @@ secrets_resolve_one(const struct secret *sec, char **err)
 			    sec->name, sec->env);
 			return NULL;
 		}
-		return xstrdup(v);
-	}
-	return secrets_read_file(sec->file, err);
+		value = xstrdup(v);
+	} else if ((value = secrets_read_file(sec->file, err)) == NULL)
+		return NULL;
+	log_conceal(value); /* nothing prints it from now on */
+	return value;
 }
 
 /*

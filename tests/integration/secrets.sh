@@ -57,4 +57,53 @@ PLAN
 [ $? = 1 ] && ok || ko "the leaking step fails the run"
 grep -q 'oops \*\*\* leaked' "$err" && ok || ko "the output tail shows *** for the secret"
 ! grep -q -- "$HOSTSWAP_TEST_TOKEN" "$err" && ok || ko "the output tail hides the secret"
+# Nothing hostswap prints on stderr shows the secret (SPEC v3 §2): the
+# manual step's text in its note, checks' and tasks' errors, output
+# tails, in text and in JSON.
+cat >"$tmpdir/console.yaml" <<PLAN
+hostswap: 1
+name: secrets-console
+secrets:
+  token: {env: HOSTSWAP_TEST_TOKEN}
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: look, manual: "log in with the password \${secrets.token} and look"}
+      - {id: port, tcp: {host: "\${secrets.token}.invalid", port: 1, expect: open}}
+      - {id: web, http: {url: "http://127.0.0.1:1/\${secrets.token}", timeout: 2s}}
+      - {id: here, on: local, run: "echo 'on stderr \${secrets.token}' >&2; exit 3"}
+      - {id: write, on: ika, put: {path: "/nonexistent-dir/\${secrets.token}", content: "x"}}
+PLAN
+for fmt in text json; do
+	"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/c-$fmt.db" "$tmpdir/console.yaml" --inventory "$inventory" \
+	    --known-hosts "$hosts/known_hosts" --auto-approve --no-preflight --log-format $fmt >"$out" 2>"$err"
+	[ $? = 1 ] && ok || { ko "the console plan fails ($fmt)"; tail -n 5 "$err"; }
+	grep -q 'log in with the password \*\*\* and look' "$err" && ok || ko "the manual step's note is printed, scrubbed ($fmt)"
+	grep -q 'write@ika\|"step":"write"' "$err" && ok || ko "the put task is printed ($fmt)"
+	! grep -q -- "$HOSTSWAP_TEST_TOKEN" "$err" "$out" && ok ||
+	    ko "the secret is printed ($fmt): $(grep -- "$HOSTSWAP_TEST_TOKEN" "$err" | head -n 3)"
+	"$HOSTSWAP" events --state "$tmpdir/c-$fmt.db" >"$out" 2>&1
+	! grep -q -- "$HOSTSWAP_TEST_TOKEN" "$out" && ok || ko "hostswap events prints the secret ($fmt)"
+done
+# Waiting for an operator (no --auto-approve): the note is scrubbed too.
+cat >"$tmpdir/wait.yaml" <<PLAN
+hostswap: 1
+name: secrets-wait
+secrets:
+  token: {env: HOSTSWAP_TEST_TOKEN}
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: look, manual: "the password is \${secrets.token}"}
+PLAN
+"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/w.db" "$tmpdir/wait.yaml" --inventory "$inventory" \
+    --known-hosts "$hosts/known_hosts" >"$out" 2>"$err" &
+pid=$!
+wait_for "the run waits at 1/look" 20 waiting_at "$tmpdir/w.db" look
+"$HOSTSWAP" reject 1/look --state "$tmpdir/w.db" >/dev/null 2>&1
+wait $pid
+grep -q 'waiting for an operator: 1/look: the password is \*\*\*' "$err" && ok || ko "the waiting note is printed, scrubbed: $(cat "$err")"
+! grep -q -- "$HOSTSWAP_TEST_TOKEN" "$err" && ok || ko "the waiting note shows the secret"
 finish secrets
