@@ -85,7 +85,8 @@ wrapper_record_dir(
  * the script runs. hs_chk DIR...: each is a real directory (not a link),
  * owned by the effective user and writable by nobody else, read with one
  * stat for all. hs_mk DIR...: create the missing ones, mode 0700, with a
- * plain mkdir (never through a link: mkdir fails on any existing name).
+ * plain mkdir (never through a link: mkdir fails on any existing name),
+ * each only in a parent that passed the checks.
  */
 #define RECORD_BAD \
 	"hs_bad(){ echo \"hostswap: " WRAPPER_UNSAFE "$1: $2\" >&2;" \
@@ -100,9 +101,10 @@ wrapper_record_dir(
 	"case $hs_m in *[2367]?|*[2367])hs_bad \"$1\" \"writable by " \
 	"others (mode $hs_m)\";;esac;shift;done;IFS=$hs_o;set +f;};"
 #define RECORD_MK \
-	"hs_mk(){ for hs_x;do [ -e \"$hs_x\" ]||[ -L \"$hs_x\" ]||" \
+	"hs_mk(){ for hs_x;do [ -e \"$hs_x\" ]||[ -L \"$hs_x\" ]||{ " \
+	"[ \"$hs_x\" = \"$hs_b\" ]||hs_chk \"${hs_x%/*}\";" \
 	"mkdir -m 700 \"$hs_x\" 2>/dev/null||[ -d \"$hs_x\" ]||" \
-	"hs_bad \"$hs_x\" \"cannot create it\";done;};"
+	"hs_bad \"$hs_x\" \"cannot create it\";};done;};"
 #define RECORD_CHECKS RECORD_BAD RECORD_CHK RECORD_MK
 
 /*

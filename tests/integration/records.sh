@@ -1,0 +1,108 @@
+#!/bin/sh
+# The task records live below a base that only the steps' user can write,
+# and every wrapper checks it before it writes or runs anything: a base
+# that is a link, that another user owns or that others may write, and an
+# attempt directory made in advance all fail the task with "unsafe record
+# directory PATH: REASON" while nothing of its script runs; preflight
+# says the same. A login user's base is ~/.local/state/hostswap (root's,
+# /var/lib/hostswap, is shared with the other tests, so the hostile cases
+# are played on a user's). Nothing goes to /var/tmp/hostswap any more.
+set -u
+. "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
+chmod 755 "$tmpdir"
+mkdir -p "$work/flags"
+chmod 1777 "$work/flags"
+user=hostswap-rec
+home=$tmpdir/home-rec
+id "$user" >/dev/null 2>&1 || useradd -M -d "$home" -s /bin/sh "$user"
+usermod -p '*' "$user" # no password, but not locked: sshd lets the key in
+mkdir -p "$home"
+chown "$user:" "$home"
+uid=$(id -u "$user")
+base=$home/.local/state/hostswap
+cleanup_records() { userdel "$user" 2>/dev/null; cleanup; }
+trap cleanup_records EXIT
+
+start_host ika 127.0.5.1 2601
+cat >"$inventory" <<INV
+hosts:
+  ika: {address: 127.0.5.1, port: 2601, user: $user, identity: $hosts/client_key}
+INV
+cat >"$tmpdir/plan.yaml" <<PLAN
+hostswap: 1
+name: records
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: mark, on: ika, run: "touch $work/flags/ran; ls -ld \"\$\${d}\" > $work/flags/record"}
+PLAN
+as_user() { su -s /bin/sh -c "$1" "$user"; }
+
+# hostile CASE REASON SETUP: SETUP (as root) makes the base hostile; the
+# task fails with the reason and its script never runs.
+hostile() {
+	rm -rf "$home/.local" "$work/flags/ran"
+	as_user "mkdir -p '$home/.local/state'"
+	sh -c "$3"
+	hs_run 1 "$1: the run fails" "$tmpdir/plan.yaml" --no-preflight
+	e=$(task_field 1 mark ika error)
+	case $e in
+	"unsafe record directory $base: $2"*) ok ;;
+	*) ko "$1: the error names the base and the reason: '$e'" ;;
+	esac
+	[ ! -e "$work/flags/ran" ] && ok || ko "$1: nothing of the script ran"
+}
+hostile "a link" "not a real directory (symbolic link)" \
+    "su -s /bin/sh -c 'mkdir $home/elsewhere; ln -s $home/elsewhere $base' $user"
+hostile "another user's" "owned by uid 0, not by uid $uid" "mkdir -m 755 '$base'"
+hostile "open to others" "writable by others (mode 777)" \
+    "su -s /bin/sh -c 'mkdir $base; chmod 777 $base' $user"
+
+# Preflight sees it too, and changes nothing.
+"$HOSTSWAP" preflight "$tmpdir/plan.yaml" --inventory "$inventory" \
+    --known-hosts "$hosts/known_hosts" >"$out" 2>"$err"
+[ $? = 1 ] && ok || ko "preflight fails on an open base"
+grep -q "^ika records FAIL unsafe record directory $base: writable by others (mode 777)" "$out" && ok ||
+    ko "preflight names the base: $(grep records "$out")"
+rm -rf "$home/.local"
+"$HOSTSWAP" preflight "$tmpdir/plan.yaml" --inventory "$inventory" \
+    --known-hosts "$hosts/known_hosts" >"$out" 2>"$err"
+grep -q "^ika records PASS $base will be made" "$out" && ok || ko "preflight: a base to be made: $(grep records "$out")"
+[ ! -e "$base" ] && ok || ko "preflight made nothing"
+
+# A sound base: the run succeeds, its records were private and are gone.
+rm -f "$work/flags/ran"
+hs_run 0 "a run with a fresh base" "$tmpdir/plan.yaml" --no-preflight
+[ -e "$work/flags/ran" ] && ok || ko "the script ran"
+run_uid=$(jq -r 'select(.event == "run") | .uid' "$runlog" | head -n 1)
+case $(cat "$work/flags/record") in
+"drwx------ "*" $user "*"$base/$run_uid/ika/1-mark-1") ok ;;
+*) ko "the attempt's directory is the user's, 0700, below the base: $(cat "$work/flags/record")" ;;
+esac
+[ "$(stat -c '%U %a' "$base")" = "$user 700" ] && ok || ko "the base is the user's, 0700"
+[ ! -e "$base/$run_uid" ] && ok || ko "a succeeded run removes its records"
+[ ! -e "/var/tmp/hostswap/$run_uid" ] && ok || ko "nothing under /var/tmp/hostswap"
+
+# An attempt directory made in advance (here by an earlier step of the
+# same user, who alone can write there) is never used.
+cat >"$tmpdir/pre.yaml" <<PLAN
+hostswap: 1
+name: records-pre
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: pre, on: ika, run: "mkdir \"\$\${d%/*}/2-victim-1\""}
+  - id: 2
+    name: two
+    steps:
+      - {id: victim, on: ika, run: "touch $work/flags/victim"}
+PLAN
+hs_run 1 "a made-in-advance attempt directory fails the run" "$tmpdir/pre.yaml" --no-preflight
+case $(task_field 2 victim ika error) in
+"unsafe record directory $base/"*"/ika/2-victim-1: it exists already"*) ok ;;
+*) ko "the error names the attempt's directory: '$(task_field 2 victim ika error)'" ;;
+esac
+[ ! -e "$work/flags/victim" ] && ok || ko "the step did not run"
+finish records
