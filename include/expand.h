@@ -27,6 +27,7 @@ struct expand_env {
 void expand_env_show(struct expand_env *, const struct plan *);
 char *expand(
     const struct expand_env *, const char *, size_t, const char *, char **);
+int expand_captured_as_text(const struct expand_env *, const char *, char **);
 char *expand_host_key_pin(const struct plan *, const char *, size_t);
 void expand_today(char *, size_t);
 

@@ -19,6 +19,7 @@ struct secrets {
 char *secrets_resolve_one(const struct secret *, char **);
 int secrets_resolve(struct secrets *, const struct plan *, char **);
 const char *secrets_get(const struct secrets *, const char *);
+const char *secrets_find(const struct secrets *, const char *);
 char *secrets_scrub(const struct secrets *, const char *, size_t);
 void secrets_free(struct secrets *);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "captured.h"
 #include "expand.h"
 #include "plan.h"
 #include "vars.h"
@@ -165,6 +166,55 @@ expand(const struct expand_env *env, const char *host, size_t phase,
 	struct expand_ctx c = { env, host, phase, 0 };
 
 	return vars_expand(tmpl, expand_lookup, &c, err);
+}
+
+struct expand_text {
+	const struct expand_env *env;
+	char *refusal;
+};
+
+/* vars_scan callback: refuse a captured value that is not plain text. */
+static int
+expand_text_cb(const char *name, size_t len, size_t off, size_t k, void *arg)
+{
+	struct expand_text *x = arg;
+	char *ref, *host, *v;
+
+	(void)off;
+	(void)k;
+	if (len <= 9 || strncmp(name, "captured.", 9) != 0)
+		return 0;
+	ref = xstrndup(name + 9, len - 9);
+	if ((host = strchr(ref, '.')) != NULL)
+		*host++ = '\0';
+	/* An unknown capture is the expansion's to report. */
+	if ((v = x->env->captured(x->env, ref, host)) != NULL) {
+		x->refusal = captured_refusal(ref, host, v);
+		free(v);
+	}
+	free(ref);
+	return x->refusal != NULL;
+}
+
+/*
+ * Whether every ${captured...} of tmpl may be substituted as text (SPEC
+ * v3 §2): 0, or -1 with *err the message that fails the task (allocated).
+ * Nothing to check without a captured hook (show's placeholders).
+ */
+int
+expand_captured_as_text(
+    const struct expand_env *env, const char *tmpl, char **err)
+{
+	struct expand_text x = { env, NULL };
+
+	*err = NULL;
+	if (tmpl == NULL || env->captured == NULL)
+		return 0;
+	vars_scan(tmpl, strlen(tmpl), expand_text_cb, &x, NULL);
+	if (x.refusal == NULL)
+		return 0;
+	*err = x.refusal;
+	return -1;
 }
 
 /* An environment for `show`: placeholders and masked secrets. */

@@ -101,10 +101,12 @@ output_captured(const struct output *o)
 	return xstrndup(p, len);
 }
 
-/* Free everything kept. */
+/* Free everything kept; the raw stdout is wiped (it was not scrubbed). */
 void
 output_free(struct output *o)
 {
+	if (o->out.data != NULL)
+		explicit_bzero(o->out.data, o->out.len);
 	buf_free(&o->all);
 	buf_free(&o->out);
 	free(o->pending);

@@ -99,6 +99,22 @@ secrets_get(const struct secrets *s, const char *name)
 	return NULL;
 }
 
+/*
+ * The name of the first secret (in the plan's order) whose value occurs
+ * in text, or NULL. A capture must not hold one (SPEC v3 §2).
+ */
+const char *
+secrets_find(const struct secrets *s, const char *text)
+{
+	size_t k;
+
+	for (k = 0; s != NULL && k < s->n; k++)
+		if (s->values[k] != NULL && s->values[k][0] != '\0' &&
+		    strstr(text, s->values[k]) != NULL)
+			return s->names[k];
+	return NULL;
+}
+
 /* A copy of text[0..len) with every secret value replaced by "***". */
 char *
 secrets_scrub(const struct secrets *s, const char *text, size_t len)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "captured.h"
 #include "check.h"
 #include "duration.h"
 #include "local.h"
@@ -89,10 +90,31 @@ run_task_expected_exit(const struct run_task *t, int status)
 	return 0;
 }
 
+/*
+ * The captured value holds a secret's value: nothing of it is kept (not
+ * the value, not the attempt's output), and the attempt fails naming the
+ * secret, never its value.
+ */
+static void
+task_capture_refused(struct run_task *t, char *v, const char *secret)
+{
+	static const char note[] =
+	    "output not kept: the captured value would hold a secret\n";
+
+	explicit_bzero(v, strlen(v));
+	free(v);
+	output_free(&t->out);
+	output_init(&t->out, t->step->sensitive, 0);
+	output_add(&t->out, NULL, note, sizeof note - 1, 0);
+	task_attempt_failed(
+	    t, "capture %s would hold secret %s", t->step->capture, secret);
+}
+
 /* The attempt succeeded. */
 static void
 task_succeeded(struct run_task *t)
 {
+	const char *secret;
 	char *v;
 
 	output_flush(&t->out, &t->phase->run->secrets);
@@ -106,6 +128,11 @@ task_succeeded(struct run_task *t)
 	}
 	if (t->step->capture != NULL) {
 		v = output_captured(&t->out);
+		if ((secret = secrets_find(&t->phase->run->secrets, v)) !=
+		    NULL) {
+			task_capture_refused(t, v, secret);
+			return;
+		}
 		run_set_capture(t->phase->run, t->step->capture, t->host, v);
 		if (!t->step->sensitive)
 			store_capture(t->phase->run->store, t->phase->run,
@@ -228,6 +255,51 @@ task_gate_line(struct run_task *t)
 	output_add(&t->out, &t->phase->run->secrets, line, (size_t)n, 0);
 }
 
+/*
+ * A script of the plan (run, unless, detach; on a host or local), ready to
+ * send: its captured values substituted as text only if they are text,
+ * and the captures of earlier phases first, as HOSTSWAP_CAPTURED_*
+ * variables on its first line (SPEC v3 §2). NULL with *err the message
+ * that fails the attempt (allocated).
+ */
+static char *
+task_script(struct run_task *t, const char *tmpl, char **err)
+{
+	struct run *r = t->phase->run;
+	char *text, *pre, *full, *name = NULL;
+
+	if (expand_captured_as_text(&r->env, tmpl, err) == -1)
+		return NULL;
+	if ((text = run_expand(r, t, tmpl, &name)) == NULL) {
+		xasprintf(
+		    err, "cannot expand: unknown '%s'", name ? name : "?");
+		free(name);
+		return NULL;
+	}
+	pre = captured_preamble(
+	    r->plan, r->captures, r->ncaptures, t->phase->index);
+	xasprintf(&full, "%s%s", pre, text);
+	explicit_bzero(text, strlen(text));
+	free(text);
+	free(pre);
+	return full;
+}
+
+/* Whether a put's templates may take their captured values as text. */
+static int
+task_put_as_text(struct run_task *t, char **err)
+{
+	const struct put_spec *ps = &t->step->put;
+	const struct expand_env *env = &t->phase->run->env;
+
+	if (expand_captured_as_text(env, ps->path, err) == -1)
+		return -1;
+	if (ps->src == NULL &&
+	    expand_captured_as_text(env, ps->content, err) == -1)
+		return -1;
+	return expand_captured_as_text(env, ps->owner, err);
+}
+
 /* Start the step's own work (after `unless`, if any, said go). */
 static void
 task_main(struct run_task *t)
@@ -238,13 +310,21 @@ task_main(struct run_task *t)
 
 	switch (st->kind) {
 	case STEP_RUN:
-		if ((text = run_expand(r, t, st->script, &err)) == NULL)
-			break;
+		if ((text = task_script(t, st->script, &err)) == NULL) {
+			task_attempt_failed(t, "%s", err);
+			free(err);
+			return;
+		}
 		task_exec(t, WRAPPER_RUN, text, &task_job_cb);
 		explicit_bzero(text, strlen(text));
 		free(text);
 		return;
 	case STEP_PUT:
+		if (task_put_as_text(t, &err) == -1) {
+			task_attempt_failed(t, "%s", err);
+			free(err);
+			return;
+		}
 		if ((text = task_put_script(t, &err)) == NULL)
 			break;
 		task_exec(t, WRAPPER_RUN, text, &task_job_cb);
@@ -443,7 +523,6 @@ static void
 task_attempt_go(void *arg)
 {
 	struct run_task *t = arg;
-	struct run *r = t->phase->run;
 	char *text, *err = NULL;
 
 	if (t->state != TASK_RUNNING || t->job != NULL || t->ljob != NULL ||
@@ -452,11 +531,8 @@ task_attempt_go(void *arg)
 	uv_timer_stop(t->timer);
 	uv_timer_start(t->timer, task_timeout_cb, t->step->timeout_ms, 0);
 	if (t->step->unless != NULL) {
-		if ((text = run_expand(r, t, t->step->unless, &err)) == NULL) {
-			task_attempt_failed(t,
-			    "cannot expand 'unless': "
-			    "unknown '%s'",
-			    err ? err : "?");
+		if ((text = task_script(t, t->step->unless, &err)) == NULL) {
+			task_attempt_failed(t, "'unless': %s", err);
 			free(err);
 			return;
 		}
@@ -507,9 +583,8 @@ run_task_exec_detach(struct run_task *t, const struct remote_job_cb *cb,
 	char *text, *err = NULL;
 
 	*job = NULL;
-	if ((text = run_expand(t->phase->run, t, t->step->script, &err)) ==
-	    NULL) {
-		task_finish(t, 0, "cannot expand the script", NULL);
+	if ((text = task_script(t, t->step->script, &err)) == NULL) {
+		task_finish(t, 0, err, NULL);
 		free(err);
 		return;
 	}
