@@ -26,7 +26,7 @@ runs=${RUNS:-5}
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc)" >/dev/null
 work=$(mktemp -d /tmp/hostswap-bench.XXXXXX)
-trap '"$root/tests/sshd/sshd.sh" stopall "$work"; rm -rf "$work" /var/tmp/hostswap/bench-*' EXIT
+trap '"$root/tests/sshd/sshd.sh" stopall "$work"; rm -rf "$work" /var/lib/hostswap/bench-*' EXIT
 cc -O2 -o "$work/minimal-libssh" bench/minimal-libssh.c $(pkg-config --cflags --libs libssh)
 SSHD_MAX_SESSIONS=64 "$root/tests/sshd/sshd.sh" start "$work" ika 127.0.0.71 2271
 SSHD_MAX_SESSIONS=64 "$root/tests/sshd/sshd.sh" start "$work" tako 127.0.0.72 2272
@@ -50,12 +50,14 @@ INV
 	done
 } >"$work/plan.yaml"
 
-# The wrapper's shape with the same built-ins as src/wrapper.c's RUN mode
-# (record files in a directory made beforehand, pgid with noclobber, the
-# script read from stdin, traps, errexit, eval), to price the wrapper alone.
-mkdir -p /var/tmp/hostswap/bench-w
-wrapcmd='d=/var/tmp/hostswap/bench-w;umask 077;[ -d "$d" ]||mkdir -p "$d";g=$$;set -C;{ echo "pgid $g" >"$d/$$";} 2>/dev/null||exit 254;set +C;s=;e=;while IFS= read -r l;do [ "$l" = "#hostswap-end-of-script" ]&&{ e=1;break;};s="$s$l
-";done;trap '"'"'echo "status $?" >>"$d/$$"'"'"' 0;trap '"'"'echo "signal HUP" >>"$d/$$";exit 129'"'"' 1;trap '"'"'echo "signal INT" >>"$d/$$";exit 130'"'"' 2;trap '"'"'echo "signal PIPE" >>"$d/$$";exit 141'"'"' 13;trap '"'"'echo "signal TERM" >>"$d/$$";exit 143'"'"' 15;set -e;eval "$s"'
+# The wrapper's shape as src/wrapper.c's RUN mode runs it (the record
+# base's three directories checked with one stat, the attempt's directory
+# made with a plain mkdir, pgid with noclobber, the script read from stdin,
+# traps, errexit, eval), to price the wrapper alone.
+mkdir -p -m 700 /var/lib/hostswap/bench-w/h
+wrapcmd='b=/var/lib/hostswap;r=bench-w/h/$$;c=$(stat -c "%u %a %F" -- "$b" "$b/bench-w" "$b/bench-w/h" 2>&1)||exit 254;set -f;o=$IFS;IFS="
+";for l in $c;do case $l in "0 "*" directory");;*)exit 254;;esac;m=${l#* };m=${m%% *};case $m in *[2367]?|*[2367])exit 254;;esac;done;IFS=$o;set +f;d=$b/$r;mkdir -m 700 "$d" 2>/dev/null||exit 254;g=$$;set -C;{ echo "pgid $g" >"$d/record";} 2>/dev/null||exit 254;set +C;s=;e=;while IFS= read -r l;do [ "$l" = "#hostswap-end-of-script" ]&&{ e=1;break;};s="$s$l
+";done;trap '"'"'echo "status $?" >>"$d/record"'"'"' 0;trap '"'"'echo "signal HUP" >>"$d/record";exit 129'"'"' 1;trap '"'"'echo "signal INT" >>"$d/record";exit 130'"'"' 2;trap '"'"'echo "signal PIPE" >>"$d/record";exit 141'"'"' 13;trap '"'"'echo "signal TERM" >>"$d/record";exit 143'"'"' 15;set -e;eval "$s"'
 
 # time_cmd: wall seconds of a command.
 time_cmd() {
@@ -179,6 +181,7 @@ done
 i=0
 while [ "$i" -lt "$runs" ]; do
 	time_cmd "$work/minimal-libssh" "$key" 127.0.0.71 2271 127.0.0.72 2272 >>"$work/t.minimal"
+	rm -rf /var/lib/hostswap/bench-w/h/*
 	time_cmd "$work/minimal-libssh" "$key" 127.0.0.71 2271 127.0.0.72 2272 10 10 "$wrapcmd" >>"$work/t.minimal-wrapped"
 	time_cmd hostswap_run >>"$work/t.hostswap"
 	time_cmd hostswap_fullsync_run >>"$work/t.hostswap-sqlite-full"

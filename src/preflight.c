@@ -268,9 +268,10 @@ pf_scan_template(struct preflight *pf, struct pf_host *ph, size_t phase,
 static void
 pf_own_words(struct pf_host *ph, const struct step *st, const char *origin)
 {
-	static const char *const all[] = { "mkdir", "rm", "sleep", NULL };
-	static const char *const put[] = { "chmod", "chown", "cmp", "mv", "cp",
+	static const char *const all[] = { "mkdir", "rm", "sleep", "stat",
 		NULL };
+	static const char *const put[] = { "mktemp", "chmod", "chown", "cmp",
+		"ln", "mv", NULL };
 	static const char *const detach[] = { "setsid", "cat", NULL };
 	static const char *const reboot[] = { "reboot", "cat", NULL };
 	const char *const *w;

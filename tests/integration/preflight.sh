@@ -143,7 +143,7 @@ if grep -v ' PASS ' "$out" | grep -qv "$nohome"; then
 else ok; fi
 awk 'NF < 4 || ($3 != "PASS" && $3 != "WARN" && $3 != "FAIL") {exit 1}' "$out" && ok || ko "every line is HOST CHECK LEVEL reason"
 for h in ika tako adm; do
-	for c in address hostkey login requires commands space:/home space:/var space:/var/tmp clock; do
+	for c in address hostkey login records requires commands space:/home space:/var space:/var/tmp clock; do
 		grep -q "^$h $c PASS \|^$h $c WARN no such directory" "$out" && ok || ko "$h $c is checked"
 	done
 done
