@@ -20,6 +20,7 @@ int hostkey_from_known_hosts(
     const char *, const char *, int, struct hostkey *, char **);
 int hostkey_from_blob(const char *, const char *, struct hostkey *);
 int hostkey_equal(const struct hostkey *, const struct hostkey *);
+int hostkey_revoked(const struct hostkey *);
 char *hostkey_line(const struct hostkey *);
 const char *hostkey_algorithms(const struct hostkey *);
 void hostkey_copy(struct hostkey *, const struct hostkey *);

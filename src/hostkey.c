@@ -4,6 +4,13 @@
  * hashed entries and [address]:port) — their fingerprints, comparison, and
  * the key-exchange algorithms to ask for so that the server presents the
  * key of the expected type.
+ *
+ * Markers. A known_hosts line marked @cert-authority holds a CA's key,
+ * never a host's: it is skipped. A line marked @revoked lists a key that
+ * must never be accepted, whatever its host patterns say: every such key
+ * of every known_hosts file read is kept for the whole process, and
+ * hostkey_revoked() refuses it at every connection (a known key, a pin,
+ * trust on first use alike).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -105,6 +112,48 @@ hostkey_from_pin(const char *pin, struct hostkey *k)
 	return rc;
 }
 
+/* Every @revoked key of the known_hosts files read (see the top). */
+static struct hostkey *hostkey_revoked_keys;
+static size_t hostkey_nrevoked;
+
+/* Keep the key of a "@revoked PATTERNS TYPE BASE64 [comment]" line. */
+static void
+hostkey_add_revoked(const char *line)
+{
+	char *copy, *save = NULL, *type = NULL, *b64 = NULL;
+	struct hostkey k;
+
+	copy = xstrdup(line);
+	if (strtok_r(copy, " \t", &save) != NULL &&   /* @revoked */
+	    strtok_r(NULL, " \t", &save) != NULL &&   /* host patterns */
+	    (type = strtok_r(NULL, " \t", &save)) != NULL)
+		b64 = strtok_r(NULL, " \t", &save);
+	if (b64 == NULL || hostkey_from_blob(type, b64, &k) == -1) {
+		free(copy);
+		return;
+	}
+	free(copy);
+	if (hostkey_revoked(&k)) {
+		hostkey_clear(&k);
+		return;
+	}
+	hostkey_revoked_keys = xreallocarray(hostkey_revoked_keys,
+	    hostkey_nrevoked + 1, sizeof *hostkey_revoked_keys);
+	hostkey_revoked_keys[hostkey_nrevoked++] = k;
+}
+
+/* Whether a key was listed @revoked in a known_hosts file read so far. */
+int
+hostkey_revoked(const struct hostkey *k)
+{
+	size_t i;
+
+	for (i = 0; i < hostkey_nrevoked; i++)
+		if (hostkey_equal(&hostkey_revoked_keys[i], k))
+			return 1;
+	return 0;
+}
+
 /* The name known_hosts uses: "address", or "[address]:port" off port 22. */
 char *
 hostkey_known_hosts_name(const char *address, int port)
@@ -120,14 +169,16 @@ hostkey_known_hosts_name(const char *address, int port)
 /*
  * The key a known_hosts file has for address:port. Returns 0 with *k set,
  * 1 if the file has none (or does not exist), -1 with *err on a read
- * error. Revoked and CA lines are skipped: a run needs one plain key.
+ * error. CA lines are skipped; revoked keys are kept for hostkey_revoked()
+ * (the whole file is read for them), which refuses them at connection.
  */
 int
 hostkey_from_known_hosts(const char *file, const char *address, int port,
     struct hostkey *k, char **err)
 {
 	struct ssh_knownhosts_entry *entry = NULL;
-	char *name, *line = NULL;
+	char *name, *line = NULL, *p;
+	struct hostkey found;
 	size_t cap = 0;
 	ssize_t n;
 	FILE *fp;
@@ -144,15 +195,20 @@ hostkey_from_known_hosts(const char *file, const char *address, int port,
 	while ((n = getline(&line, &cap, fp)) != -1) {
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
-		if (line[0] == '@' || line[0] == '#' || line[0] == '\0')
+		p = line + strspn(line, " \t");
+		if (strncmp(p, "@revoked", 8) == 0 &&
+		    (p[8] == ' ' || p[8] == '\t')) {
+			hostkey_add_revoked(p);
 			continue;
-		if (ssh_known_hosts_parse_line(name, line, &entry) != SSH_OK)
+		}
+		if (p[0] == '@' || p[0] == '#' || p[0] == '\0' || rc == 0)
+			continue;
+		if (ssh_known_hosts_parse_line(name, p, &entry) != SSH_OK)
 			continue;
 		if (entry->publickey != NULL &&
-		    hostkey_from_ssh_key(entry->publickey, k) == 0) {
-			ssh_knownhosts_entry_free(entry);
+		    hostkey_from_ssh_key(entry->publickey, &found) == 0) {
+			*k = found;
 			rc = 0;
-			break;
 		}
 		ssh_knownhosts_entry_free(entry);
 		entry = NULL;

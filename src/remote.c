@@ -387,6 +387,14 @@ remote_verify(struct remote *r)
 		    r->address, r->port);
 		return -1;
 	}
+	if (hostkey_revoked(&r->seen)) {
+		remote_fail(r,
+		    "host key of %s (%s:%d) is revoked in known_hosts: %s "
+		    "(%s); nothing was sent",
+		    r->name, r->address, r->port, r->seen.fingerprint,
+		    r->seen.type);
+		return -1;
+	}
 	if (!r->has_expected) {
 		if (!r->accept_new) {
 			remote_fail(r,

@@ -171,7 +171,8 @@ run_remote(struct run_host *rh)
 	cfg.identity = rh->host->identity;
 	cfg.max_channels = rh->host->max_channels;
 	cfg.expected = run_expected_key(rh);
-	cfg.accept_new = rh->run->opts.accept_new && cfg.expected == NULL;
+	cfg.accept_new = rh->run->opts.accept_new && !cfg.expected &&
+	    !rh->swapped; /* no trust on first use for a swapped name */
 	rh->failed = 0;
 	rh->remote = remote_new(rh->run->loop, &cfg, &run_remote_events, rh);
 	remote_connect(rh->remote);

@@ -148,6 +148,18 @@ sched_swap(struct run *r)
 	    "the swap is done: %s and %s now reach the other "
 	    "machine",
 	    r->plan->swap_hosts[0], r->plan->swap_hosts[1]);
+	/* The key a swapped name expects is the other machine's: known, or
+	 * no session to it at all (never trust on first use). */
+	for (i = 0; i < 2; i++)
+		if (run_expected_key(run_host(r, r->plan->swap_hosts[i])) ==
+		    NULL)
+			run_note(r,
+			    "%s now expects the host key of %s's machine, "
+			    "which this run never saw: it is refused (trust "
+			    "on first use does not apply to a swapped name; "
+			    "pin the key in the inventory)",
+			    r->plan->swap_hosts[i],
+			    r->plan->swap_hosts[1 - i]);
 }
 
 /* The phase's gate task, if it has one and it is not yet approved. */

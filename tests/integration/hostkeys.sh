@@ -85,4 +85,59 @@ unset SSH_AUTH_SOCK SSH_AGENT_PID
 HOME=$work hs_run 1 "no identity, no agent, no key files: refused" "$tmpdir/plan.yaml" --no-preflight
 grep -q 'login to ika (127.0.0.33:2233) as root failed' "$runlog" && ok || ko "the login failure names host and user"
 
+# @revoked: a key listed as revoked is refused, known or not, even with
+# --accept-new-host-keys, naming host, address and fingerprint.
+{ cat "$hosts/known_hosts"; echo "@revoked * $pub"; } >"$work/revoked_known_hosts"
+echo "@revoked [127.0.0.99]:22 $pub" >"$work/revoked_only"
+for kh in "$work/revoked_known_hosts" "$work/revoked_only"; do
+	rm -f "$inventory" "$work/ran"; inventory_host ika 127.0.0.33 2233
+	"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
+	    --known-hosts "$kh" --accept-new-host-keys --log-format json --no-preflight >"$out" 2>"$runlog"
+	[ $? = 1 ] && ok || ko "a revoked key fails the run ($(basename "$kh"))"
+	grep -q "host key of ika (127.0.0.33:2233) is revoked in known_hosts: $fp" "$runlog" && ok ||
+	    ko "the refusal names host, address and the revoked fingerprint ($(basename "$kh"))"
+	! grep -q "accepted the new host key" "$runlog" && ok || ko "a revoked key was trusted on first use"
+	[ ! -f "$work/ran" ] && ok || ko "nothing ran on a host with a revoked key ($(basename "$kh"))"
+done
+"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
+    --known-hosts "$work/revoked_known_hosts" --log-format json >"$out" 2>"$runlog"
+[ $? = 1 ] && [ ! -f "$work/ran" ] && ok || ko "a revoked key fails the run with preflight too"
+
+# @cert-authority: a CA's key is no host's key.
+printf '@cert-authority [127.0.0.33]:2233 %s\n  @cert-authority [127.0.0.33]:2233 %s\n' "$pub" "$pub" >"$work/ca_known_hosts"
+"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
+    --known-hosts "$work/ca_known_hosts" --log-format json --no-preflight >"$out" 2>"$runlog"
+[ $? = 1 ] && grep -q "host key of ika (127.0.0.33:2233) is unknown" "$runlog" && [ ! -f "$work/ran" ] && ok ||
+    ko "a @cert-authority line is taken as the host's key"
+
+# After the swap, a swapped name expects the other machine's key: with
+# that key never seen, trust on first use does not apply (it would take
+# any key at every reconnect, recording none).
+cat >"$tmpdir/swap.yaml" <<PLAN
+hostswap: 1
+name: keys-swap
+swap: {after_phase: 1, hosts: [ika, tako]}
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: touch, on: ika, run: "touch $work/ran"}
+  - id: 2
+    name: two
+    steps:
+      - {id: again, on: ika, run: "touch $work/ran-after-swap"}
+PLAN
+rm -f "$inventory" "$work/ran" "$work/ran-after-swap"
+inventory_host ika 127.0.0.33 2233
+inventory_host tako 127.0.4.3 2503
+"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/swap.yaml" --inventory "$inventory" \
+    --known-hosts "$work/empty_known_hosts" --accept-new-host-keys --log-format json --no-preflight >"$out" 2>"$runlog"
+[ $? = 1 ] && ok || ko "a swapped name with an unknown post-swap key fails the run"
+[ -f "$work/ran" ] && ok || ko "phase 1 ran (trust on first use before the swap)"
+[ ! -f "$work/ran-after-swap" ] && ok || ko "a command was sent after the swap to a key never recorded"
+grep -q "ika now expects the host key of tako's machine, which this run never saw" "$runlog" && ok ||
+    ko "the swap says the post-swap key is unknown"
+[ "$(grep -c "accepted the new host key of ika" "$runlog")" = 1 ] && ok || ko "ika's key was accepted once, before the swap"
+expect_task 2 again ika failed "the task after the swap"
+
 finish hostkeys
