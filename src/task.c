@@ -126,6 +126,11 @@ task_succeeded(struct run_task *t)
 		    t->step->capture);
 		return;
 	}
+	if (t->step->capture != NULL && output_capture_too_big(&t->out)) {
+		task_attempt_failed(t, "capture %s: its output is larger than "
+		    "%d KiB", t->step->capture, OUTPUT_CAPTURE / 1024);
+		return;
+	}
 	if (t->step->capture != NULL) {
 		v = output_captured(&t->out);
 		if ((secret = secrets_find(&t->phase->run->secrets, v)) !=
@@ -285,13 +290,20 @@ task_script(struct run_task *t, const char *tmpl, char **err)
 	return full;
 }
 
-/* Whether a put's templates may take their captured values as text. */
+/*
+ * Whether the step's script or put may take its captured values as text:
+ * asked before anything of the attempt runs, its `unless` included.
+ */
 static int
-task_put_as_text(struct run_task *t, char **err)
+task_as_text(struct run_task *t, char **err)
 {
 	const struct put_spec *ps = &t->step->put;
 	const struct expand_env *env = &t->phase->run->env;
 
+	if (t->step->kind == STEP_RUN || t->step->kind == STEP_DETACH)
+		return expand_captured_as_text(env, t->step->script, err);
+	if (t->step->kind != STEP_PUT)
+		return 0;
 	if (expand_captured_as_text(env, ps->path, err) == -1)
 		return -1;
 	if (ps->src == NULL &&
@@ -320,11 +332,6 @@ task_main(struct run_task *t)
 		free(text);
 		return;
 	case STEP_PUT:
-		if (task_put_as_text(t, &err) == -1) {
-			task_attempt_failed(t, "%s", err);
-			free(err);
-			return;
-		}
 		if ((text = task_put_script(t, &err)) == NULL)
 			break;
 		task_exec(t, WRAPPER_RUN, text, &task_job_cb);
@@ -530,6 +537,11 @@ task_attempt_go(void *arg)
 		return;
 	uv_timer_stop(t->timer);
 	uv_timer_start(t->timer, task_timeout_cb, t->step->timeout_ms, 0);
+	if (task_as_text(t, &err) == -1) {
+		task_attempt_failed(t, "%s", err);
+		free(err);
+		return;
+	}
 	if (t->step->unless != NULL) {
 		if ((text = task_script(t, t->step->unless, &err)) == NULL) {
 			task_attempt_failed(t, "'unless': %s", err);
