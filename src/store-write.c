@@ -224,15 +224,19 @@ store_task_note(struct store *st, const struct run_task *t, const char *note)
 	    t->step->id, t->host);
 }
 
-/* An attempt ended: keep its whole (scrubbed) output; none if sensitive. */
+/* An attempt ended: keep its (scrubbed, bounded: output.h) output; none if
+ * sensitive. */
 void
 store_attempt_end(struct store *st, const struct run_task *t, const char *state)
 {
 	const struct run *r = t->phase->run;
-	const struct buf *all = &t->out.all;
+	struct buf all;
 
 	if (st == NULL || t->attempt == 0)
 		return;
+	buf_init(&all);
+	if (!t->step->sensitive)
+		output_text(&t->out, &all);
 	store_write(st,
 	    "INSERT OR REPLACE INTO attempts (run_id, phase, step, host, "
 	    "attempt, state, exit_code, error, started_ms, finished_ms, "
@@ -241,9 +245,9 @@ store_attempt_end(struct store *st, const struct run_task *t, const char *state)
 	    (int64_t)r->plan->phases[t->phase->index].id, t->step->id, t->host,
 	    (int64_t)t->attempt, state, t->exit_code, t->error, t->started_ms,
 	    t->finished_ms,
-	    t->step->sensitive || all->data == NULL ? "" : all->data,
-	    t->step->sensitive || all->data == NULL ? (size_t)0 : all->len,
+	    all.data == NULL ? "" : all.data, all.len,
 	    (int64_t)t->step->sensitive);
+	buf_free(&all);
 }
 
 /* A captured value (never of a sensitive step: the caller checks). */

@@ -126,6 +126,11 @@ task_succeeded(struct run_task *t)
 		    t->step->capture);
 		return;
 	}
+	if (t->step->capture != NULL && output_capture_too_big(&t->out)) {
+		task_attempt_failed(t, "capture %s: its output is larger than "
+		    "%d KiB", t->step->capture, OUTPUT_CAPTURE / 1024);
+		return;
+	}
 	if (t->step->capture != NULL) {
 		v = output_captured(&t->out);
 		if ((secret = secrets_find(&t->phase->run->secrets, v)) !=

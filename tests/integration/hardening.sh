@@ -86,4 +86,36 @@ jqt -s '[.[] | select(.type == "note") | .data.msg | select(startswith("status p
 ! grep -q "$token" "$out" && ok || ko "hostswap report prints the token"
 ! grep -a -q "$token" "$st" "$st-wal" 2>/dev/null && ok || ko "the token is in the state file"
 
+# --- A host printing without end: bounded memory, bounded state. --------
+cat >"$tmpdir/flood.yaml" <<PLAN
+hostswap: 1
+name: flood
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: flood, on: ika, run: "head -c 1000000000 /dev/zero | tr '\\\\0' x; echo; echo last-line"}
+      - {id: big-capture, on: ika, capture: big, run: "head -c 100000 /dev/zero | tr '\\\\0' y"}
+PLAN
+fst=$tmpdir/flood.db
+/usr/bin/time -v -o "$tmpdir/time" "$HOSTSWAP" run --listen 127.0.0.1:0 "$tmpdir/flood.yaml" --state "$fst" \
+    --inventory "$inventory" --known-hosts "$hosts/known_hosts" --log-format json >"$out" 2>"$runlog"
+[ $? = 1 ] && ok || ko "the flood run ends (failed by the capture): $(tail -n 3 "$runlog")"
+rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmpdir/time")
+[ -n "$rss" ] && [ "$rss" -lt 100000 ] && ok || ko "the controller's max RSS stays under 100 MB: ${rss:-?} kB"
+expect_task 1 flood ika succeeded "the flooding task"
+expect_task 1 big-capture ika failed "a capture larger than 64 KiB"
+[ "$(task_field 1 big-capture ika error)" = "capture big: its output is larger than 64 KiB" ] && ok ||
+    ko "the capture's error: $(task_field 1 big-capture ika error)"
+"$HOSTSWAP" log 1/flood --state "$fst" >"$tmpdir/flood.out" 2>"$err"
+[ $? = 0 ] && ok || ko "hostswap log of the flood: $(cat "$err")"
+size=$(wc -c <"$tmpdir/flood.out")
+[ "$size" -gt 1100000 ] && [ "$size" -lt 1300000 ] && ok || ko "the log keeps a bounded head and tail: $size bytes"
+[ "$(head -c 1048576 "$tmpdir/flood.out" | tr -d x | wc -c)" = 0 ] && ok || ko "the log starts with the first MiB"
+dropped=$((1000000000 - 1048576 - 65536 + 11))
+grep -q "^\[hostswap: $dropped bytes of output dropped here; the first 1048576 and the last 65536 bytes are kept\]$" "$tmpdir/flood.out" && ok ||
+    ko "the log says what was dropped: $(grep -a '^\[hostswap' "$tmpdir/flood.out" | head -c 200)"
+[ "$(tail -n 1 "$tmpdir/flood.out")" = last-line ] && ok || ko "the log ends with the output's last line"
+[ "$(du -k "$fst" | cut -f1)" -lt 20000 ] && ok || ko "the state file stays small: $(du -k "$fst")"
+
 finish hardening
