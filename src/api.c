@@ -606,8 +606,8 @@ api_new(struct run *r, struct store *st, const char *state, const char *addr,
 	r->approvals = 1;
 	/* The token goes to the console only, never to the audit trail. */
 	console_note(r, "status page: %s#token=%s", a->url, a->token);
-	xasprintf(&note, "status page: %s (its token is in %s.token)", a->url,
-	    state);
+	xasprintf(
+	    &note, "status page: %s (its token is in %s.token)", a->url, state);
 	store_note(st, r, note);
 	free(note);
 	return a;

@@ -124,8 +124,8 @@ hostkey_add_revoked(const char *line)
 	struct hostkey k;
 
 	copy = xstrdup(line);
-	if (strtok_r(copy, " \t", &save) != NULL &&   /* @revoked */
-	    strtok_r(NULL, " \t", &save) != NULL &&   /* host patterns */
+	if (strtok_r(copy, " \t", &save) != NULL && /* @revoked */
+	    strtok_r(NULL, " \t", &save) != NULL && /* host patterns */
 	    (type = strtok_r(NULL, " \t", &save)) != NULL)
 		b64 = strtok_r(NULL, " \t", &save);
 	if (b64 == NULL || hostkey_from_blob(type, b64, &k) == -1) {

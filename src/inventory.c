@@ -115,8 +115,7 @@ inventory_secret_ref(const char *s)
 {
 	size_t len = strlen(s);
 
-	if (len < 12 || strncmp(s, "${secrets.", 10) != 0 ||
-	    s[len - 1] != '}')
+	if (len < 12 || strncmp(s, "${secrets.", 10) != 0 || s[len - 1] != '}')
 		return 0;
 	return vars_valid_name(s + 10, len - 11);
 }

@@ -158,8 +158,7 @@ sched_swap(struct run *r)
 			    "which this run never saw: it is refused (trust "
 			    "on first use does not apply to a swapped name; "
 			    "pin the key in the inventory)",
-			    r->plan->swap_hosts[i],
-			    r->plan->swap_hosts[1 - i]);
+			    r->plan->swap_hosts[i], r->plan->swap_hosts[1 - i]);
 }
 
 /* The phase's gate task, if it has one and it is not yet approved. */

@@ -244,8 +244,7 @@ store_attempt_end(struct store *st, const struct run_task *t, const char *state)
 	    "iittitntuubi", (int64_t)r->id,
 	    (int64_t)r->plan->phases[t->phase->index].id, t->step->id, t->host,
 	    (int64_t)t->attempt, state, t->exit_code, t->error, t->started_ms,
-	    t->finished_ms,
-	    all.data == NULL ? "" : all.data, all.len,
+	    t->finished_ms, all.data == NULL ? "" : all.data, all.len,
 	    (int64_t)t->step->sensitive);
 	buf_free(&all);
 }

@@ -477,8 +477,8 @@ store_lock(struct store *st, char **err)
 	/* Never through a symbolic link: the lock file is truncated and
 	 * written, and a link planted there would make us clobber its
 	 * target. */
-	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
-	    0600);
+	fd = open(
+	    lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (fd == -1) {
 		if (errno == ELOOP)
 			xasprintf(err,

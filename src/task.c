@@ -127,8 +127,10 @@ task_succeeded(struct run_task *t)
 		return;
 	}
 	if (t->step->capture != NULL && output_capture_too_big(&t->out)) {
-		task_attempt_failed(t, "capture %s: its output is larger than "
-		    "%d KiB", t->step->capture, OUTPUT_CAPTURE / 1024);
+		task_attempt_failed(t,
+		    "capture %s: its output is larger than "
+		    "%d KiB",
+		    t->step->capture, OUTPUT_CAPTURE / 1024);
 		return;
 	}
 	if (t->step->capture != NULL) {
