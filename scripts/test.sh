@@ -1,8 +1,9 @@
 #!/bin/sh
 # The whole test suite, from a fresh Debian 12 machine: installs what is
 # missing, builds, runs every test, then again under AddressSanitizer +
-# UndefinedBehaviorSanitizer, then a bounded fuzz run of the plan loader.
-# Exits non-zero if anything fails. FUZZ_SECONDS (default 60) bounds fuzzing.
+# UndefinedBehaviorSanitizer, then a bounded fuzz run of the plan loader
+# and of the HTTP request path. Exits non-zero if anything fails.
+# FUZZ_SECONDS (default 60) bounds fuzzing, split evenly between the two.
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -68,29 +69,44 @@ else
 fi
 rm -rf "$reports"
 
-echo "== fuzz the plan loader for ${fuzz_seconds}s"
+# Two libFuzzer targets share the FUZZ_SECONDS budget: the plan loader
+# (plan-fuzzer) and the HTTP request path (http-fuzzer). Each counts as
+# one test; a failure's reproducer is copied to tests/fuzz/.
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DHOSTSWAP_FUZZ=ON -DHOSTSWAP_TESTS=OFF >/dev/null
-cmake --build build-fuzz -j "$jobs" --target plan-fuzzer
+cmake --build build-fuzz -j "$jobs" --target plan-fuzzer http-fuzzer
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-set +e
-(cd "$work" && "$root/build-fuzz/tests/fuzz/plan-fuzzer" \
-    -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -timeout=10 \
-    -print_final_stats=1 "$work" "$root/tests/fuzz/corpus/plan" \
-    "$root/plans") >"$work/fuzz.log" 2>&1
-rc=$?
-set -e
-grep -E '^(Done|stat::number_of_executed_units)' "$work/fuzz.log" || true
-if [ "$rc" -eq 0 ]; then
-	total_pass=$((total_pass + 1))
-	echo "fuzz: no crash, leak or sanitizer report"
-else
-	total_fail=$((total_fail + 1))
-	tail -n 40 "$work/fuzz.log"
-	cp "$work"/crash-* "$work"/leak-* "$root/tests/fuzz/" 2>/dev/null || true
-	echo "fuzz: FAILED (reproducer copied to tests/fuzz/)"
-fi
+
+# fuzz NAME SECONDS CORPUS...: run one target, add up its result.
+fuzz() {
+	name=$1 secs=$2
+	shift 2
+	echo "== fuzz $name for ${secs}s"
+	mkdir -p "$work/$name"
+	set +e
+	(cd "$work/$name" && "$root/build-fuzz/tests/fuzz/$name" \
+	    -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
+	    -print_final_stats=1 "$work/$name" "$@") >"$work/$name.log" 2>&1
+	rc=$?
+	set -e
+	grep -E '^(Done|stat::number_of_executed_units)' "$work/$name.log" || true
+	if [ "$rc" -eq 0 ]; then
+		total_pass=$((total_pass + 1))
+		echo "fuzz $name: no crash, leak or sanitizer report"
+	else
+		total_fail=$((total_fail + 1))
+		tail -n 40 "$work/$name.log"
+		for f in "$work/$name"/crash-* "$work/$name"/leak-* \
+		    "$work/$name"/timeout-* "$work/$name"/oom-*; do
+			[ -f "$f" ] && cp "$f" "$root/tests/fuzz/$name-${f##*/}"
+		done
+		echo "fuzz $name: FAILED (reproducer copied to tests/fuzz/)"
+	fi
+}
+plan_seconds=$(((fuzz_seconds + 1) / 2))
+fuzz plan-fuzzer "$plan_seconds" "$root/tests/fuzz/corpus/plan" "$root/plans"
+fuzz http-fuzzer $((fuzz_seconds - plan_seconds)) "$root/tests/fuzz/corpus/http"
 
 echo "tests: $total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -520,17 +520,23 @@ http_server_broadcast(
 	}
 }
 
-/* A handle of a connection closed; the last one frees it. */
+/* One holder of a connection let go (a handle closed, or the caller of
+ * http_conn_new_buffered()); the last one frees it. */
 static void
-http_conn_closed_cb(uv_handle_t *h)
+http_conn_unref(struct http_conn *c)
 {
-	struct http_conn *c = h->data;
-
 	if (--c->handles > 0)
 		return;
 	http_req_reset(c);
 	buf_free(&c->in);
 	free(c);
+}
+
+/* A handle of a connection closed. */
+static void
+http_conn_closed_cb(uv_handle_t *h)
+{
+	http_conn_unref(h->data);
 }
 
 /* Take a connection off the server's list and out of its counts. */
@@ -689,11 +695,10 @@ http_conn_new(struct http_server *s, enum http_conn_kind kind, struct buf *out)
 	c->out = out;
 	uv_timer_init(s->loop, &c->timer);
 	c->timer.data = c;
-	c->handles = 1;
+	c->handles = 2; /* the timer, and the socket or the caller */
 	if (out == NULL) {
 		uv_tcp_init(s->loop, &c->tcp);
 		c->tcp.data = c;
-		c->handles++;
 	}
 	buf_init(&c->in);
 	http_parser_init(&c->parser, HTTP_REQUEST);
@@ -756,8 +761,9 @@ http_connection_cb(uv_stream_t *l, int status)
 
 /*
  * A connection without a socket: its answers are appended to out, its
- * requests come from http_conn_feed(). It counts as a connection; free it
- * with http_conn_free() (its memory goes once the loop runs).
+ * requests come from http_conn_feed(). It counts as a connection until it
+ * is closed (by the server, or by http_conn_free()); the caller's pointer
+ * stays valid until http_conn_free(), its memory goes once the loop runs.
  */
 struct http_conn *
 http_conn_new_buffered(struct http_server *s, struct buf *out)
@@ -776,11 +782,12 @@ http_conn_reading(const struct http_conn *c)
 	return c->state == C_READING && !c->last;
 }
 
-/* Close a connection made by http_conn_new_buffered(). */
+/* Close a connection made by http_conn_new_buffered() and let it go. */
 void
 http_conn_free(struct http_conn *c)
 {
 	http_conn_close(c);
+	http_conn_unref(c);
 }
 
 /* The listening handle closed: free the server. */
