@@ -85,7 +85,7 @@ fuzz() {
 	echo "== fuzz $name for ${secs}s"
 	mkdir -p "$work/$name"
 	set +e
-	(cd "$work/$name" && "$root/build-fuzz/tests/fuzz/$name" \
+	(cd "$work/$name" && TMPDIR="$work" "$root/build-fuzz/tests/fuzz/$name" \
 	    -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
 	    -print_final_stats=1 "$work/$name" "$@") >"$work/$name.log" 2>&1
 	rc=$?

@@ -182,7 +182,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	log_init(LOG_TEXT, 0);
-	snprintf(fz.dir, sizeof fz.dir, "/tmp/http-fuzzer.XXXXXX");
+	/* Under TMPDIR: libFuzzer may leave with _exit(), past atexit. */
+	snprintf(fz.dir, sizeof fz.dir, "%s/http-fuzzer.XXXXXX",
+	    getenv("TMPDIR") != NULL && strlen(getenv("TMPDIR")) < 32
+		? getenv("TMPDIR")
+		: "/tmp");
 	if (mkdtemp(fz.dir) == NULL)
 		fatal("mkdtemp");
 	snprintf(fz.state, sizeof fz.state, "%s/fuzz.db", fz.dir);
