@@ -179,6 +179,8 @@ test_record_not_reused(void **state)
 }
 
 /* Run sh -c CMD (a shell line of the test's own); its exit status. */
+static int sh(const char *, ...) __attribute__((format(printf, 1, 2)));
+
 static int
 sh(const char *fmt, ...)
 {
