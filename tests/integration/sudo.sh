@@ -5,31 +5,41 @@
 # password is never read as part of a script (before, it was the script's
 # first line: each task failed with "eval: PASSWORD: not found", and a
 # password that is shell ran as root). A host whose sudo asks: parallel
-# tasks each answer their own job's prompt. The password shows nowhere.
+# tasks each answer their own job's prompt. A login shell that greets on
+# stdout before sudo starts (a noisy profile): the greeting is the task's
+# output and the gate opens (before, any line ahead of the ready line kept
+# it shut until the timeout). The password shows nowhere.
 set -u
 . "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 chmod 755 "$tmpdir" "$work"
 np=hostswap-np
 pwu=hostswap-pw
+noisy=hostswap-noisy
 rule=/etc/sudoers.d/hostswap-test-sudo
 pw="touch $work/pwned; echo \$((6*7)) #$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
-for u in $np $pwu; do
+# The noisy user's login shell greets on stdout, then is sh.
+printf '#!/bin/sh\necho "welcome to the noisy shell"\nexec /bin/sh "$@"\n' >"$tmpdir/noisy-sh"
+chmod 755 "$tmpdir/noisy-sh"
+for u in $np $pwu $noisy; do
 	id "$u" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$u"
 	printf '%s:%s\n' "$u" "$pw" | chpasswd
 done
-printf '%s ALL=(ALL) NOPASSWD: ALL\nDefaults:%s lecture=always, !use_pty\n%s ALL=(ALL) ALL\n' \
-    "$np" "$pwu" "$pwu" >"$rule"
+usermod -s "$tmpdir/noisy-sh" "$noisy"
+printf '%s ALL=(ALL) NOPASSWD: ALL\nDefaults:%s lecture=always, !use_pty\n%s ALL=(ALL) ALL\n%s ALL=(ALL) ALL\n' \
+    "$np" "$pwu" "$pwu" "$noisy" >"$rule"
 chmod 0440 "$rule"
 visudo -cf "$rule" >/dev/null || { echo "bad sudoers rule"; exit 1; }
-cleanup_sudo() { rm -f "$rule"; userdel "$np" 2>/dev/null; userdel "$pwu" 2>/dev/null; cleanup; }
+cleanup_sudo() { rm -f "$rule"; for u in $np $pwu $noisy; do userdel "$u" 2>/dev/null; done; cleanup; }
 trap cleanup_sudo EXIT
 
 start_host nopw 127.0.5.11 2611
 start_host asks 127.0.5.12 2612
+start_host noisy 127.0.5.13 2613
 cat >"$inventory" <<INV
 hosts:
   nopw: {address: 127.0.5.11, port: 2611, user: $np, identity: $hosts/client_key, become: sudo, become_password: "\${secrets.pw}"}
   asks: {address: 127.0.5.12, port: 2612, user: $pwu, identity: $hosts/client_key, become: sudo, become_password: "\${secrets.pw}"}
+  noisy: {address: 127.0.5.13, port: 2613, user: $noisy, identity: $hosts/client_key, become: sudo, become_password: "\${secrets.pw}"}
 INV
 export HOSTSWAP_TEST_PW="$pw"
 {
@@ -66,6 +76,26 @@ done
 [ ! -e "$work/pwned" ] && ok || ko "the password was never run as shell"
 grep -q -- "$pw" "$runlog" "$out" && ko "the password shows in the log" || ok
 grep -h '"error"' "$runlog" | grep -v '"error": null' | head -n 3 | sed 's/^/  /'
+
+# The noisy login shell: its greeting came first, and the gate opened.
+cat >"$tmpdir/noisy.yaml" <<PLAN
+hostswap: 1
+name: noisy
+secrets:
+  pw: {env: HOSTSWAP_TEST_PW}
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: who, on: noisy, timeout: 30s, run: 'id -u > $work/uid-noisy'}
+PLAN
+st=$tmpdir/noisy.db
+"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$st" --inventory "$inventory" --known-hosts "$hosts/known_hosts" \
+    --no-preflight --log-format json "$tmpdir/noisy.yaml" >"$out" 2>"$runlog"
+[ $? = 0 ] && ok || ko "a task under a noisy login shell succeeds: $(task_field 1 who noisy error)"
+[ "$(cat "$work/uid-noisy" 2>/dev/null)" = 0 ] && ok || ko "it ran as root"
+"$HOSTSWAP" log 1/who --host noisy --state "$st" >"$out" 2>&1
+grep -q "welcome to the noisy shell" "$out" && ok || ko "the greeting is the task's output: $(head -c 200 "$out")"
 
 # Preflight's sudo check goes through the same gate.
 "$HOSTSWAP" preflight "$tmpdir/plan.yaml" --inventory "$inventory" \
