@@ -50,7 +50,6 @@ struct status_task {
 	const char *output_tail;
 };
 
-void status_time(char *, size_t, uint64_t);
 json_t *status_run_json(const struct status_run *);
 json_t *status_phase_json(const struct status_phase *);
 json_t *status_task_json(const struct status_task *, int);

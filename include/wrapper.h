@@ -23,7 +23,7 @@
 #define WRAPPER_PROMPT "hostswap-sudo-"
 
 /* The wrapper's own failure: an unsafe record directory, no record. */
-#define WRAPPER_EXIT_RECORD 254
+#define WRAPPER_EXIT_RECORD   254
 #define WRAPPER_EXIT_RECORD_S "254"
 
 /* The message of that failure, as the wrapper prints it on stderr. */

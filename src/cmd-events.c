@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "daemon.h"
 #include "exitcode.h"
@@ -78,7 +79,7 @@ cmd_events_cb(void *arg, int64_t seq, uint64_t ts_ms, const char *type, int run,
 	json_t *d = json_loads(data, 0, NULL), *o;
 	char ts[40], *s;
 
-	status_time(ts, sizeof ts, ts_ms);
+	clock_rfc3339(ts, sizeof ts, ts_ms);
 	if (e->json) {
 		o = json_pack("{s:I, s:s, s:i, s:s, s:o}", "seq",
 		    (json_int_t)seq, "ts", ts, "run", run, "type", type, "data",

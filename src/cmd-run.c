@@ -308,7 +308,7 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		r->swapped = 1;
 	}
 	r->started_ms = run_now_ms();
-#ifdef HOSTSWAP_CRASH_POINTS
+#ifdef HOSTSWAP_TEST_HOOKS
 	/* Test builds: bench/engine.sh prices the state file by running
 	 * the same plan without one. */
 	if (getenv("HOSTSWAP_BENCH_NO_STATE") != NULL) {

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "log.h"
 #include "plan.h"
 #include "run.h"
@@ -24,19 +25,6 @@
 
 static int console_live = -1; /* stderr is a terminal (text format) */
 static int console_live_shown;
-
-/* RFC 3339 UTC with milliseconds. */
-static void
-console_ts(char *out, size_t len, uint64_t ms)
-{
-	time_t sec = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&sec, &tm);
-	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (int)(ms % 1000));
-}
 
 /* Local HH:MM:SS for text lines. */
 static void
@@ -143,7 +131,7 @@ console_task(const struct run *r, const struct run_task *t)
 
 	error = t->error != NULL ? log_scrub(t->error) : NULL;
 	if (r->opts.log_format == LOG_JSON) {
-		console_ts(ts, sizeof ts, run_now_ms());
+		clock_rfc3339(ts, sizeof ts, run_now_ms());
 		o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:i}", "ts",
 		    ts, "event", "task", "run", r->id, "phase", phase, "step",
 		    t->step->id, "host", t->host, "state",
@@ -187,7 +175,7 @@ console_phase(const struct run *r, const struct run_phase *ph)
 	json_t *o;
 
 	if (r->opts.log_format == LOG_JSON) {
-		console_ts(ts, sizeof ts, run_now_ms());
+		clock_rfc3339(ts, sizeof ts, run_now_ms());
 		o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s}", "ts", ts,
 		    "event", "phase", "run", r->id, "phase", p->id, "name",
 		    p->name, "state", phase_state_names[ph->state]);
@@ -218,7 +206,7 @@ console_run(const struct run *r)
 	json_t *o;
 
 	if (r->opts.log_format == LOG_JSON) {
-		console_ts(ts, sizeof ts, run_now_ms());
+		clock_rfc3339(ts, sizeof ts, run_now_ms());
 		o = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "ts", ts,
 		    "event", "run", "run", r->id, "uid", r->uid, "name",
 		    r->plan->name, "state", run_state_names[r->state]);
@@ -252,7 +240,7 @@ console_note(const struct run *r, const char *fmt, ...)
 	va_end(ap);
 	msg = log_scrub(raw);
 	if (r->opts.log_format == LOG_JSON) {
-		console_ts(ts, sizeof ts, run_now_ms());
+		clock_rfc3339(ts, sizeof ts, run_now_ms());
 		o = json_pack("{s:s, s:s, s:i, s:s}", "ts", ts, "event", "note",
 		    "run", r->id, "msg", msg);
 		console_json(o);

@@ -195,11 +195,13 @@ daemon_loop(struct run *r, int resumed, const struct daemon_listen *l)
 	else
 		run_start(r, daemon_finished);
 	uv_run(loop, UV_RUN_DEFAULT);
+#ifdef HOSTSWAP_TEST_HOOKS
 	if (st != NULL && getenv("HOSTSWAP_REPORT_COMMITS") != NULL)
 		fprintf(stderr,
 		    "hostswap: state file commits: %lu\n"
 		    "hostswap: state file syncs off the loop: %lu\n",
 		    store_commits(st), store_syncs(st));
+#endif
 	api_free(api);
 	notify_free(r->notify);
 	r->notify = NULL;

@@ -868,7 +868,7 @@ http_server_new(uv_loop_t *loop, const char *addr, int port,
 	s->max_conns = http_fit_nofile();
 	s->loop = loop;
 	s->header_ms = HTTP_HEADER_MS;
-#ifdef HOSTSWAP_CRASH_POINTS
+#ifdef HOSTSWAP_TEST_HOOKS
 	/* Test builds: the slow-client test need not wait 10 s. */
 	if (getenv("HOSTSWAP_HTTP_HEADER_MS") != NULL)
 		s->header_ms =

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "log.h"
 #include "secret.h"
 #include "xmalloc.h"
@@ -78,8 +79,6 @@ log_vmsg(const char *level, int with_errno, const char *fmt, va_list ap)
 {
 	char raw[4096], *msg, ts[64];
 	int saved = errno;
-	struct timespec now;
-	struct tm tm;
 	json_t *o;
 	char *s;
 
@@ -98,11 +97,7 @@ log_vmsg(const char *level, int with_errno, const char *fmt, va_list ap)
 		log_in_scrub = 0;
 	}
 	if (log_format == LOG_JSON) {
-		clock_gettime(CLOCK_REALTIME, &now);
-		gmtime_r(&now.tv_sec, &tm);
-		snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
+		clock_rfc3339(ts, sizeof ts, clock_now_ms());
 		o = json_pack(
 		    "{s:s, s:s, s:s}", "ts", ts, "level", level, "msg", msg);
 		if (o != NULL && (s = json_dumps(o, JSON_COMPACT)) != NULL) {

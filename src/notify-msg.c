@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "notify-int.h"
 #include "notify.h"
 #include "plan.h"
@@ -439,11 +440,11 @@ notify_msg_text(const struct notify *n, const struct run *r,
 		    skipped, r->nphases);
 	}
 	if (r->started_ms != 0) {
-		status_time(ts, sizeof ts, r->started_ms);
+		clock_rfc3339(ts, sizeof ts, r->started_ms);
 		buf_printf(&b, "started:    %s\n", ts);
 	}
 	if (r->state != RUN_WAITING || !r->approvals) {
-		status_time(ts, sizeof ts, r->finished_ms);
+		clock_rfc3339(ts, sizeof ts, r->finished_ms);
 		buf_printf(&b, "ended:      %s\n", ts);
 	}
 	if (r->plan->has_swap)

@@ -93,6 +93,11 @@ pf_keep_seen(struct pf_host *ph, struct remote *rem)
 		return;
 	hostkey_copy(&ph->seen, k);
 	ph->has_seen = 1;
+	/* A fingerprint pin matched: the full key is the run's to keep. */
+	if (ph->expect_of != NULL && ph->pf->opts.key_seen != NULL &&
+	    hostkey_completes(&ph->expect_of->machine, &ph->seen))
+		ph->pf->opts.key_seen(
+		    ph->pf->opts.key_arg, ph->expect_of->name, &ph->seen);
 }
 
 /* The check script's output. */
@@ -240,8 +245,8 @@ static void
 pf_report_records(struct pf_host *ph, const char *line)
 {
 	if (line == NULL)
-		pf_host_add(ph, SLOT_RECORDS, 0, "records", PREFLIGHT_WARN, "%s",
-		    "the record base was not checked");
+		pf_host_add(ph, SLOT_RECORDS, 0, "records", PREFLIGHT_WARN,
+		    "%s", "the record base was not checked");
 	else if (strncmp(line, "ok ", 3) == 0)
 		pf_host_add(ph, SLOT_RECORDS, 0, "records", PREFLIGHT_PASS,
 		    "%s is safe", line + 3);
@@ -316,7 +321,7 @@ pf_host_answer(struct pf_host *ph, const char *error, int status)
 	const struct host *h = ph->host;
 	char detail[400], why[512], *text, *line, *next;
 	const char *v, *clock = NULL, *records = NULL,
-			 *df[PF_NPATHS] = { NULL };
+		       *df[PF_NPATHS] = { NULL };
 	int begun = 0, ended = 0, uid = -1;
 	size_t i, k;
 

@@ -28,6 +28,7 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "expand.h"
 #include "hostkey.h"
 #include "local.h"
@@ -512,9 +513,7 @@ preflight_print(const struct preflight *pf, FILE *fp, const char *prefix,
 {
 	struct pf_result *sorted;
 	const struct pf_result *res;
-	char ts[64];
-	struct timespec now;
-	struct tm tm;
+	char ts[CLOCK_RFC3339_LEN];
 	json_t *o;
 	char *s;
 	size_t i;
@@ -522,11 +521,7 @@ preflight_print(const struct preflight *pf, FILE *fp, const char *prefix,
 	sorted = xreallocarray(NULL, pf->nresults + 1, sizeof *sorted);
 	memcpy(sorted, pf->results, pf->nresults * sizeof *sorted);
 	qsort(sorted, pf->nresults, sizeof *sorted, pf_result_cmp);
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, now.tv_nsec / 1000000);
+	clock_rfc3339(ts, sizeof ts, clock_now_ms());
 	for (i = 0; i < pf->nresults; i++) {
 		res = &sorted[i];
 		if (format == LOG_JSON) {

@@ -470,8 +470,8 @@ run_host_start(struct run_host *rh, enum wrapper_mode mode, const char *record,
 			cb->done(arg, &res);
 		return NULL;
 	}
-	j = sudo_gate_start(
-	    run_remote(rh), sudo, mode, record, script, pw, len, flags, cb, arg);
+	j = sudo_gate_start(run_remote(rh), sudo, mode, record, script, pw, len,
+	    flags, cb, arg);
 	if (pw != NULL) {
 		explicit_bzero(pw, len);
 		free(pw);

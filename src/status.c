@@ -8,32 +8,20 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "clock.h"
 #include "plan.h"
 #include "run.h"
 #include "status.h"
-
-/* RFC 3339 UTC with milliseconds: 2026-12-05T09:00:00.000Z. */
-void
-status_time(char *out, size_t len, uint64_t ms)
-{
-	time_t sec = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&sec, &tm);
-	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (int)(ms % 1000));
-}
 
 /* A time, or null for 0. */
 static json_t *
 status_time_json(uint64_t ms)
 {
-	char ts[40];
+	char ts[CLOCK_RFC3339_LEN];
 
 	if (ms == 0)
 		return json_null();
-	status_time(ts, sizeof ts, ms);
+	clock_rfc3339(ts, sizeof ts, ms);
 	return json_string(ts);
 }
 

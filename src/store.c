@@ -442,7 +442,7 @@ store_open(
 		store_free(st);
 		return STORE_ERROR;
 	}
-#ifdef HOSTSWAP_CRASH_POINTS
+#ifdef HOSTSWAP_TEST_HOOKS
 	/* Test builds: die once the Nth event (transition) is committed,
 	 * before anything acts on it (tests/integration/crash.sh). */
 	if ((crash = getenv("HOSTSWAP_CRASH_AFTER_EVENT")) != NULL)
@@ -586,8 +586,10 @@ store_attach(struct store *st, uv_loop_t *loop)
 	uv_timer_init(loop, &st->lag);
 	st->idle.data = st->lag.data = st;
 	st->handles = 2;
+#ifdef HOSTSWAP_TEST_HOOKS
 	if (getenv("HOSTSWAP_STORE_SYNC_FULL") != NULL)
 		return; /* benchmarks compare both */
+#endif
 	store_commit_tx(st);
 	xasprintf(&wal, "%s-wal", st->path);
 	st->wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
@@ -798,7 +800,7 @@ store_event(struct store *st, int run_id, const char *type, json_t *data)
 	    "iitt", (int64_t)run_id, (int64_t)run_now_ms(), type, s);
 	free(s);
 	st->events++;
-#ifdef HOSTSWAP_CRASH_POINTS
+#ifdef HOSTSWAP_TEST_HOOKS
 	if (st->crash_after != 0 && st->events == st->crash_after) {
 		store_commit_tx(st);
 		fprintf(stderr,

@@ -149,7 +149,7 @@ sudo_gate_stderr(struct sudo_gate *g, const char *data, size_t len)
 	for (;;) {
 		from = g->scanned;
 		p = g->err.len >= plen ? memmem(g->err.data + from,
-						 g->err.len - from, g->prompt, plen)
+					     g->err.len - from, g->prompt, plen)
 				       : NULL;
 		if (p == NULL)
 			break;

@@ -115,10 +115,12 @@ wrapper_record_dir(
  */
 #define RECORD_OPEN_DIR \
 	RECORD_BASE RECORD_BASE_PARENT RECORD_CHECKS \
-	"hs_mk \"$hs_b\" \"$hs_b/${r%%/*}\" \"$hs_b/${r%/*}\";" \
-	"hs_chk \"$hs_b\" \"$hs_b/${r%%/*}\" \"$hs_b/${r%/*}\";d=$hs_b/$r;" \
-	"mkdir -m 700 \"$d\" 2>/dev/null||hs_bad \"$d\" \"it exists already " \
-	"or cannot be made (an attempt never reuses a record)\";"
+	    "hs_mk \"$hs_b\" \"$hs_b/${r%%/*}\" \"$hs_b/${r%/*}\";" \
+	    "hs_chk \"$hs_b\" \"$hs_b/${r%%/*}\" " \
+	    "\"$hs_b/${r%/*}\";d=$hs_b/$r;" \
+	    "mkdir -m 700 \"$d\" 2>/dev/null||hs_bad \"$d\" \"it exists " \
+	    "already " \
+	    "or cannot be made (an attempt never reuses a record)\";"
 
 /*
  * An existing record, for the probe and the kill: its directories must
@@ -126,9 +128,11 @@ wrapper_record_dir(
  * (the attempt never started) runs NOREC.
  */
 #define RECORD_FIND(norec) \
-	RECORD_BASE RECORD_CHECKS "d=$hs_b/$r;[ -d \"$d\" ]||[ -L \"$d\" ]||{ " \
-	norec ";};hs_chk \"$hs_b\" \"$hs_b/${r%%/*}\" \"$hs_b/${r%/*}\" " \
-	"\"$d\";[ -f \"$d/record\" ]&&[ ! -L \"$d/record\" ]||{ " norec ";};"
+	RECORD_BASE RECORD_CHECKS \
+	    "d=$hs_b/$r;[ -d \"$d\" ]||[ -L \"$d\" ]||{ " norec \
+	    ";};hs_chk \"$hs_b\" \"$hs_b/${r%%/*}\" \"$hs_b/${r%/*}\" " \
+	    "\"$d\";[ -f \"$d/record\" ]&&[ ! -L \"$d/record\" ]||{ " norec \
+	    ";};"
 
 /*
  * Wrap a shell text for become: sudo. sudo runs with LC_ALL=C, so its
@@ -190,7 +194,8 @@ wrapper_become(char *text, const struct wrapper_become *b)
  */
 #define READ_PGID "[ -r /proc/$$/stat ]&&read -r _ _ _ _ g _ </proc/$$/stat;"
 #define OPEN_RECORD(pgid) \
-	"g=$$;" pgid "set -C;{ echo \"pgid $g\" >\"$d/record\";} 2>/dev/null||" \
+	"g=$$;" pgid \
+	"set -C;{ echo \"pgid $g\" >\"$d/record\";} 2>/dev/null||" \
 	"hs_bad \"$d\" \"cannot create its record file\";set +C;"
 
 /* Record how the script ends: a caught signal first, then the status. */
@@ -230,17 +235,16 @@ wrapper_command(
 		buf_adds(&t, READ_SCRIPT TRAPS "set -e;eval \"$s\"");
 	} else {
 		/* The detached shell opens the record itself. */
-		inner = xstrdup("d=$1;hs_bad(){ exit " WRAPPER_EXIT_RECORD_S
-				";};" READ_SCRIPT
-				"exec </dev/null;set -C;exec >\"$d/out\" "
-				"2>\"$d/err\";" OPEN_RECORD(READ_PGID) TRAPS
-				"set -e;eval \"$s\"");
+		inner = xstrdup(
+		    "d=$1;hs_bad(){ exit " WRAPPER_EXIT_RECORD_S
+		    ";};" READ_SCRIPT "exec </dev/null;set -C;exec >\"$d/out\" "
+		    "2>\"$d/err\";" OPEN_RECORD(READ_PGID) TRAPS
+		    "set -e;eval \"$s\"");
 		qinner = sh_quote(inner);
 		buf_printf(&t,
-		    READ_SCRIPT
-		    "printf '%%s%%s\\n' \"$s\" '" WRAPPER_END "'|"
-		    "setsid sh -c %s sh \"$d\" >/dev/null 2>&1 & "
-		    "echo started",
+		    READ_SCRIPT "printf '%%s%%s\\n' \"$s\" '" WRAPPER_END "'|"
+				"setsid sh -c %s sh \"$d\" >/dev/null 2>&1 & "
+				"echo started",
 		    qinner);
 		free(inner);
 		free(qinner);
@@ -279,12 +283,13 @@ wrapper_prepare_script(const char *uid, const char *const *hosts, size_t n)
 	q = sh_quote(uid);
 	buf_printf(&t, "u=%s;", q);
 	free(q);
-	buf_adds(&t, RECORD_BASE RECORD_BASE_PARENT RECORD_CHECKS
+	buf_adds(&t,
+	    RECORD_BASE RECORD_BASE_PARENT RECORD_CHECKS
 	    "hs_mk \"$hs_b\" \"$hs_b/$u\";hs_chk \"$hs_b\" \"$hs_b/$u\";");
 	for (i = 0; i < n; i++) {
 		q = sh_quote(hosts[i]);
-		buf_printf(&t, "hs_mk \"$hs_b/$u/\"%s;hs_chk \"$hs_b/$u/\"%s;",
-		    q, q);
+		buf_printf(
+		    &t, "hs_mk \"$hs_b/$u/\"%s;hs_chk \"$hs_b/$u/\"%s;", q, q);
 		free(q);
 	}
 	return buf_release(&t);
@@ -305,11 +310,15 @@ wrapper_kill_script(const char *rec)
 	qr = sh_quote(rec);
 	buf_init(&t);
 	buf_printf(&t, "r=%s;", qr);
-	buf_adds(&t, RECORD_FIND("exit 0")
-	    "read -r _ g <\"$d/record\";case $g in ''|*[!0-9]*)exit 0;;esac;"
-	    "[ \"$g\" -gt 1 ]||exit 0;kill -TERM -\"$g\" 2>/dev/null||exit 0;"
-	    "i=0;while kill -0 -\"$g\" 2>/dev/null&&[ $i -lt 20 ];do "
-	    "sleep 0.1;i=$((i+1));done;kill -KILL -\"$g\" 2>/dev/null;exit 0");
+	buf_adds(&t,
+	    RECORD_FIND("exit 0") "read -r _ g <\"$d/record\";case $g in "
+				  "''|*[!0-9]*)exit 0;;esac;"
+				  "[ \"$g\" -gt 1 ]||exit 0;kill -TERM -\"$g\" "
+				  "2>/dev/null||exit 0;"
+				  "i=0;while kill -0 -\"$g\" 2>/dev/null&&[ $i "
+				  "-lt 20 ];do "
+				  "sleep 0.1;i=$((i+1));done;kill -KILL "
+				  "-\"$g\" 2>/dev/null;exit 0");
 	free(qr);
 	return buf_release(&t);
 }
@@ -329,15 +338,23 @@ wrapper_probe_script(const char *rec)
 	qr = sh_quote(rec);
 	buf_init(&t);
 	buf_printf(&t, "r=%s;", qr);
-	buf_adds(&t, RECORD_FIND("echo none;exit 0")
-	    "g=;st=;sig=;while read -r k v;do case $k in pgid)g=$v;;"
-	    "status)st=$v;;signal)sig=$v;;esac;done <\"$d/record\";"
-	    "if [ -n \"$st\" ];then echo \"status $st signal $sig\";"
-	    "[ -f \"$d/out\" ]&&[ ! -L \"$d/out\" ]&&cat \"$d/out\";"
-	    "[ -f \"$d/err\" ]&&[ ! -L \"$d/err\" ]&&cat \"$d/err\" >&2;"
-	    "exit 0;fi;case $g in ''|*[!0-9]*)echo dead;exit 0;;esac;"
-	    "if kill -0 -\"$g\" 2>/dev/null;then echo running;else echo "
-	    "dead;fi");
+	buf_adds(&t,
+	    RECORD_FIND(
+		"echo none;exit 0") "g=;st=;sig=;while read -r k v;do case $k "
+				    "in pgid)g=$v;;"
+				    "status)st=$v;;signal)sig=$v;;esac;done "
+				    "<\"$d/record\";"
+				    "if [ -n \"$st\" ];then echo \"status $st "
+				    "signal $sig\";"
+				    "[ -f \"$d/out\" ]&&[ ! -L \"$d/out\" "
+				    "]&&cat \"$d/out\";"
+				    "[ -f \"$d/err\" ]&&[ ! -L \"$d/err\" "
+				    "]&&cat \"$d/err\" >&2;"
+				    "exit 0;fi;case $g in ''|*[!0-9]*)echo "
+				    "dead;exit 0;;esac;"
+				    "if kill -0 -\"$g\" 2>/dev/null;then echo "
+				    "running;else echo "
+				    "dead;fi");
 	free(qr);
 	return buf_release(&t);
 }
@@ -351,13 +368,13 @@ wrapper_probe_script(const char *rec)
 char *
 wrapper_base_check_script(void)
 {
-	return xstrdup("(hs_bad(){ echo \"records unsafe $1: $2\";exit 0;};"
-		       RECORD_BASE RECORD_CHK
-		       "if [ -e \"$hs_b\" ]||[ -L \"$hs_b\" ];then "
-		       "hs_chk \"$hs_b\";echo \"records ok $hs_b\";"
-		       "elif [ -d \"${hs_b%/*}\" ];then hs_chk \"${hs_b%/*}\";"
-		       "echo \"records new $hs_b\";else "
-		       "echo \"records new $hs_b\";fi)\n");
+	return xstrdup(
+	    "(hs_bad(){ echo \"records unsafe $1: $2\";exit 0;};" RECORD_BASE
+		RECORD_CHK "if [ -e \"$hs_b\" ]||[ -L \"$hs_b\" ];then "
+	    "hs_chk \"$hs_b\";echo \"records ok $hs_b\";"
+	    "elif [ -d \"${hs_b%/*}\" ];then hs_chk \"${hs_b%/*}\";"
+	    "echo \"records new $hs_b\";else "
+	    "echo \"records new $hs_b\";fi)\n");
 }
 
 /* Remove a run's records on a host (the run succeeded). */
@@ -370,7 +387,8 @@ wrapper_cleanup_script(const char *uid)
 	q = sh_quote(uid);
 	buf_init(&t);
 	buf_printf(&t, "u=%s;", q);
-	buf_adds(&t, RECORD_BASE
+	buf_adds(&t,
+	    RECORD_BASE
 	    "[ -d \"$hs_b\" ]&&[ ! -L \"$hs_b\" ]&&[ -O \"$hs_b\" ]||exit 0;"
 	    "rm -rf -- \"$hs_b/$u\"");
 	free(q);
@@ -447,8 +465,9 @@ wrapper_put_script(const char *path, const char *content, size_t len,
 		    "    n=$((n+1)); b=\"$p.%s.$n\"\n"
 		    "  done\n  echo \"backup: $b\"\nfi\n",
 		    date, date);
-	buf_adds(&t, "exec 3>&-\nmv -fT -- \"$t\" \"$p\" || fail \"cannot "
-		     "rename $t to $p\"\necho \"$p: written\"\n");
+	buf_adds(&t,
+	    "exec 3>&-\nmv -fT -- \"$t\" \"$p\" || fail \"cannot "
+	    "rename $t to $p\"\necho \"$p: written\"\n");
 	free(qp);
 	free(qc);
 	free(qo);

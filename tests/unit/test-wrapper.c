@@ -55,8 +55,10 @@ teardown(void **state)
 	char cmd[1024];
 
 	(void)state;
-	snprintf(cmd, sizeof cmd, "chmod -R u+w %s/%s 2>/dev/null; rm -rf %s "
-	    "%s/%s", base, run, dir, base, run);
+	snprintf(cmd, sizeof cmd,
+	    "chmod -R u+w %s/%s 2>/dev/null; rm -rf %s "
+	    "%s/%s",
+	    base, run, dir, base, run);
 	return system(cmd);
 }
 
@@ -211,9 +213,8 @@ hostile(const char *how, const char *why)
 	FILE *fp;
 	int rc;
 
-	assert_int_equal(sh("mkdir -p %s && R=%s/%s && %s", base, base, run,
-			     how),
-	    0);
+	assert_int_equal(
+	    sh("mkdir -p %s && R=%s/%s && %s", base, base, run, how), 0);
 	snprintf(rec, sizeof rec, "%s/h/1-x-1", run);
 	snprintf(flag, sizeof flag, "%s/ran", dir);
 	snprintf(errf, sizeof errf, "%s/err", dir);
@@ -303,10 +304,10 @@ test_kill_forged_record(void **state)
 	}
 	setpgid(pid, pid);
 	assert_int_equal(sh("mkdir -p -m 700 %s/%s/h %s/forged && printf "
-			     "'pgid %ld\\nstatus 0\\n' >%s/forged/record "
-			     "&& ln -s %s/forged %s/%s/h/1-k-1 && mkdir -m "
-			     "700 %s/%s/h/1-k-2 && ln -s %s/forged/record "
-			     "%s/%s/h/1-k-2/record",
+			    "'pgid %ld\\nstatus 0\\n' >%s/forged/record "
+			    "&& ln -s %s/forged %s/%s/h/1-k-1 && mkdir -m "
+			    "700 %s/%s/h/1-k-2 && ln -s %s/forged/record "
+			    "%s/%s/h/1-k-2/record",
 			     base, run, dir, (long)pid, dir, dir, base, run,
 			     base, run, dir, base, run),
 	    0);
@@ -317,7 +318,8 @@ test_kill_forged_record(void **state)
 	qp = sh_quote(probe);
 	sh("sh -c %s 2>/dev/null", qk);
 	assert_int_equal(kill(pid, 0), 0);
-	assert_int_not_equal(sh("sh -c %s 2>/dev/null | grep -q status", qp), 0);
+	assert_int_not_equal(
+	    sh("sh -c %s 2>/dev/null | grep -q status", qp), 0);
 	free(killer);
 	free(probe);
 	free(qk);
