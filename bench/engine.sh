@@ -23,7 +23,7 @@ root=$(pwd)
 . "$root/bench/lib.sh"
 runs=${RUNS:-5}
 ./scripts/setup.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTSWAP_TEST_HOOKS=ON >/dev/null
 cmake --build build -j "$(nproc)" >/dev/null
 work=$(mktemp -d /tmp/hostswap-bench.XXXXXX)
 trap '"$root/tests/sshd/sshd.sh" stopall "$work"; rm -rf "$work" /var/lib/hostswap/bench-*' EXIT

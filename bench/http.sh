@@ -17,7 +17,7 @@ runs=${RUNS:-5}
 ./scripts/setup.sh
 command -v wrk >/dev/null 2>&1 ||
     { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTSWAP_TEST_HOOKS=ON >/dev/null
 cmake --build build -j "$(nproc)" >/dev/null
 hs=$root/build/hostswap
 work=$(mktemp -d /tmp/hostswap-bench.XXXXXX)

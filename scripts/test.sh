@@ -1,6 +1,7 @@
 #!/bin/sh
 # The whole test suite, from a fresh Debian 12 machine: installs what is
-# missing, builds, runs every test, then again under AddressSanitizer +
+# missing, builds a user's Release binary and checks it obeys no test hook,
+# builds the test build, runs every test, then again under AddressSanitizer +
 # UndefinedBehaviorSanitizer, then a bounded fuzz run of the plan loader
 # and of the HTTP request path. Exits non-zero if anything fails.
 # FUZZ_SECONDS (default 60) bounds fuzzing, split evenly between the two.
@@ -42,15 +43,29 @@ ctest_suite() {
 	[ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || total_fail=$((total_fail + 1))
 }
 
+# A user's build first: Release, no tests, no hooks; warnings are errors
+# here (development and CI), never in a user's build.
+echo "== Release build, as a user builds it"
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DHOSTSWAP_TESTS=OFF \
+    -DHOSTSWAP_WERROR=ON >/dev/null
+cmake --build build-release -j "$jobs"
+if HOSTSWAP="$root/build-release/hostswap" HOSTSWAP_SRC="$root" \
+    sh tests/cli/default-build.sh; then
+	total_pass=$((total_pass + 1))
+else
+	total_fail=$((total_fail + 1))
+fi
+
 echo "== build"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTSWAP_TESTS=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTSWAP_TESTS=ON \
+    -DHOSTSWAP_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 echo "== tests"
 ctest_suite build tests
 
 echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"
 CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug \
-    -DHOSTSWAP_SANITIZE=ON -DHOSTSWAP_TESTS=ON >/dev/null
+    -DHOSTSWAP_SANITIZE=ON -DHOSTSWAP_TESTS=ON -DHOSTSWAP_WERROR=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 echo "== tests under sanitizers"
 # Every report goes to a file as well: a report fails the suite even
@@ -74,7 +89,7 @@ rm -rf "$reports"
 # (plan-fuzzer) and the HTTP request path (http-fuzzer). Each counts as
 # one test; a failure's reproducer is copied to tests/fuzz/.
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DHOSTSWAP_FUZZ=ON -DHOSTSWAP_TESTS=OFF >/dev/null
+    -DHOSTSWAP_FUZZ=ON -DHOSTSWAP_TESTS=OFF -DHOSTSWAP_WERROR=ON >/dev/null
 cmake --build build-fuzz -j "$jobs" --target plan-fuzzer http-fuzzer
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
