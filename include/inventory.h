@@ -10,6 +10,7 @@ struct node;
 struct inventory;
 
 int inventory_valid_host_name(const char *);
+const char *inventory_nearest_host(const struct inventory *, const char *);
 void inventory_load(struct loader *, const struct node *, struct inventory *);
 void inventory_check_vars(struct loader *, const struct node *);
 void inventory_free(struct inventory *);

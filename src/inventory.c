@@ -56,6 +56,23 @@ inventory_valid_host_name(const char *s)
 	return 1;
 }
 
+/* The inventory's host nearest to name (a typo like "tkao"), or NULL. */
+const char *
+inventory_nearest_host(const struct inventory *inv, const char *name)
+{
+	const char **names, *near;
+	size_t i;
+
+	if (inv == NULL || inv->nhosts == 0)
+		return NULL;
+	names = xcalloc(inv->nhosts + 1, sizeof *names);
+	for (i = 0; i < inv->nhosts; i++)
+		names[i] = inv->hosts[i].name;
+	near = load_suggest(name, names);
+	free(names);
+	return near;
+}
+
 /* True if s is made of base64 characters only (padding at the end). */
 static int
 inventory_base64(const char *s, size_t len)

@@ -13,6 +13,7 @@
 
 #include "diag.h"
 #include "duration.h"
+#include "inventory.h"
 #include "load.h"
 #include "plan.h"
 #include "vars.h"
@@ -48,32 +49,42 @@ load_error_at(
 	L->failed = 1;
 }
 
-/* Edit distance between two short strings. */
+/*
+ * Edit distance between two short strings, counting an insertion, a
+ * deletion, a substitution or a swap of two neighbours as one edit (the
+ * optimal string alignment form of Damerau-Levenshtein): "rn" is one edit
+ * from "run", and "tkao" one from "tako".
+ */
 static size_t
 load_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j, prev, tmp, best;
-	size_t row[64];
+	size_t la = strlen(a), lb = strlen(b), i, j, best;
+	size_t rows[3][64], *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+	size_t *tmp;
 
 	if (la >= 63 || lb >= 63)
 		return SIZE_MAX;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		prev[j] = j;
 	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
+		cur[0] = i;
 		for (j = 1; j <= lb; j++) {
-			tmp = row[j];
-			best = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = tmp;
+			best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			cur[j] = best;
 		}
+		tmp = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = tmp;
 	}
-	return row[lb];
+	return prev[lb];
 }
 
 /* The candidate nearest to word if it is near enough, else NULL. */
@@ -96,24 +107,35 @@ load_suggest(const char *word, const char *const *cands)
 	return bestd <= limit ? best : NULL;
 }
 
-/* Report every key of map that is not in known. */
+/*
+ * Report every key of map that is not in known, suggesting the nearest
+ * known key the mapping does not have already ("rn" next to "on" means
+ * "run", never "on").
+ */
 void
 load_keys(struct loader *L, const struct node *map, const char *const *known,
     const char *what)
 {
 	const char *const *k;
+	const char **absent;
 	const char *near;
-	size_t i;
+	size_t i, n = 0;
 
 	if (map == NULL || map->type != NODE_MAP)
 		return;
+	for (k = known; *k != NULL; k++)
+		n++;
+	absent = xcalloc(n + 1, sizeof *absent);
+	for (n = 0, k = known; *k != NULL; k++)
+		if (node_get(map, *k) == NULL)
+			absent[n++] = *k;
 	for (i = 0; i < map->n; i++) {
 		for (k = known; *k != NULL; k++)
 			if (strcmp(*k, map->keys[i]->value) == 0)
 				break;
 		if (*k != NULL)
 			continue;
-		near = load_suggest(map->keys[i]->value, known);
+		near = load_suggest(map->keys[i]->value, absent);
 		if (near != NULL)
 			load_error(L, map->keys[i],
 			    "unknown key '%s' in %s (did you mean '%s'?)",
@@ -122,6 +144,7 @@ load_keys(struct loader *L, const struct node *map, const char *const *known,
 			load_error(L, map->keys[i], "unknown key '%s' in %s",
 			    map->keys[i]->value, what);
 	}
+	free(absent);
 }
 
 /* Check that n is a mapping; 0 if so, -1 (reported) if not. */
@@ -439,6 +462,113 @@ load_in(const char *s, size_t len, const char *const *list)
 	return 0;
 }
 
+/* The names a plain ${NAME} may use: the plan's and the inventory's vars. */
+static const char **
+load_var_names(const struct plan *p)
+{
+	size_t i, n = 0, ninv = p->inv != NULL ? p->inv->nvars : 0;
+	const char **v = xcalloc(p->nvars + ninv + 1, sizeof *v);
+
+	for (i = 0; i < p->nvars; i++)
+		v[n++] = p->vars[i].key;
+	for (i = 0; i < ninv; i++)
+		v[n++] = p->inv->vars[i].key;
+	return v;
+}
+
+/* The nearest plan or inventory variable to name, or NULL. */
+static const char *
+load_near_var(const struct plan *p, const char *name)
+{
+	const char **names = load_var_names(p), *near;
+
+	near = load_suggest(name, names);
+	free(names);
+	return near;
+}
+
+/* The nearest secret to name, or NULL. */
+static const char *
+load_near_secret(const struct plan *p, const char *name)
+{
+	const char **names = xcalloc(p->nsecrets + 1, sizeof *names), *near;
+	size_t i;
+
+	for (i = 0; i < p->nsecrets; i++)
+		names[i] = p->secrets[i].name;
+	near = load_suggest(name, names);
+	free(names);
+	return near;
+}
+
+/* The prefixes a name with a dot may start with. */
+static const char *const load_prefixes[] = { "run", "hosts", "secrets",
+	"captured", NULL };
+
+/* Whether ${PREFIX.rest} names something the plan has. */
+static int
+load_prefixed_known(const struct plan *p, const char *prefix, const char *rest)
+{
+	const char *dot = strchr(rest, '.');
+	char *name;
+	int known = 0;
+
+	if (strcmp(prefix, "run") == 0)
+		return load_in(rest, strlen(rest), load_run_names);
+	if (strcmp(prefix, "secrets") == 0)
+		return plan_secret(p, rest) != NULL;
+	name =
+	    xstrndup(rest, dot != NULL ? (size_t)(dot - rest) : strlen(rest));
+	if (strcmp(prefix, "hosts") == 0)
+		known = plan_host(p, name) != NULL && dot != NULL &&
+		    load_in(dot + 1, strlen(dot + 1), load_host_fields);
+	else if (strcmp(prefix, "captured") == 0)
+		known = plan_capture(p, name) != NULL;
+	free(name);
+	return known;
+}
+
+/*
+ * Why a name with a dot that starts with no known prefix is unknown, with
+ * the reference it likely means: ${vars.X} or ${var.X} for a variable X
+ * (plan and inventory variables take no prefix), or a misspelt prefix
+ * (${host.ika.address}).
+ */
+static void
+load_why_dotted(const struct plan *p, const char *s, char *why, size_t len)
+{
+	const char *dot = strchr(s, '.'), *near;
+	char *head = xstrndup(s, (size_t)(dot - s));
+
+	if ((strcmp(head, "vars") == 0 || strcmp(head, "var") == 0) &&
+	    strchr(dot + 1, '.') == NULL) {
+		if (plan_var(p, dot + 1) != NULL)
+			snprintf(why, len,
+			    "plan and inventory variables take "
+			    "no prefix (did you mean '${%s}'?)",
+			    dot + 1);
+		else if ((near = load_near_var(p, dot + 1)) != NULL)
+			snprintf(why, len,
+			    "plan and inventory variables take "
+			    "no prefix, and '%s' is not one (did you mean "
+			    "'${%s}'?)",
+			    dot + 1, near);
+		else
+			snprintf(why, len,
+			    "plan and inventory variables take "
+			    "no prefix, and '%s' is not defined under 'vars:'",
+			    dot + 1);
+	} else if ((near = load_suggest(head, load_prefixes)) != NULL &&
+	    load_prefixed_known(p, near, dot + 1))
+		snprintf(why, len, "no such name (did you mean '${%s%s}'?)",
+		    near, dot);
+	else
+		snprintf(why, len,
+		    "a name with a dot starts with run., hosts., "
+		    "secrets. or captured.");
+	free(head);
+}
+
 /* Check one reference; 0 if known, else reports and returns 0 anyway. */
 static int
 load_varcheck_cb(const char *name, size_t len, size_t off, size_t k, void *arg)
@@ -449,7 +579,7 @@ load_varcheck_cb(const char *name, size_t len, size_t off, size_t k, void *arg)
 	const struct capture *cap;
 	char *s = xstrndup(name, len), *dot, *field;
 	unsigned line, col;
-	const char *why = NULL;
+	const char *why = NULL, *near;
 	char extra[256] = "";
 
 	(void)off;
@@ -471,16 +601,41 @@ load_varcheck_cb(const char *name, size_t len, size_t off, size_t k, void *arg)
 			*dot = '\0';
 			field = dot + 1;
 			if (plan_host(p, s + 6) == NULL) {
-				why = "no such host in the inventory";
-			} else if (!load_in(
-				       field, strlen(field), load_host_fields))
+				near = inventory_nearest_host(p->inv, s + 6);
+				if (near != NULL) {
+					snprintf(extra, sizeof extra,
+					    "no such host in the inventory "
+					    "(did you mean '${hosts.%s.%s}'?)",
+					    near, field);
+					why = extra;
+				} else
+					why = "no such host in the inventory";
+			} else if (!load_in(field, strlen(field),
+				       load_host_fields)) {
 				why = "hosts.NAME has address, port, user and "
 				      "host_key";
+				near = load_suggest(field, load_host_fields);
+				if (near != NULL) {
+					snprintf(extra, sizeof extra,
+					    "%s (did you mean "
+					    "'${hosts.%s.%s}'?)",
+					    why, s + 6, near);
+					why = extra;
+				}
+			}
 			*dot = '.';
 		}
 	} else if (strncmp(s, "secrets.", 8) == 0) {
-		if (plan_secret(p, s + 8) == NULL)
+		if (plan_secret(p, s + 8) == NULL) {
 			why = "no such secret under 'secrets:'";
+			if ((near = load_near_secret(p, s + 8)) != NULL) {
+				snprintf(extra, sizeof extra,
+				    "no such secret under 'secrets:' (did "
+				    "you mean '${secrets.%s}'?)",
+				    near);
+				why = extra;
+			}
+		}
 	} else if (strncmp(s, "captured.", 9) == 0) {
 		char *cname = xstrdup(s + 9), *chost;
 
@@ -521,9 +676,17 @@ load_varcheck_cb(const char *name, size_t len, size_t off, size_t k, void *arg)
 		}
 		free(cname);
 	} else if (strchr(s, '.') != NULL) {
-		why = "unknown variable";
+		load_why_dotted(p, s, extra, sizeof extra);
+		why = extra;
 	} else if (plan_var(p, s) == NULL) {
 		why = "not defined under 'vars:' of the plan or inventory";
+		if ((near = load_near_var(p, s)) != NULL) {
+			snprintf(extra, sizeof extra,
+			    "not defined under 'vars:' of the plan or "
+			    "inventory (did you mean '${%s}'?)",
+			    near);
+			why = extra;
+		}
 	}
 	if (why != NULL) {
 		diag_add(L->diag, L->doc->path, line, col,

@@ -210,6 +210,7 @@ plan_load_swap(struct loader *L, const struct node *n)
 {
 	struct plan *p = L->plan;
 	const struct node *hosts;
+	const char *near;
 	char *mode;
 	long v;
 	size_t i;
@@ -238,7 +239,12 @@ plan_load_swap(struct loader *L, const struct node *n)
 				    "names");
 				continue;
 			}
-			if (plan_host(p, h->value) == NULL)
+			near = inventory_nearest_host(p->inv, h->value);
+			if (plan_host(p, h->value) == NULL && near != NULL)
+				load_error(L, h,
+				    "unknown host '%s' (did you mean '%s'?)",
+				    h->value, near);
+			else if (plan_host(p, h->value) == NULL)
 				load_error(L, h,
 				    "unknown host '%s' (not in "
 				    "the inventory)",

@@ -112,7 +112,6 @@ step_str(struct loader *L, const struct node *map, const char *key,
 static void
 step_load_on(struct loader *L, const struct node *n, struct step *st)
 {
-	const char **names;
 	const struct node *item;
 	size_t i, j, count;
 	const char *near;
@@ -129,9 +128,6 @@ step_load_on(struct loader *L, const struct node *n, struct step *st)
 		load_error(L, n, "'on' must name at least one host");
 		return;
 	}
-	names = xcalloc(L->plan->inv->nhosts + 1, sizeof *names);
-	for (i = 0; i < L->plan->inv->nhosts; i++)
-		names[i] = L->plan->inv->hosts[i].name;
 	st->on = xcalloc(count, sizeof *st->on);
 	for (i = 0; i < count; i++) {
 		item = n->type == NODE_SEQ ? n->vals[i] : n;
@@ -149,7 +145,8 @@ step_load_on(struct loader *L, const struct node *n, struct step *st)
 				    "with other hosts");
 			st->on_local = 1;
 		} else if (plan_host(L->plan, item->value) == NULL) {
-			near = load_suggest(item->value, names);
+			near =
+			    inventory_nearest_host(L->plan->inv, item->value);
 			if (L->plan->inv->nhosts == 0)
 				load_error(L, item,
 				    "unknown host '%s' (the "
@@ -175,7 +172,6 @@ step_load_on(struct loader *L, const struct node *n, struct step *st)
 				    item->value);
 		st->on[st->non++] = xstrdup(item->value);
 	}
-	free(names);
 }
 
 /* put: {path, content | src, mode, owner, backup} */
@@ -427,7 +423,11 @@ step_load_text(
 	load_check_vars(L, n);
 }
 
-/* Find the step's one kind; report none or two. */
+/*
+ * Find the step's one kind; report none or two. A step without a kind
+ * gets STEP_NKINDS, so that the checks that do not depend on the kind
+ * still run and every error of the step shows at once.
+ */
 static int
 step_find_kind(struct loader *L, const struct node *n, struct step *st)
 {
@@ -458,6 +458,7 @@ step_find_kind(struct loader *L, const struct node *n, struct step *st)
 		    "the step has no kind: give exactly one of "
 		    "run, put, detach, reboot, wait, manual, http, smtp, pop3, "
 		    "tcp");
+		st->kind = STEP_NKINDS;
 		return -1;
 	}
 	return 0;
@@ -512,7 +513,7 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 	const struct node *v, *on;
 	const char *kind;
 	long num;
-	int b;
+	int b, known;
 
 	st->line = n->line;
 	st->col = n->col;
@@ -523,8 +524,7 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 		return;
 	load_keys(L, n, step_keys, "a step");
 	step_load_id(L, n, st);
-	if (step_find_kind(L, n, st) == -1)
-		return;
+	known = step_find_kind(L, n, st) == 0;
 	kind = step_kind_name(st->kind);
 	st->idempotent = !(st->kind == STEP_DETACH || st->kind == STEP_REBOOT);
 
@@ -537,13 +537,14 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 			    "the controller",
 			    kind);
 		st->on_local = 1;
-	} else if (on == NULL)
-		load_error(L, n,
-		    "missing required key 'on' (a host, a list "
-		    "of hosts, or 'local')");
-	else {
+	} else if (on == NULL) {
+		if (known)
+			load_error(L, n,
+			    "missing required key 'on' (a host, a list "
+			    "of hosts, or 'local')");
+	} else {
 		step_load_on(L, on, st);
-		if (st->on_local && st->kind != STEP_RUN)
+		if (known && st->on_local && st->kind != STEP_RUN)
 			load_error(L, on,
 			    "'%s' cannot run on 'local': only "
 			    "'run' steps can",
@@ -590,7 +591,7 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 		load_check_vars(L, node_get(n, "unless"));
 	if (load_intlist(L, n, "expect_exit", 0, 255, &st->expect_exit,
 		&st->nexpect_exit) == 1 &&
-	    st->kind != STEP_RUN && st->kind != STEP_DETACH)
+	    known && st->kind != STEP_RUN && st->kind != STEP_DETACH)
 		load_error(L, node_key(n, "expect_exit"),
 		    "'expect_exit' "
 		    "applies to run and detach steps only");
@@ -601,7 +602,7 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 	if (load_bool(L, n, "idempotent", &b) == 1)
 		st->idempotent = b;
 	load_bool(L, n, "sensitive", &st->sensitive);
-	if (load_bool(L, n, "gate", &st->gate) == 1 && st->gate &&
+	if (load_bool(L, n, "gate", &st->gate) == 1 && st->gate && known &&
 	    st->kind != STEP_MANUAL)
 		load_error(L, node_key(n, "gate"),
 		    "'gate' makes a manual step the phase's point of no "
@@ -615,7 +616,7 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 			    "bad capture name '%s': use letters, "
 			    "digits and '_'",
 			    st->capture);
-		else if (st->kind != STEP_RUN)
+		else if (known && st->kind != STEP_RUN)
 			load_error(L, node_key(n, "capture"),
 			    "'capture' keeps "
 			    "a 'run' step's output; this is a '%s' step",
