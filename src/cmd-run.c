@@ -13,6 +13,7 @@
 
 #include <uv.h>
 
+#include "buf.h"
 #include "cmd.h"
 #include "daemon.h"
 #include "exitcode.h"
@@ -109,7 +110,7 @@ cmd_run_preflight(const struct plan *p, const struct run_opts *ro,
 	return EXIT_FAILED;
 }
 
-/* Parse a phase number. */
+/* Parse a phase number: digits only (an empty value names no phase). */
 static int
 cmd_run_phase_arg(
     const struct cmd_entry *self, const char *opt, const char *arg, int *out)
@@ -117,15 +118,46 @@ cmd_run_phase_arg(
 	char *end;
 	long v;
 
+	if (arg[0] == '\0') {
+		cmd_usage_error(
+		    self, "%s needs a phase id, not an empty value", opt);
+		return -1;
+	}
 	errno = 0;
 	v = strtol(arg, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 0 || v > INT_MAX) {
+	if (arg[0] < '0' || arg[0] > '9' || errno != 0 || *end != '\0' ||
+	    v > INT_MAX) {
 		cmd_usage_error(
 		    self, "%s takes a phase id, not '%s'", opt, arg);
 		return -1;
 	}
 	*out = (int)v;
 	return 0;
+}
+
+/*
+ * A --from-phase or --to-phase must name a phase of the plan: a range
+ * that names none would run nothing and look like success. The error
+ * lists the phases there are.
+ */
+static int
+cmd_run_phase_exists(
+    const struct cmd_entry *self, const struct plan *p, const char *opt, int id)
+{
+	struct buf ids;
+	size_t i;
+	int rc;
+
+	if (id < 0 || plan_phase(p, id) != NULL)
+		return EXIT_OK;
+	buf_init(&ids);
+	for (i = 0; i < p->nphases; i++)
+		buf_printf(&ids, "%s%d", i > 0 ? ", " : "", p->phases[i].id);
+	rc = cmd_usage_error(self,
+	    "%s %d: %s has no such phase (its phases: %s)", opt, id, p->path,
+	    ids.data != NULL ? ids.data : "none");
+	buf_free(&ids);
+	return rc;
 }
 
 /* hostswap run */
@@ -252,6 +284,11 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	}
 	log_init(ro.log_format, 0);
 	if ((rc = cmd_load_plan(argv[optind], inv, &p)) != EXIT_OK)
+		goto out;
+	if ((rc = cmd_run_phase_exists(
+		 self, p, "--from-phase", ro.from_phase)) != EXIT_OK ||
+	    (rc = cmd_run_phase_exists(self, p, "--to-phase", ro.to_phase)) !=
+		EXIT_OK)
 		goto out;
 	if (p->has_swap && ro.from_phase > p->swap_after_phase &&
 	    !assume_swapped && !assume_not) {

@@ -56,6 +56,17 @@ expect_grep "$out" "dry run: nothing connects" "dry run says so"
 expect_grep "$out" "phase 1: install" "dry run lists phase 1"
 expect_no_grep "$out" "phase 0: prepare" "dry run leaves out phases before --from-phase"
 expect_no_grep "$out" "phase 3: after" "dry run leaves out phases after --to-phase"
+# A range must name phases of the plan; an empty value is no phase.
+expect_rc 64 "--from-phase of no phase of the plan" "$HOSTSWAP" run "$good" --dry-run --from-phase 99
+expect_grep "$err" "--from-phase 99: .* has no such phase (its phases: 0, 1, 2, 3, 4)" "the refusal lists the phases"
+expect_no_grep "$out" "dry run" "nothing runs for a phase that does not exist"
+expect_rc 64 "--to-phase of no phase of the plan" "$HOSTSWAP" run "$good" --dry-run --to-phase 7
+expect_grep "$err" "--to-phase 7: .*its phases: 0, 1, 2, 3, 4" "the --to-phase refusal lists the phases"
+expect_rc 64 "--from-phase with an empty value" "$HOSTSWAP" run "$good" --dry-run --from-phase=
+expect_grep "$err" "--from-phase needs a phase id" "the empty --from-phase is named"
+expect_rc 64 "--to-phase with an empty value" "$HOSTSWAP" run "$good" --dry-run --to-phase=
+expect_rc 64 "--from-phase with a sign" "$HOSTSWAP" run "$good" --dry-run --from-phase=+1
+expect_rc 64 "--from-phase with a space" "$HOSTSWAP" run "$good" --dry-run "--from-phase= 1"
 
 # show: variables expanded, the secret's value never printed.
 export HOSTSWAP_TEST_SECRET=s3cr3t-value-42
