@@ -16,9 +16,11 @@
 #include <jansson.h>
 
 #include "clock.h"
+#include "daemon.h"
 #include "log.h"
 #include "plan.h"
 #include "run.h"
+#include "store.h"
 
 /* How many lines of a failed task's output the log shows. */
 #define CONSOLE_FAIL_LINES 10
@@ -198,6 +200,119 @@ console_phase(const struct run *r, const struct run_phase *ph)
 	fflush(stderr);
 }
 
+/* How many failed tasks the closing advice names one by one. */
+#define CONSOLE_NEXT_TASKS 10
+
+/* A word as the shell reads it: quoted if it holds anything unusual. */
+static void
+console_word(const char *w)
+{
+	const char *p;
+
+	if (w[0] != '\0' &&
+	    strspn(w,
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		"0123456789_./:@%+=,-") == strlen(w)) {
+		fputs(w, stderr);
+		return;
+	}
+	fputc('\'', stderr);
+	for (p = w; *p != '\0'; p++) {
+		if (*p == '\'')
+			fputs("'\\''", stderr);
+		else
+			fputc(*p, stderr);
+	}
+	fputc('\'', stderr);
+}
+
+/* " --state FILE" when the state file is not the default one. */
+static void
+console_state_arg(const struct run *r)
+{
+	const char *path = r->store != NULL ? store_path(r->store) : NULL;
+
+	if (path == NULL || strcmp(path, DAEMON_STATE) == 0)
+		return;
+	fputs(" --state ", stderr);
+	console_word(path);
+}
+
+/* One task the operator must look at: what happened and the command. */
+static void
+console_next_task(const struct run *r, const struct run_task *t)
+{
+	int phase = r->plan->phases[t->phase->index].id;
+	char *error = t->error != NULL ? log_scrub(t->error) : NULL;
+
+	if (t->state == TASK_FAILED) {
+		fprintf(stderr, "  failed: %d/%s on %s%s%s\n", phase,
+		    t->step->id, t->host, error != NULL ? ": " : "",
+		    error != NULL ? error : "");
+		fprintf(stderr, "    its output: hostswap log %d/%s --host ",
+		    phase, t->step->id);
+	} else {
+		fprintf(stderr,
+		    "  to decide: %d/%s on %s was interrupted and is not "
+		    "idempotent; check the host, then\n",
+		    phase, t->step->id, t->host);
+		fprintf(stderr, "    hostswap mark %d/%s --host ", phase,
+		    t->step->id);
+	}
+	console_word(t->host);
+	if (t->state != TASK_FAILED)
+		fputs(" succeeded|failed|retry", stderr);
+	console_state_arg(r);
+	fputc('\n', stderr);
+	free(error);
+}
+
+/*
+ * After a run that did not succeed, what to do next: each failed task
+ * with the command that shows its output, each interrupted task that
+ * needs a decision with the `mark` command, and the `resume` that goes
+ * on. Text format only: JSON consumers have every transition already.
+ */
+static void
+console_next(const struct run *r)
+{
+	const struct run_task *t;
+	size_t i, j, shown = 0, failed = 0, undecided = 0;
+
+	if (r->state == RUN_SUCCEEDED || r->opts.dry_run)
+		return;
+	for (i = 0; i < r->nphases; i++) {
+		for (j = 0; j < r->phases[i].ntasks; j++) {
+			t = &r->phases[i].tasks[j];
+			if (t->state == TASK_FAILED)
+				failed++;
+			else if (t->state == TASK_INTERRUPTED &&
+			    r->state == RUN_WAITING)
+				undecided++;
+			else
+				continue;
+			if (shown++ < CONSOLE_NEXT_TASKS)
+				console_next_task(r, t);
+		}
+	}
+	if (shown > CONSOLE_NEXT_TASKS) {
+		fprintf(stderr, "  and %zu more: hostswap status",
+		    shown - CONSOLE_NEXT_TASKS);
+		console_state_arg(r);
+		fputc('\n', stderr);
+	}
+	if (undecided > 0)
+		fputs("  then: hostswap resume", stderr);
+	else if (failed > 0)
+		fputs("  once fixed, re-run the failed tasks and go on: "
+		      "hostswap resume",
+		    stderr);
+	else
+		fputs("  go on: hostswap resume", stderr);
+	console_state_arg(r);
+	fputc('\n', stderr);
+}
+
 /* The run started or ended. */
 void
 console_run(const struct run *r)
@@ -215,15 +330,17 @@ console_run(const struct run *r)
 	}
 	console_clear_live(r);
 	console_clock(clk, sizeof clk);
-	if (r->finished_ms == 0)
+	if (r->finished_ms == 0) {
 		fprintf(stderr,
 		    "%s run %d (%s) of %s: started, uid %s, date "
 		    "%s\n",
 		    clk, r->id, r->plan->name, r->plan->path, r->uid, r->date);
-	else
+	} else {
 		fprintf(stderr, "%s run %d (%s): %s in %.1f s\n", clk, r->id,
 		    r->plan->name, run_state_names[r->state],
 		    (double)(r->finished_ms - r->started_ms) / 1000.0);
+		console_next(r);
+	}
 	fflush(stderr);
 }
 

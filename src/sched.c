@@ -69,10 +69,16 @@ sched_report_end(struct run *r)
 		r->finished(r);
 }
 
-/* The run has ended in state s. */
+/*
+ * The run has ended in state s. It ends once: a later call (another task
+ * of the same stop ending) changes nothing, so its end is reported and
+ * its finished callback called once.
+ */
 void
 sched_finish(struct run *r, enum run_state s)
 {
+	if (r->finished_ms != 0)
+		return;
 	r->finished_ms = run_now_ms();
 	sched_set_run(r, s);
 	uv_timer_stop(&r->grace);
@@ -358,9 +364,13 @@ sched_abort(struct run *r)
 	if (r->current >= r->nphases)
 		return;
 	ph = &r->phases[r->current];
+	/* Each cancel ends a task, and the first may end the run: its end
+	 * is reported once every waiting task is cancelled. */
+	r->control_jobs++;
 	for (i = 0; i < ph->ntasks; i++)
 		if (ph->tasks[i].state == TASK_WAITING)
 			task_cancel(&ph->tasks[i], "the run was aborted");
+	sched_control_done(r);
 	if (ph->state == PHASE_RUNNING)
 		sched_phase_check(ph);
 }
