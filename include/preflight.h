@@ -17,6 +17,7 @@
 
 #include "log.h"
 
+struct hostkey;
 struct plan;
 struct preflight;
 
@@ -34,6 +35,10 @@ struct preflight_opts {
 	int to_phase;            /* -1: to the last */
 	int swapped; /* --assume-swapped: the names answer as the other
 			machine already */
+	/* Optional: a machine pinned by its fingerprint presented the
+	 * matching key; `run` keeps it (arg, machine's host name, key). */
+	void (*key_seen)(void *, const char *, const struct hostkey *);
+	void *key_arg;
 };
 
 struct preflight *preflight_new(

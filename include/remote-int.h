@@ -90,6 +90,7 @@ struct remote {
 	struct remote_job *jobs; /* in submission order */
 	int open_channels;
 	int busy; /* inside remote_drive() */
+	int held; /* remote_hold(): no job starts */
 	int freeing;
 	char *error;
 };

@@ -32,7 +32,12 @@ struct remote_events {
 	void (*ready)(struct remote *, void *);
 	/* The connection failed or was lost; error says why. */
 	void (*failed)(struct remote *, const char *, void *);
-	/* An unknown key was accepted (--accept-new-host-keys). */
+	/*
+	 * The full key seen where the expected one was unknown (accepted
+	 * with --accept-new-host-keys) or only a fingerprint that it
+	 * matches. The owner may remote_hold() the session here: no job
+	 * starts until remote_unhold() (the key is committed first).
+	 */
 	void (*learned_key)(struct remote *, const struct hostkey *, void *);
 };
 
@@ -63,6 +68,8 @@ int remote_is_ready(const struct remote *);
 int remote_reached(const struct remote *);
 const char *remote_name(const struct remote *);
 const struct hostkey *remote_seen_key(const struct remote *);
+void remote_hold(struct remote *);
+void remote_unhold(struct remote *);
 void remote_free(struct remote *);
 
 struct remote_job *remote_exec(struct remote *, const char *, const char *,

@@ -84,7 +84,9 @@ struct run_host {
 	int has_key;
 	int swapped; /* the other machine answers */
 	struct remote *remote;
-	int failed; /* the session failed */
+	int failed;      /* the session failed */
+	int key_pending; /* a learnt key is not committed yet: held */
+	int key_gate;    /* the run waits for this name's key to start */
 };
 
 struct run_task {
@@ -163,6 +165,7 @@ struct run {
 	uv_timer_t grace;
 	int handles;
 	void (*finished)(struct run *);
+	void (*gate_go)(struct run *); /* after the key gate (run.c) */
 };
 
 uint64_t run_now_ms(void);
@@ -178,6 +181,7 @@ void run_free(struct run *);
 struct run_host *run_host(struct run *, const char *);
 struct remote *run_remote(struct run_host *);
 const struct hostkey *run_expected_key(const struct run_host *);
+int run_complete_key(struct run_host *, const struct hostkey *);
 void run_set_capture(struct run *, const char *, const char *, const char *);
 char *run_expand(struct run *, const struct run_task *, const char *, char **);
 int run_exit_code(const struct run *);

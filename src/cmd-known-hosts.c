@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "daemon.h"
@@ -37,6 +38,16 @@ cmd_known_hosts_cb(
 	if (key == NULL) {
 		fprintf(stderr, "hostswap: %s (%s:%d): no key known yet\n",
 		    name, address, port);
+		k->missing++;
+		return;
+	}
+	if (strncmp(key, "SHA256:", 7) == 0) {
+		/* A pinned fingerprint no connection has presented yet. */
+		fprintf(stderr,
+		    "hostswap: %s (%s:%d): only the pinned fingerprint %s is "
+		    "known yet: the key line comes with the first connection "
+		    "that presents it\n",
+		    name, address, port, key);
 		k->missing++;
 		return;
 	}

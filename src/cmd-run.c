@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "daemon.h"
 #include "exitcode.h"
+#include "hostkey.h"
 #include "log.h"
 #include "plan.h"
 #include "preflight.h"
@@ -85,14 +86,53 @@ cmd_run_check_unfinished(struct store *st, int abandon, int *abandon_id)
 	return EXIT_OK;
 }
 
+/* The full keys preflight saw for machines pinned by fingerprint. */
+struct cmd_run_keys {
+	char **names;
+	struct hostkey *keys;
+	size_t n;
+};
+
+/* preflight: a fingerprint pin matched; the run keeps the full key. */
+static void
+cmd_run_key_seen(void *arg, const char *name, const struct hostkey *k)
+{
+	struct cmd_run_keys *ks = arg;
+
+	ks->names = xreallocarray(ks->names, ks->n + 1, sizeof *ks->names);
+	ks->keys = xreallocarray(ks->keys, ks->n + 1, sizeof *ks->keys);
+	ks->names[ks->n] = xstrdup(name);
+	hostkey_copy(&ks->keys[ks->n], k);
+	ks->n++;
+}
+
+/* Give the new run the keys preflight completed, then forget them. */
+static void
+cmd_run_keys_apply(struct cmd_run_keys *ks, struct run *r)
+{
+	struct run_host *rh;
+	size_t i;
+
+	for (i = 0; i < ks->n; i++) {
+		if (r != NULL && (rh = run_host(r, ks->names[i])) != NULL)
+			run_complete_key(rh, &ks->keys[i]);
+		free(ks->names[i]);
+		hostkey_clear(&ks->keys[i]);
+	}
+	free(ks->names);
+	free(ks->keys);
+	memset(ks, 0, sizeof *ks);
+}
+
 /*
  * preflight's checks, with the run's options, on the run's loop before
  * the run exists: EXIT_OK, or EXIT_FAILED when a check failed (the state
- * file then holds no new run, so the operator fixes and runs again).
+ * file then holds no new run, so the operator fixes and runs again). The
+ * full keys of fingerprint pins it saw go to ks.
  */
 static int
 cmd_run_preflight(const struct plan *p, const struct run_opts *ro,
-    int assume_swapped, uv_loop_t *loop)
+    int assume_swapped, uv_loop_t *loop, struct cmd_run_keys *ks)
 {
 	struct preflight_opts po;
 
@@ -102,6 +142,8 @@ cmd_run_preflight(const struct plan *p, const struct run_opts *ro,
 	po.from_phase = ro->from_phase;
 	po.to_phase = ro->to_phase;
 	po.swapped = assume_swapped && p->has_swap;
+	po.key_seen = cmd_run_key_seen;
+	po.key_arg = ks;
 	if (cmd_preflight_checks(
 		p, &po, loop, stderr, "preflight: ", ro->log_format) == 0)
 		return EXIT_OK;
@@ -191,8 +233,10 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	struct run *r = NULL;
 	struct store *st = NULL;
 	struct daemon_hashes h;
+	struct cmd_run_keys ks;
 	uv_loop_t loop;
 
+	memset(&ks, 0, sizeof ks);
 	memset(&ro, 0, sizeof ro);
 	ro.from_phase = ro.to_phase = -1;
 	ro.log_format = LOG_TEXT;
@@ -325,12 +369,9 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	/* Before the run exists: a failed preflight leaves the state file
 	 * as it was (an unfinished run still unfinished). */
 	if (!no_preflight &&
-	    (rc = cmd_run_preflight(p, &ro, assume_swapped, &loop)) != EXIT_OK)
+	    (rc = cmd_run_preflight(p, &ro, assume_swapped, &loop, &ks)) !=
+		EXIT_OK)
 		goto out;
-	if (abandon_id > 0) {
-		log_info("abandoning unfinished run %d", abandon_id);
-		store_run_abandon(st, abandon_id);
-	}
 	if (run_new(&loop, p, &ro, &r, &err) == -1) {
 		log_warnx("%s", err);
 		free(err);
@@ -358,9 +399,20 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	r->store = st;
 	if (st != NULL) {
 		store_attach(st, &loop);
+		/* One transaction: the old run is abandoned only if the new
+		 * one is created (a failure before leaves it resumable). */
+		if (abandon_id > 0) {
+			log_info("abandoning unfinished run %d", abandon_id);
+			store_run_abandon(st, abandon_id);
+		}
 		store_run_create(st, r, h.plan, h.inventory_path, h.inventory,
 		    h.inventory_text);
 	}
+	/* Keys preflight completed are the run's, committed before any
+	 * session of the run connects. */
+	cmd_run_keys_apply(&ks, r);
+	if (st != NULL)
+		store_commit(st);
 	daemon_hashes_free(&h);
 	hashed = 0;
 	/* The daemon frees the run and the state file and closes the loop. */
@@ -368,6 +420,7 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	st = NULL;
 	looping = 0;
 out:
+	cmd_run_keys_apply(&ks, NULL);
 	store_free(st);
 	if (hashed)
 		daemon_hashes_free(&h);

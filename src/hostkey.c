@@ -230,6 +230,36 @@ hostkey_equal(const struct hostkey *expected, const struct hostkey *seen)
 	    strcmp(expected->fingerprint, seen->fingerprint) == 0;
 }
 
+/* Whether a key is known in full, not only by its fingerprint. */
+int
+hostkey_is_full(const struct hostkey *k)
+{
+	return k->type != NULL && k->base64 != NULL;
+}
+
+/*
+ * Whether a seen key completes an expected one known only by its
+ * fingerprint (a "SHA256:" pin): the fingerprints are the same.
+ */
+int
+hostkey_completes(const struct hostkey *expected, const struct hostkey *seen)
+{
+	return !hostkey_is_full(expected) && hostkey_is_full(seen) &&
+	    hostkey_equal(expected, seen);
+}
+
+/*
+ * How the state file keeps a key: "TYPE BASE64", or "SHA256:..." while
+ * only the fingerprint is known (hostkey_from_pin() reads both back).
+ */
+char *
+hostkey_text(const struct hostkey *k)
+{
+	if (hostkey_is_full(k))
+		return hostkey_line(k);
+	return k->fingerprint != NULL ? xstrdup(k->fingerprint) : NULL;
+}
+
 /* "TYPE BASE64" for ${hosts.NAME.host_key}; NULL for a bare fingerprint. */
 char *
 hostkey_line(const struct hostkey *k)

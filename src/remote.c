@@ -417,6 +417,10 @@ remote_verify(struct remote *r)
 		    r->seen.fingerprint, r->seen.type);
 		return -1;
 	}
+	/* A fingerprint pin: the owner keeps the full key it stands for. */
+	if (hostkey_completes(&r->expected, &r->seen) &&
+	    r->ev->learned_key != NULL)
+		r->ev->learned_key(r, &r->seen, r->arg);
 	return 0;
 }
 
@@ -530,6 +534,8 @@ remote_drive(struct remote *r)
 			    r->address, r->port);
 			break;
 		}
+		if (r->held)
+			break; /* the owner commits the key first */
 		for (j = r->jobs; j != NULL && r->state == RS_READY;
 		     j = j->next)
 			remote_job_step(r, j);
@@ -607,6 +613,27 @@ remote_release(struct remote *r)
 		close(r->fd);
 		r->fd = -1;
 	}
+}
+
+/*
+ * Keep every job of the session waiting (queued, its command unsent)
+ * until remote_unhold(): the owner makes a learnt key durable first.
+ */
+void
+remote_hold(struct remote *r)
+{
+	r->held = 1;
+}
+
+/* Let the jobs of a held session start. */
+void
+remote_unhold(struct remote *r)
+{
+	if (r == NULL || !r->held)
+		return;
+	r->held = 0;
+	if (r->state == RS_READY && r->busy == 0 && !r->freeing)
+		remote_drive(r);
 }
 
 /* Close the session; pending jobs end without their callbacks. */

@@ -4,6 +4,10 @@
  * known_hosts file, and never read from a file again), its secrets, and a
  * task for every (step, host) of every phase — and owns the SSH session of
  * each host. Variables expand here with the run's real values.
+ *
+ * A pinned fingerprint is completed to the full key by the first
+ * connection that presents a matching key (preflight's, or a session of
+ * the run), and that session sends nothing before the key is committed.
  */
 #include <sys/random.h>
 
@@ -118,6 +122,8 @@ run_remote_ready(struct remote *rem, void *arg)
 	(void)arg;
 }
 
+static void run_gate_check(struct run *);
+
 /* Session event: failed or lost; its jobs fail on their own. */
 static void
 run_remote_failed(struct remote *rem, const char *error, void *arg)
@@ -127,25 +133,92 @@ run_remote_failed(struct remote *rem, const char *error, void *arg)
 	(void)rem;
 	rh->failed = 1;
 	run_note(rh->run, "%s", error);
+	run_gate_check(rh->run);
 }
 
-/* Session event: trust on first use (--accept-new-host-keys). */
+/* The host whose machine key k is, or NULL. */
+static struct run_host *
+run_key_owner(struct run *r, const struct hostkey *k)
+{
+	size_t i;
+
+	for (i = 0; i < r->nhosts; i++)
+		if (r->hosts[i].has_key && &r->hosts[i].machine_key == k)
+			return &r->hosts[i];
+	return NULL;
+}
+
+/*
+ * A connection presented the full key of a machine the run knew only by
+ * its pinned fingerprint (SPEC v3 §3): keep that key for the rest of the
+ * run, and write it for the owner and for every name that expects that
+ * machine now (after the swap with follow_machine, the other name). The
+ * writes join the open batch; the caller holds what depends on them.
+ * Returns 1 if the key was completed, 0 if it did not match.
+ */
+int
+run_complete_key(struct run_host *owner, const struct hostkey *seen)
+{
+	struct run *r = owner->run;
+	struct run_host *rh;
+	size_t i;
+
+	if (!owner->has_key || !hostkey_completes(&owner->machine_key, seen))
+		return 0;
+	hostkey_clear(&owner->machine_key);
+	hostkey_copy(&owner->machine_key, seen);
+	for (i = 0; i < r->nhosts; i++) {
+		rh = &r->hosts[i];
+		if (rh == owner || run_expected_key(rh) == &owner->machine_key)
+			store_host(r->store, rh);
+	}
+	run_note(r,
+	    "the pinned fingerprint %s of %s's machine is the key %s %s: "
+	    "the run keeps that key",
+	    seen->fingerprint, owner->host->name, seen->type, seen->base64);
+	return 1;
+}
+
+/* A learnt key is committed: the held session may send its commands. */
 static void
-run_remote_learned(struct remote *rem, const struct hostkey *k, void *arg)
+run_key_committed_cb(void *arg)
 {
 	struct run_host *rh = arg;
 
-	(void)rem;
-	if (rh->has_key)
+	rh->key_pending = 0;
+	remote_unhold(rh->remote);
+	run_gate_check(rh->run);
+}
+
+/*
+ * Session event: the full key seen where the run had none (trust on first
+ * use, --accept-new-host-keys) or only a pinned fingerprint. Intent before
+ * action: the session sends nothing until that key is committed, so a
+ * resume after a crash at any point expects the same key.
+ */
+static void
+run_remote_learned(struct remote *rem, const struct hostkey *k, void *arg)
+{
+	struct run_host *rh = arg, *owner;
+	const struct hostkey *expected = run_expected_key(rh);
+
+	if (expected == NULL) {
+		if (rh->has_key)
+			return;
+		hostkey_copy(&rh->machine_key, k);
+		rh->has_key = 1;
+		store_host(rh->run->store, rh);
+		run_note(rh->run,
+		    "accepted the new host key of %s (%s:%d): %s "
+		    "(%s)",
+		    rh->host->name, rh->host->address, rh->host->port,
+		    k->fingerprint, k->type);
+	} else if ((owner = run_key_owner(rh->run, expected)) == NULL ||
+	    !run_complete_key(owner, k))
 		return;
-	hostkey_copy(&rh->machine_key, k);
-	rh->has_key = 1;
-	store_host(rh->run->store, rh);
-	run_note(rh->run,
-	    "accepted the new host key of %s (%s:%d): %s "
-	    "(%s)",
-	    rh->host->name, rh->host->address, rh->host->port, k->fingerprint,
-	    k->type);
+	remote_hold(rem);
+	rh->key_pending = 1;
+	run_after_commit(rh->run, run_key_committed_cb, rh);
 }
 
 static const struct remote_events run_remote_events = { run_remote_ready,
@@ -175,6 +248,8 @@ run_remote(struct run_host *rh)
 	    !rh->swapped; /* no trust on first use for a swapped name */
 	rh->failed = 0;
 	rh->remote = remote_new(rh->run->loop, &cfg, &run_remote_events, rh);
+	if (rh->key_pending) /* the last session's key is not durable yet */
+		remote_hold(rh->remote);
 	remote_connect(rh->remote);
 	return rh->remote;
 }
@@ -229,7 +304,13 @@ run_env_secret(const struct expand_env *env, const char *name)
 	return v != NULL ? xstrdup(v) : NULL;
 }
 
-/* expand hook: ${hosts.NAME.host_key}, the key expected at this point. */
+/*
+ * expand hook: ${hosts.NAME.host_key}, the key expected at this point.
+ * A machine known only by its pinned fingerprint has no key line until a
+ * connection presents that key (the run connects such names before its
+ * first phase: run_gate_start()); until then the expansion fails, and the
+ * note says why.
+ */
 static char *
 run_env_host_key(const struct expand_env *env, const char *name, size_t phase)
 {
@@ -240,6 +321,14 @@ run_env_host_key(const struct expand_env *env, const char *name, size_t phase)
 	(void)phase;
 	if (rh == NULL || (k = run_expected_key(rh)) == NULL)
 		return NULL;
+	if (!hostkey_is_full(k)) {
+		run_note(r,
+		    "${hosts.%s.host_key}: only the fingerprint %s is pinned "
+		    "and no connection has presented that key yet (pin the "
+		    "key line, or let a step reach that machine first)",
+		    name, k->fingerprint);
+		return NULL;
+	}
 	return hostkey_line(k);
 }
 
@@ -571,6 +660,136 @@ run_begin(struct run *r, void (*done)(struct run *))
 	r->handles = 4;
 }
 
+/* Whether a template holds ${hosts.NAME.host_key}. */
+static int
+run_text_mentions(const char *tmpl, const char *needle)
+{
+	return tmpl != NULL && strstr(tmpl, needle) != NULL;
+}
+
+/*
+ * Whether the plan expands ${hosts.NAME.host_key} anywhere (a script, an
+ * unless, a put, a manual text, a variable). For a swapped name the key
+ * may be either machine's, so a mention of one swapped name counts for
+ * both.
+ */
+static int
+run_key_mentioned(const struct plan *p, const char *name)
+{
+	const struct step *st;
+	char needle[512];
+	size_t i, j, k;
+	int n, swapped = plan_swapped_host(p, name);
+
+	for (k = 0; k < (swapped != -1 ? 2 : 1); k++) {
+		n = snprintf(needle, sizeof needle, "hosts.%s.host_key",
+		    k == 0 ? name : p->swap_hosts[1 - swapped]);
+		if (n < 0 || (size_t)n >= sizeof needle)
+			continue;
+		for (i = 0; i < p->nvars + p->inv->nvars; i++)
+			if (run_text_mentions(i < p->nvars
+				    ? p->vars[i].value
+				    : p->inv->vars[i - p->nvars].value,
+				needle))
+				return 1;
+		for (i = 0; i < p->nphases; i++)
+			for (j = 0; j < p->phases[i].nsteps; j++) {
+				st = &p->phases[i].steps[j];
+				if (run_text_mentions(st->script, needle) ||
+				    run_text_mentions(st->unless, needle) ||
+				    run_text_mentions(st->manual, needle) ||
+				    run_text_mentions(st->put.content, needle) ||
+				    run_text_mentions(st->put.path, needle))
+					return 1;
+			}
+	}
+	return 0;
+}
+
+/* The key gate is open: the phases start (or the resume goes on). */
+static void
+run_gate_go_cb(void *arg)
+{
+	struct run *r = arg;
+	void (*go)(struct run *) = r->gate_go;
+
+	if (go == NULL)
+		return; /* opened already */
+	r->gate_go = NULL;
+	if (r->stopping)
+		sched_finish(r, r->aborted ? RUN_ABORTED : RUN_INTERRUPTED);
+	else
+		go(r);
+}
+
+/*
+ * Open the gate once every name it waits for has its key committed in
+ * full, or its connection failed (a task that then expands the key fails,
+ * saying why).
+ */
+static void
+run_gate_check(struct run *r)
+{
+	const struct hostkey *k;
+	struct run_host *rh;
+	size_t i, n = 0;
+
+	if (r->gate_go == NULL)
+		return;
+	for (i = 0; i < r->nhosts; i++) {
+		rh = &r->hosts[i];
+		if (!rh->key_gate)
+			continue;
+		k = run_expected_key(rh);
+		if (rh->failed || k == NULL ||
+		    (hostkey_is_full(k) && !rh->key_pending))
+			rh->key_gate = 0;
+		else
+			n++;
+	}
+	if (n == 0)
+		run_after_commit(r, run_gate_go_cb, r);
+}
+
+/*
+ * The key gate (SPEC v3 §3: a fingerprint pin is completed by the first
+ * connection that presents the key). A step may expand
+ * ${hosts.NAME.host_key} before its task's own connection exists, or for
+ * a host no task of this run reaches: so before the first phase (or the
+ * resume) the run connects every name the plan expands the key of whose
+ * machine is known only by its fingerprint, and goes on once each key is
+ * committed in full, or that connection failed. Preflight, when it runs,
+ * has completed most keys already; then nothing waits.
+ */
+static void
+run_gate_start(struct run *r, void (*go)(struct run *))
+{
+	const struct hostkey *k;
+	struct run_host *rh;
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nhosts && !r->opts.dry_run; i++) {
+		rh = &r->hosts[i];
+		k = run_expected_key(rh);
+		if (k == NULL || hostkey_is_full(k) ||
+		    !run_key_mentioned(r->plan, rh->host->name))
+			continue;
+		rh->key_gate = 1;
+		run_remote(rh);
+		n++;
+	}
+	if (n == 0) {
+		go(r);
+		return;
+	}
+	console_note(r,
+	    "connecting first to the %zu host%s whose pinned fingerprint "
+	    "${hosts.NAME.host_key} needs as a key line",
+	    n, n == 1 ? "" : "s");
+	r->gate_go = go;
+	run_gate_check(r);
+}
+
 /* Start the run; done is called once it has ended. */
 void
 run_start(struct run *r, void (*done)(struct run *))
@@ -585,7 +804,7 @@ run_start(struct run *r, void (*done)(struct run *))
 	for (i = 0; i < r->nhosts && !r->opts.dry_run; i++)
 		if (run_host_used(r, &r->hosts[i]))
 			run_prepare_records(r, &r->hosts[i]);
-	sched_start(r);
+	run_gate_start(r, sched_start);
 }
 
 /*
@@ -602,7 +821,7 @@ run_start_resumed(struct run *r, void (*done)(struct run *))
 	console_note(r, "resuming run %d (%s), uid %s, date %s", r->id,
 	    r->plan->name, r->uid, r->date);
 	store_run_resumed(r->store, r);
-	resume_start(r);
+	run_gate_start(r, resume_start);
 }
 
 /* A handle of the run closed; the last one frees the run. */

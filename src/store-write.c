@@ -21,7 +21,12 @@
 #include "store-int.h"
 #include "xmalloc.h"
 
-/* A run the operator chose not to resume (run --abandon-unfinished). */
+/*
+ * A run the operator chose not to resume (run --abandon-unfinished). It
+ * joins the open transaction: the caller creates the new run in the same
+ * one (store_run_create()), so the old run is abandoned only if the new
+ * one exists, and stays resumable otherwise.
+ */
 void
 store_run_abandon(struct store *st, int id)
 {
@@ -32,7 +37,6 @@ store_run_abandon(struct store *st, int id)
 	    "WHERE id = ?",
 	    "i", (int64_t)id);
 	store_event(st, id, "run", o);
-	store_commit(st);
 }
 
 /* The variables of the run, as JSON: plan then inventory, no secrets. */
@@ -61,11 +65,14 @@ store_vars_json(const struct run *r)
 	return s;
 }
 
-/* The key line of a host key, or NULL. */
+/*
+ * A host key as the state file keeps it: its line, or "SHA256:..." while
+ * only a pinned fingerprint is known (a resume reads both); NULL if none.
+ */
 static char *
 store_key_line(const struct hostkey *k)
 {
-	return k != NULL && k->type != NULL ? hostkey_line(k) : NULL;
+	return k != NULL ? hostkey_text(k) : NULL;
 }
 
 /*

@@ -17,7 +17,7 @@
  * One writer at a time: run, resume and mark hold an flock on STATE.lock,
  * which also names the holder's pid. Readers need no lock (WAL).
  *
- * Durability. The commands that write without a loop (mark, abandon) use
+ * Durability. The commands that write without a loop (mark) use
  * synchronous=FULL: SQLite fsyncs the WAL at every commit. The daemon
  * (store_attach) uses synchronous=NORMAL — SQLite still syncs what a
  * checkpoint needs, so the file is never corrupt — and makes the commits

@@ -124,6 +124,17 @@ hs run "$tmpdir/fail.yaml" --state "$st2" --inventory "$inventory" --known-hosts
 [ $? = 1 ] && ok || ko "--abandon-unfinished starts anew"
 hs status --state "$st2" --json
 [ "$(jq -r .run.id "$out")" = 3 ] && ok || ko "the new run is run 3"
+# The old run is abandoned in the transaction that creates the new one:
+# a new run that cannot be created (a secret that does not resolve; no
+# preflight to catch it first) leaves the old one unfinished.
+{ sed -n '1,2p' "$tmpdir/fail.yaml"; echo "secrets: {gone: {env: HOSTSWAP_TEST_UNSET_SECRET}}"; sed '1,2d' "$tmpdir/fail.yaml"; } >"$tmpdir/nosecret.yaml"
+unset HOSTSWAP_TEST_UNSET_SECRET
+hs run "$tmpdir/nosecret.yaml" --state "$st2" --inventory "$inventory" --known-hosts "$hosts/known_hosts" --abandon-unfinished --no-preflight
+[ $? = 1 ] && grep -q "HOSTSWAP_TEST_UNSET_SECRET" "$err" && ok || ko "a run whose secret does not resolve is not created: $(tail -n 2 "$err")"
+hs status --state "$st2" --json
+jqt '.run.id == 3 and .run.state == "failed"' "$out" && ok || ko "the old run is still the newest and unfinished: $(jq -c .run "$out")"
+hs run "$tmpdir/fail.yaml" --state "$st2" --inventory "$inventory" --known-hosts "$hosts/known_hosts"
+[ $? = 75 ] && grep -q "run 3 .* is failed and unfinished" "$err" && ok || ko "run 3 can still be resumed: $(tail -n 2 "$err")"
 
 # --- One writer; readers meanwhile; SIGINT; resume. ----------------------
 st3=$tmpdir/long.db

@@ -26,6 +26,17 @@ SCRIPT
 
 indent() { sed 's/^/          /'; }
 
+# machine_env HOST...: each host's sshd gives its sessions
+# HOSTSWAP_MACHINE=HOST-machine, so a step can tell which machine a name
+# reaches.
+machine_env() {
+	for h in "$@"; do
+		echo "SetEnv HOSTSWAP_MACHINE=$h-machine SHLVL=1" >>"$hosts/$h/sshd_config"
+		sed -i '/^SetEnv SHLVL=1$/d' "$hosts/$h/sshd_config"
+		kill -HUP "$(cat "$hosts/$h/sshd.pid")"
+	done
+}
+
 # swap_plan FILE WITH-SWAP MOVED-BY-ika MOVED-BY-tako: phases 5-7 of a swap.
 swap_plan() { # FILE WITH-SWAP DAEMON-MOVED-BY-ika DAEMON-MOVED-BY-tako
 	{
