@@ -41,7 +41,7 @@ phases:
 PLAN
 st=$tmpdir/abort.db
 "$HOSTSWAP" run --listen 127.0.0.1:0 --state "$st" --inventory "$inventory" --known-hosts "$known" \
-    "$tmpdir/abort.yaml" >"$out" 2>"$tmpdir/text" &
+    --no-preflight "$tmpdir/abort.yaml" >"$out" 2>"$tmpdir/text" &
 pid=$!
 wait_for "the run waits at 1/look3" 20 waiting_at "$st" look3
 "$HOSTSWAP" abort --state "$st" >/dev/null 2>&1
