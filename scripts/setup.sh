@@ -1,19 +1,42 @@
 #!/bin/sh
-# Installs every Debian package hostswap needs to build, test and rehearse.
-# Idempotent: quiet when everything is already there. Needs root (or sudo).
+# Installs the Debian packages hostswap needs. Idempotent: quiet when
+# everything is already there. Needs root (or sudo).
+#
+#   setup.sh [build|runtime|test|all]   (default: all)
+#
+# build: what compiles hostswap and builds its Debian package; runtime:
+# the shared libraries the program runs with (the package's Depends come
+# from them); test: what the suite, the sandbox rehearsal and the package
+# test use on top (real servers, a browser, sanitizers, debootstrap).
 set -eu
 
-PACKAGES="
-build-essential cmake pkg-config git jq time sqlite3
+BUILD="
+build-essential cmake pkgconf pkg-config git
 libssh-dev libssl-dev libyaml-dev libcurl4-openssl-dev libsqlite3-dev libuv1-dev
-libhttp-parser-dev libjansson-dev libcmocka-dev zlib1g-dev curl
+libhttp-parser-dev libjansson-dev zlib1g-dev
+debhelper fakeroot
+"
+RUNTIME="
+libssh-4 libssl3 libyaml-0-2 libcurl4 libsqlite3-0 libuv1 libhttp-parser2.9
+libjansson4 zlib1g
+"
+TEST="
+jq time sqlite3 curl libcmocka-dev
 clang clang-format libclang-rt-14-dev
 chromium chromium-driver wrk
 openssh-server openssh-client sudo openssl rsync
 libxml2-utils cmark-gfm python3-html5lib
 nginx dovecot-pop3d python3-aiosmtpd
 bind9-host dnsmasq-base iproute2
+lintian debootstrap man-db
 "
+case ${1:-all} in
+build) PACKAGES=$BUILD ;;
+runtime) PACKAGES=$RUNTIME ;;
+test) PACKAGES="$BUILD $RUNTIME $TEST" ;;
+all) PACKAGES="$BUILD $RUNTIME $TEST" ;;
+*) echo "usage: setup.sh [build|runtime|test|all]" >&2; exit 64 ;;
+esac
 
 missing=""
 for p in $PACKAGES; do

@@ -124,5 +124,12 @@ plan_seconds=$(((fuzz_seconds + 1) / 2))
 fuzz plan-fuzzer "$plan_seconds" "$root/tests/fuzz/corpus/plan" "$root/plans"
 fuzz http-fuzzer $((fuzz_seconds - plan_seconds)) "$root/tests/fuzz/corpus/http"
 
+echo "== the Debian package: build, lintian, install into a clean root"
+if sh tests/package/package.sh "$work"; then
+	total_pass=$((total_pass + 1))
+else
+	total_fail=$((total_fail + 1))
+fi
+
 echo "tests: $total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" -eq 0 ]
