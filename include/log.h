@@ -12,6 +12,7 @@ enum log_format {
 	LOG_JSON,
 };
 
+void log_detect_journal(void);
 void log_init(enum log_format, int);
 void log_set_verbose(int);
 enum log_format log_get_format(void);

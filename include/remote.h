@@ -71,6 +71,7 @@ const struct hostkey *remote_seen_key(const struct remote *);
 void remote_hold(struct remote *);
 void remote_unhold(struct remote *);
 void remote_free(struct remote *);
+void remote_debug_log(int);
 
 struct remote_job *remote_exec(struct remote *, const char *, const char *,
     size_t, int, const struct remote_job_cb *, void *);

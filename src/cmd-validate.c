@@ -13,7 +13,7 @@ static int cmd_validate_exec(const struct cmd_entry *, int, char **);
 
 const struct cmd_entry cmd_validate_entry = { "validate",
 	"PLAN [--inventory FILE]",
-	"check a plan and its inventory; report every problem as "
+	"check a plan and its inventory; every problem as "
 	"FILE:LINE:COL",
 	"  --inventory FILE  use this inventory instead of the plan's own\n",
 	cmd_validate_exec };

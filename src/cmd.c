@@ -16,6 +16,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "plan.h"
+#include "remote.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -44,12 +45,54 @@ cmd_find(const char *name)
 	return NULL;
 }
 
+/* Usage lines wrap here. */
+#define CMD_USAGE_WIDTH 80
+
+/*
+ * Print "usage: hostswap CMD USAGE" wrapped at 80 columns, breaking only
+ * between words outside brackets (an option and its value stay together),
+ * continued lines indented under the first word of USAGE.
+ */
+static void
+cmd_usage_line(const struct cmd_entry *c, FILE *fp)
+{
+	const char *p = c->usage, *w;
+	size_t indent, col, n;
+	int depth;
+
+	col = indent = (size_t)fprintf(fp, "usage: hostswap %s", c->name) + 1;
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		/* One unit: up to a space outside any bracket. */
+		for (w = p, depth = 0; *p != '\0' && (*p != ' ' || depth > 0);
+		     p++) {
+			if (*p == '[' || *p == '(')
+				depth++;
+			else if ((*p == ']' || *p == ')') && depth > 0)
+				depth--;
+		}
+		n = (size_t)(p - w);
+		if (n == 0)
+			break;
+		if (col > indent && col + 1 + n > CMD_USAGE_WIDTH) {
+			fprintf(fp, "\n%*s", (int)indent, "");
+			col = indent;
+		} else {
+			fputc(' ', fp);
+			col++;
+		}
+		fprintf(fp, "%.*s", (int)n, w);
+		col += n;
+	}
+	fputc('\n', fp);
+}
+
 /* Print a command's usage line, and its options' help if it has any. */
 void
 cmd_usage(const struct cmd_entry *c, FILE *fp)
 {
-	fprintf(fp, "usage: hostswap %s%s%s\n", c->name, c->usage[0] ? " " : "",
-	    c->usage);
+	cmd_usage_line(c, fp);
 	if (fp == stdout) {
 		fprintf(fp, "\n%s\n", c->summary);
 		if (c->help != NULL)
@@ -253,12 +296,33 @@ cmd_help_exec(const struct cmd_entry *self, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Dispatch argv[1] to its command. */
+/*
+ * Dispatch argv[1] to its command. Leading -v (repeatable: -v, -vv, -vvv
+ * or -v -v -v) raise the log level: debug messages from the first, and
+ * from the third libssh's own log too (secrets still scrubbed).
+ */
 int
 cmd_main(int argc, char **argv)
 {
 	const struct cmd_entry *c;
+	int verbose = 0;
 
+	log_detect_journal();
+	while (argc > 1 && argv[1][0] == '-' && argv[1][1] == 'v' &&
+	    argv[1][strspn(argv[1] + 1, "v") + 1] == '\0') {
+		verbose += (int)strlen(argv[1]) - 1;
+		argv++;
+		argc--;
+	}
+	if (argc > 1 && strcmp(argv[1], "--verbose") == 0) {
+		verbose++;
+		argv++;
+		argc--;
+	}
+	if (verbose > 0)
+		log_set_verbose(verbose);
+	if (verbose >= 3)
+		remote_debug_log(1);
 	if (argc < 2) {
 		cmd_list(stderr);
 		return EXIT_USAGE;

@@ -39,13 +39,27 @@ console_clock(char *out, size_t len)
 	strftime(out, len, "%H:%M:%S", &tm);
 }
 
+/*
+ * The live line is drawn with escape codes: only on a terminal that
+ * understands them, and not for someone who asked for none (NO_COLOR set
+ * and not empty, as no-color.org says; TERM unset or dumb).
+ */
+static int
+console_escapes_ok(void)
+{
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	return isatty(STDERR_FILENO) && (nc == NULL || nc[0] == '\0') &&
+	    term != NULL && term[0] != '\0' && strcmp(term, "dumb") != 0;
+}
+
 /* Erase the live line before printing a log line. */
 static void
 console_clear_live(const struct run *r)
 {
 	if (console_live == -1)
 		console_live =
-		    r->opts.log_format == LOG_TEXT && isatty(STDERR_FILENO);
+		    r->opts.log_format == LOG_TEXT && console_escapes_ok();
 	if (console_live && console_live_shown) {
 		fputs("\r\033[K", stderr);
 		console_live_shown = 0;

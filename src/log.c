@@ -3,12 +3,15 @@
  * with "hostswap: ", or as {"ts","level","msg"} when JSON is asked for.
  * errno is preserved across every call.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -19,6 +22,7 @@
 
 static enum log_format log_format = LOG_TEXT;
 static int log_verbose;
+static int log_journal; /* stderr is systemd's journal */
 
 /* Values never printed: every secret this process resolved (SPEC v3 §2,
  * "scrubbed from everything hostswap prints"). */
@@ -51,12 +55,46 @@ log_scrub(const char *text)
 	return secrets_scrub(&log_hidden, text, strlen(text));
 }
 
-/* Choose the output format and verbosity. */
+/*
+ * Under systemd, stderr may be a stream to the journal: JOURNAL_STREAM
+ * then names its device and inode. Lines there carry their syslog
+ * priority as a "<N>" prefix (sd-daemon(3)); a line without one is info.
+ */
+void
+log_detect_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	log_journal = js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	    fstat(STDERR_FILENO, &st) == 0 &&
+	    (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
+/* The journal's priority prefix of a level ("" off the journal). */
+static const char *
+log_priority(const char *level)
+{
+	if (!log_journal)
+		return "";
+	if (strcmp(level, "fatal") == 0)
+		return "<2>";
+	if (strcmp(level, "warning") == 0)
+		return "<4>";
+	if (strcmp(level, "debug") == 0)
+		return "<7>";
+	return "<6>";
+}
+
+/* Choose the output format; verbosity only ever rises (-v comes first). */
 void
 log_init(enum log_format format, int verbose)
 {
 	log_format = format;
-	log_verbose = verbose;
+	if (verbose > log_verbose)
+		log_verbose = verbose;
 }
 
 /* Change verbosity (debug messages shown when > 0). */
@@ -101,13 +139,14 @@ log_vmsg(const char *level, int with_errno, const char *fmt, va_list ap)
 		o = json_pack(
 		    "{s:s, s:s, s:s}", "ts", ts, "level", level, "msg", msg);
 		if (o != NULL && (s = json_dumps(o, JSON_COMPACT)) != NULL) {
-			fprintf(stderr, "%s\n", s);
+			fprintf(stderr, "%s%s\n", log_priority(level), s);
 			free(s);
 		} else
-			fprintf(stderr, "hostswap: %s\n", msg);
+			fprintf(stderr, "%shostswap: %s\n", log_priority(level),
+			    msg);
 		json_decref(o);
 	} else
-		fprintf(stderr, "hostswap: %s\n", msg);
+		fprintf(stderr, "%shostswap: %s\n", log_priority(level), msg);
 	fflush(stderr);
 	if (msg != raw)
 		free(msg);

@@ -519,8 +519,11 @@ preflight_print(const struct preflight *pf, FILE *fp, const char *prefix,
 	size_t i;
 
 	sorted = xreallocarray(NULL, pf->nresults + 1, sizeof *sorted);
-	memcpy(sorted, pf->results, pf->nresults * sizeof *sorted);
-	qsort(sorted, pf->nresults, sizeof *sorted, pf_result_cmp);
+	if (pf->nresults > 0) {
+		/* (memcpy and qsort take no null pointer, even for 0) */
+		memcpy(sorted, pf->results, pf->nresults * sizeof *sorted);
+		qsort(sorted, pf->nresults, sizeof *sorted, pf_result_cmp);
+	}
 	clock_rfc3339(ts, sizeof ts, clock_now_ms());
 	for (i = 0; i < pf->nresults; i++) {
 		res = &sorted[i];

@@ -38,6 +38,9 @@
 #include "remote-int.h"
 #include "xmalloc.h"
 
+/* libssh's own log level for new sessions: none unless -vvv. */
+static int remote_log_level = SSH_LOG_NOLOG;
+
 /* TCP keepalive: probe after 4 s idle, every 3 s, give up after 3: a
  * silent peer is declared dead after 13 s at most (SPEC: within 15 s). */
 #define REMOTE_KEEPIDLE  4
@@ -298,7 +301,7 @@ remote_connect(struct remote *r)
 static int
 remote_start_ssh(struct remote *r)
 {
-	int verbosity = SSH_LOG_NOLOG;
+	int verbosity = remote_log_level;
 	bool no = false;
 	const char *algs;
 	socket_t sfd = r->fd;
@@ -645,4 +648,27 @@ remote_free(struct remote *r)
 	r->freeing = 1;
 	if (r->busy == 0)
 		remote_release(r);
+}
+
+/* libssh's own log line, as a hostswap debug message (secrets scrubbed). */
+static void
+remote_libssh_log_cb(int priority, const char *function, const char *buffer,
+    void *userdata)
+{
+	(void)priority;
+	(void)userdata;
+	log_debug("libssh: %s: %s", function, buffer);
+}
+
+/*
+ * Route libssh's own log (the protocol, packet by packet) into hostswap's
+ * debug messages: -vvv. Its lines go through the same scrubbing as every
+ * message, so no secret shows.
+ */
+void
+remote_debug_log(int on)
+{
+	remote_log_level = on ? SSH_LOG_PROTOCOL : SSH_LOG_NOLOG;
+	ssh_set_log_callback(on ? remote_libssh_log_cb : NULL);
+	ssh_set_log_level(remote_log_level);
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # On a terminal, `run` shows a live phase line (reverse video, redrawn in
-# place) under the log; with --log-format json, or off a terminal, never.
+# place) under the log; with --log-format json, off a terminal, with
+# NO_COLOR or on a dumb terminal, never.
 set -u
 . "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 command -v script >/dev/null || { echo "skipped: no script(1)"; exit 77; }
@@ -27,4 +28,9 @@ script -qec "$cmd --log-format json" "$tmpdir/typescript2" >/dev/null 2>&1
 ! grep -q "$(printf '\033\\[7m')" "$tmpdir/typescript2" && ok || ko "no live line with --log-format json"
 $cmd >"$out" 2>"$err"
 ! grep -q "$(printf '\033')" "$err" && ok || ko "no escape sequences off a terminal"
+NO_COLOR=1 script -qec "$cmd" "$tmpdir/typescript3" >/dev/null 2>&1
+! grep -q "$(printf '\033')" "$tmpdir/typescript3" && ok || ko "no escape sequences with NO_COLOR"
+TERM=dumb script -qec "$cmd" "$tmpdir/typescript4" >/dev/null 2>&1
+! grep -q "$(printf '\033')" "$tmpdir/typescript4" && ok || ko "no escape sequences on TERM=dumb"
+grep -q "phase 1 (first phase): succeeded" "$tmpdir/typescript4" && ok || ko "the log lines are there all the same"
 finish tty
