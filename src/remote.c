@@ -652,8 +652,8 @@ remote_free(struct remote *r)
 
 /* libssh's own log line, as a hostswap debug message (secrets scrubbed). */
 static void
-remote_libssh_log_cb(int priority, const char *function, const char *buffer,
-    void *userdata)
+remote_libssh_log_cb(
+    int priority, const char *function, const char *buffer, void *userdata)
 {
 	(void)priority;
 	(void)userdata;
