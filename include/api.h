@@ -10,8 +10,8 @@ struct http_server;
 struct run;
 struct store;
 
-struct api *api_new(
-    struct run *, struct store *, const char *, const char *, int, char **);
+struct api *api_new(struct run *, struct store *, const char *, const char *,
+    int, int, char **);
 struct http_server *api_server(const struct api *);
 void api_free(struct api *);
 

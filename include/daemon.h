@@ -20,6 +20,8 @@ struct store;
 struct daemon_listen {
 	char addr[64];
 	int port; /* 0: any free port */
+	int none; /* --listen none: no endpoint; decisions via the state file */
+	int fd;   /* bound and listening (daemon_listen_open), or -1 */
 };
 
 struct daemon_hashes {
@@ -33,6 +35,8 @@ int daemon_open_state(const char *, struct store **);
 int daemon_hashes(const struct plan *, struct daemon_hashes *);
 void daemon_hashes_free(struct daemon_hashes *);
 int daemon_parse_listen(const char *, struct daemon_listen *, char **);
-int daemon_loop(struct run *, int, const struct daemon_listen *);
+int daemon_listen_open(struct daemon_listen *);
+void daemon_listen_close(struct daemon_listen *);
+int daemon_loop(struct run *, int, struct daemon_listen *);
 
 #endif

@@ -50,7 +50,7 @@ struct http_request {
 typedef void (*http_handler)(
     void *, struct http_conn *, const struct http_request *);
 
-int http_server_new(uv_loop_t *, const char *, int, http_handler, void *,
+int http_server_new(uv_loop_t *, const char *, int, int, http_handler, void *,
     struct http_server **, char **);
 void http_server_free(struct http_server *);
 int http_server_port(const struct http_server *);

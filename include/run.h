@@ -179,6 +179,7 @@ void run_note(struct run *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 void run_free(struct run *);
 struct run_host *run_host(struct run *, const char *);
+struct run_task *run_task_find(struct run *, int, const char *, const char *);
 struct remote *run_remote(struct run_host *);
 const struct hostkey *run_expected_key(const struct run_host *);
 int run_complete_key(struct run_host *, const struct hostkey *);

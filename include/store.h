@@ -109,4 +109,16 @@ int64_t store_last_seq(struct store *);
 char *store_run_url(struct store *, int);
 int store_report(struct store *, int, struct report *, char **);
 
+/* Decisions through the state file, for a daemon without an endpoint. */
+void store_decide_listen(struct store *);
+int store_decide_held(const char *, long *);
+int64_t store_decide_add(struct store *, int, const char *, int, const char *,
+    const char *, const char *, char **);
+int store_decide_outcome(struct store *, int64_t, char **);
+int store_decide_withdraw(struct store *, int64_t);
+void store_decide_take(struct store *, int,
+    const char *(*)(void *, const char *, int, const char *, const char *,
+	const char *),
+    void *);
+
 #endif

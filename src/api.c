@@ -257,27 +257,6 @@ api_events(struct api *a, struct http_conn *c, const struct http_request *req)
 	store_events(a->store, after, a->run->id, api_sse_event, c, &last);
 }
 
-/* The run's task of PHASE/STEP on HOST. */
-static struct run_task *
-api_task(struct api *a, int phase, const char *step, const char *host)
-{
-	struct run *r = a->run;
-	size_t i, j;
-
-	for (i = 0; i < r->nphases; i++) {
-		if (r->plan->phases[r->phases[i].index].id != phase)
-			continue;
-		for (j = 0; j < r->phases[i].ntasks; j++) {
-			struct run_task *t = &r->phases[i].tasks[j];
-
-			if (strcmp(t->step->id, step) == 0 &&
-			    strcmp(t->host, host) == 0)
-				return t;
-		}
-	}
-	return NULL;
-}
-
 /* GET /api/v1/log/PHASE/STEP/HOST */
 static void
 api_log(struct api *a, struct http_conn *c, const char *rest)
@@ -295,7 +274,7 @@ api_log(struct api *a, struct http_conn *c, const char *rest)
 		return;
 	}
 	*host++ = '\0';
-	if ((t = api_task(a, (int)phase, step, host)) == NULL) {
+	if ((t = run_task_find(a->run, (int)phase, step, host)) == NULL) {
 		free(copy);
 		api_fail(c, 404, "no such task");
 		return;
@@ -346,8 +325,8 @@ api_decide(struct api *a, struct http_conn *c, const struct http_request *req,
 		return;
 	}
 	host = jh ? json_string_value(jh) : "local";
-	t = api_task(
-	    a, (int)json_integer_value(jp), json_string_value(js), host);
+	t = run_task_find(
+	    a->run, (int)json_integer_value(jp), json_string_value(js), host);
 	if (t == NULL) {
 		json_decref(o);
 		api_fail(c, 404, "no such task");
@@ -560,13 +539,14 @@ api_write_token(const struct api *a, const char *state, char **err)
 }
 
 /*
- * Start the endpoint for a run on addr:port (port 0: a free one): the
+ * Start the endpoint for a run on addr:port (port 0: a free one), or on
+ * fd (not -1), a socket the daemon bound to it before the run existed: the
  * token in STATE.token, the URL in the state file and on the console.
  * Returns NULL with *err if it cannot listen.
  */
 struct api *
 api_new(struct run *r, struct store *st, const char *state, const char *addr,
-    int port, char **err)
+    int port, int fd, char **err)
 {
 	struct api *a = xcalloc(1, sizeof *a);
 	unsigned char rnd[24];
@@ -581,7 +561,7 @@ api_new(struct run *r, struct store *st, const char *state, const char *addr,
 	for (i = 0; i < sizeof rnd; i++)
 		snprintf(a->token + 2 * i, 3, "%02x", rnd[i]);
 	if (http_server_new(
-		r->loop, addr, port, api_handle, a, &a->http, err) == -1) {
+		r->loop, addr, port, fd, api_handle, a, &a->http, err) == -1) {
 		free(a);
 		return NULL;
 	}

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "client.h"
 #include "cmd.h"
+#include "control-state.h"
 #include "daemon.h"
 #include "exitcode.h"
 
@@ -113,6 +114,18 @@ cmd_control_exec(const struct cmd_entry *self, int argc, char **argv)
 		    step, "host", host, "by", by);
 		body = json_dumps(o, JSON_COMPACT);
 		json_decref(o);
+	}
+	/* A daemon without an endpoint (--listen none) takes decisions
+	 * through its state file. */
+	if (url == NULL) {
+		cmd_control_by(self, by, sizeof by);
+		if ((rc = control_state_decide(self->name, state,
+			 abort_ ? NULL : argv[optind], phase, step, host,
+			 by)) != -1) {
+			free(step);
+			free(body);
+			return rc;
+		}
 	}
 	if ((rc = client_open(url, state, &c)) != EXIT_OK) {
 		free(step);

@@ -34,7 +34,9 @@ const struct cmd_entry cmd_resume_entry = { "resume",
 	"  --inventory FILE        replace the run's inventory (same host\n"
 	"                          names; addresses and logins may change)\n"
 	"  --listen ADDR:PORT      the status endpoint (default "
-	"127.0.0.1:8470)\n"
+	"127.0.0.1:8470); a busy\n"
+	"                          port refuses it (exit 69); none: no\n"
+	"                          endpoint, decide with approve --state\n"
 	"  --accept-plan-change    go on although the plan file changed\n"
 	"  --auto-approve          approve every manual step (rehearsals)\n"
 	"  --log-format text|json  one line per transition (default text)\n",
@@ -167,6 +169,12 @@ cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
 		    ri.id);
 	}
 
+	/* The endpoint's port before the run is taken up: a busy port
+	 * leaves the run as it was. */
+	if ((rc = daemon_listen_open(&dl)) != EXIT_OK) {
+		daemon_hashes_free(&h);
+		goto out;
+	}
 	uv_loop_init(&loop);
 	if (run_new(&loop, p, &ro, &r, &err) == -1 ||
 	    store_restore(st, r, &err) == -1) {
@@ -179,6 +187,7 @@ cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
 		uv_run(&loop, UV_RUN_DEFAULT);
 		uv_loop_close(&loop);
 		daemon_hashes_free(&h);
+		daemon_listen_close(&dl);
 		goto out;
 	}
 	r->store = st;

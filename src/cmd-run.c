@@ -37,7 +37,9 @@ const struct cmd_entry cmd_run_entry = { "run",
 	"  --inventory FILE        use this inventory instead of the plan's\n"
 	"  --state FILE            the state file (default ./hostswap.db)\n"
 	"  --listen ADDR:PORT      the status endpoint (default "
-	"127.0.0.1:8470)\n"
+	"127.0.0.1:8470); a busy\n"
+	"                          port refuses the run (exit 69); none: no\n"
+	"                          endpoint, decide with approve --state\n"
 	"  --from-phase N          start at phase N (earlier ones skipped)\n"
 	"  --to-phase N            stop after phase N\n"
 	"  --dry-run               print what would run; connect nowhere\n"
@@ -238,6 +240,7 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 
 	memset(&ks, 0, sizeof ks);
 	memset(&ro, 0, sizeof ro);
+	dl.fd = -1;
 	ro.from_phase = ro.to_phase = -1;
 	ro.log_format = LOG_TEXT;
 	ro.grace_ms = 10000;
@@ -364,6 +367,10 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		EXIT_OK)
 		goto out;
 
+	/* The endpoint's port before the run exists (and before preflight
+	 * takes its time): a busy port leaves nothing to resume. */
+	if ((rc = daemon_listen_open(&dl)) != EXIT_OK)
+		goto out;
 	uv_loop_init(&loop);
 	looping = 1;
 	/* Before the run exists: a failed preflight leaves the state file
@@ -421,6 +428,7 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	looping = 0;
 out:
 	cmd_run_keys_apply(&ks, NULL);
+	daemon_listen_close(&dl);
 	store_free(st);
 	if (hashed)
 		daemon_hashes_free(&h);

@@ -5,11 +5,22 @@
  * daemon_loop() carries a run on the libuv loop to its end, commits the
  * last transitions, lets the notifications about the end go, and checks
  * that no handle is left behind.
+ *
+ * The endpoint's port is bound before the run is created
+ * (daemon_listen_open): a port another program holds refuses the run
+ * (exit 69) with nothing written, rather than a night that goes on
+ * without its endpoint and ends `waiting` at the first manual step. With
+ * `--listen none` there is no endpoint at all, and manual steps are
+ * decided through the state file (inbox.c).
  */
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -19,6 +30,7 @@
 #include "buf.h"
 #include "daemon.h"
 #include "exitcode.h"
+#include "inbox.h"
 #include "log.h"
 #include "notify.h"
 #include "plan.h"
@@ -84,10 +96,10 @@ daemon_hashes_free(struct daemon_hashes *h)
 
 /*
  * Parse --listen ADDR:PORT ([ADDR]:PORT for IPv6; localhost is
- * 127.0.0.1). Only a loopback address (127.0.0.0/8, ::1) is served: the
- * endpoint decides manual steps and its pages need no token, so it is
- * never put on a network (SPEC §6); an operator elsewhere forwards the
- * port with ssh -L. -1 with *err.
+ * 127.0.0.1), or `none` (no endpoint). Only a loopback address
+ * (127.0.0.0/8, ::1) is served: the endpoint decides manual steps and
+ * its pages need no token, so it is never put on a network; an operator
+ * elsewhere forwards the port with ssh -L. -1 with *err.
  */
 int
 daemon_parse_listen(const char *arg, struct daemon_listen *l, char **err)
@@ -100,6 +112,11 @@ daemon_parse_listen(const char *arg, struct daemon_listen *l, char **err)
 	size_t n;
 
 	memset(l, 0, sizeof *l);
+	l->fd = -1;
+	if (strcmp(arg, "none") == 0) {
+		l->none = 1;
+		return 0;
+	}
 	if (*a == '[') {
 		if ((end = strchr(a, ']')) == NULL || end[1] != ':')
 			goto bad;
@@ -139,6 +156,72 @@ bad:
 	return -1;
 }
 
+/*
+ * Bind and listen on the endpoint's address now, before the run exists,
+ * and keep the socket for the endpoint (daemon_loop). Returns EXIT_OK, or
+ * EXIT_UNAVAILABLE with the reason printed: the port is busy (or
+ * otherwise not to be had), and nothing was started.
+ */
+int
+daemon_listen_open(struct daemon_listen *l)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	int fd, on = 1, e;
+
+	if (l->none || l->fd != -1)
+		return EXIT_OK;
+	memset(&ss, 0, sizeof ss);
+	if (uv_ip4_addr(l->addr, l->port, sin) != 0 &&
+	    uv_ip6_addr(l->addr, l->port, sin6) != 0) {
+		log_warnx("--listen %s: not an IP address", l->addr);
+		return EXIT_UNAVAILABLE;
+	}
+	fd =
+	    socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1 ||
+	    bind(fd, (struct sockaddr *)&ss,
+		ss.ss_family == AF_INET6 ? sizeof *sin6 : sizeof *sin) == -1 ||
+	    listen(fd, 511) == -1) {
+		e = errno;
+		if (fd != -1)
+			close(fd);
+		if (e == EADDRINUSE)
+			log_warnx("cannot listen on %s%s%s:%d: port %d is busy "
+				  "(another program holds it, perhaps another "
+				  "hostswap daemon): nothing was started. "
+				  "Choose another port with --listen "
+				  "ADDR:PORT, or run without the endpoint with "
+				  "--listen none (manual steps are then "
+				  "decided with 'hostswap approve|reject "
+				  "PHASE/STEP --state FILE')",
+			    strchr(l->addr, ':') ? "[" : "", l->addr,
+			    strchr(l->addr, ':') ? "]" : "", l->port, l->port);
+		else
+			log_warnx("cannot listen on %s%s%s:%d: %s: nothing was "
+				  "started (--listen ADDR:PORT chooses "
+				  "another address, --listen none runs "
+				  "without the endpoint)",
+			    strchr(l->addr, ':') ? "[" : "", l->addr,
+			    strchr(l->addr, ':') ? "]" : "", l->port,
+			    strerror(e));
+		return EXIT_UNAVAILABLE;
+	}
+	l->fd = fd;
+	return EXIT_OK;
+}
+
+/* Give up the endpoint's socket if no endpoint took it. */
+void
+daemon_listen_close(struct daemon_listen *l)
+{
+	if (l->fd != -1)
+		close(l->fd);
+	l->fd = -1;
+}
+
 static int daemon_status = EXIT_SOFTWARE;
 
 /* Every message about the end is sent or given up: leave the loop. */
@@ -170,24 +253,41 @@ daemon_finished(struct run *r)
  * Returns the exit status of SPEC §5.
  */
 int
-daemon_loop(struct run *r, int resumed, const struct daemon_listen *l)
+daemon_loop(struct run *r, int resumed, struct daemon_listen *l)
 {
 	uv_loop_t *loop = r->loop;
 	struct store *st = r->store;
 	struct api *api = NULL;
+	struct inbox *inbox = NULL;
 	char *err = NULL;
 
 	/* A client that hangs up (an event stream, a killed curl) must cost
 	 * a failed write, never the daemon. */
 	signal(SIGPIPE, SIG_IGN);
-	if (st != NULL && l != NULL &&
-	    (api = api_new(r, st, store_path(st), l->addr, l->port, &err)) ==
-		NULL) {
-		/* The swap goes on; only the endpoint is missing. */
-		log_warnx("%s: the run goes on without its status endpoint "
-			  "(a manual step then ends the run waiting)",
-		    err);
-		free(err);
+	if (st != NULL && l != NULL && !l->none) {
+		api = api_new(
+		    r, st, store_path(st), l->addr, l->port, l->fd, &err);
+		l->fd = -1; /* the endpoint took it */
+		if (api == NULL) {
+			/* Rare now that the port is bound: the token file,
+			 * say. The swap goes on; decisions take the state
+			 * file's way. */
+			log_warnx("%s: the run goes on without its status "
+				  "endpoint; decide its manual steps with "
+				  "'hostswap approve|reject PHASE/STEP "
+				  "--state %s'",
+			    err, store_path(st));
+			free(err);
+		}
+	}
+	if (st != NULL && api == NULL) {
+		inbox = inbox_new(r, st);
+		if (l != NULL && l->none)
+			run_note(r,
+			    "no status endpoint (--listen none): decide manual "
+			    "steps with 'hostswap approve|reject PHASE/STEP "
+			    "--state %s'",
+			    store_path(st));
 	}
 	r->notify = notify_new(r);
 	if (resumed)
@@ -203,6 +303,7 @@ daemon_loop(struct run *r, int resumed, const struct daemon_listen *l)
 		    store_commits(st), store_syncs(st));
 #endif
 	api_free(api);
+	inbox_free(inbox);
 	notify_free(r->notify);
 	r->notify = NULL;
 	run_free(r);

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <http_parser.h>
 
@@ -845,10 +846,12 @@ http_fit_nofile(void)
 }
 
 /*
- * Listen on addr:port (port 0: any free one). Returns 0, or -1 with *err.
+ * Listen on addr:port (port 0: any free one), or serve fd (not -1): a
+ * socket already bound to addr:port and listening, which the server
+ * takes, even on failure. Returns 0, or -1 with *err.
  */
 int
-http_server_new(uv_loop_t *loop, const char *addr, int port,
+http_server_new(uv_loop_t *loop, const char *addr, int port, int fd,
     http_handler handler, void *arg, struct http_server **out, char **err)
 {
 	struct http_server *s = xcalloc(1, sizeof *s);
@@ -863,6 +866,8 @@ http_server_new(uv_loop_t *loop, const char *addr, int port,
 	    uv_ip6_addr(addr, port, sin6) != 0) {
 		xasprintf(err, "%s is not an IP address", addr);
 		free(s);
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
 	s->max_conns = http_fit_nofile();
@@ -878,7 +883,11 @@ http_server_new(uv_loop_t *loop, const char *addr, int port,
 	s->arg = arg;
 	uv_tcp_init(loop, &s->tcp);
 	s->tcp.data = s;
-	if ((rc = uv_tcp_bind(&s->tcp, (struct sockaddr *)&ss, 0)) < 0 ||
+	if (fd != -1 && (rc = uv_tcp_open(&s->tcp, fd)) < 0)
+		close(fd);
+	if ((fd != -1 && rc < 0) ||
+	    (fd == -1 &&
+		(rc = uv_tcp_bind(&s->tcp, (struct sockaddr *)&ss, 0)) < 0) ||
 	    (rc = uv_listen((uv_stream_t *)&s->tcp, 511, http_connection_cb)) <
 		0) {
 		xasprintf(err, "cannot listen on %s:%d: %s", addr, port,

@@ -93,6 +93,26 @@ run_host(struct run *r, const char *name)
 	return NULL;
 }
 
+/* The task PHASE/STEP on host ("local" on the controller), or NULL. */
+struct run_task *
+run_task_find(struct run *r, int phase, const char *step, const char *host)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->nphases; i++) {
+		if (r->plan->phases[r->phases[i].index].id != phase)
+			continue;
+		for (j = 0; j < r->phases[i].ntasks; j++) {
+			struct run_task *t = &r->phases[i].tasks[j];
+
+			if (strcmp(t->step->id, step) == 0 &&
+			    strcmp(t->host, host) == 0)
+				return t;
+		}
+	}
+	return NULL;
+}
+
 /*
  * The key expected at a name now: its own machine's, or after the swap
  * (host_keys: follow_machine) the other machine's.

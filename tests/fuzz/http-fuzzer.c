@@ -121,7 +121,7 @@ fuzz_start(void)
 	store_attach(fz.store, &fz.loop);
 	store_run_create(fz.store, fz.run, "0", NULL, "0", NULL);
 	if ((fz.api = api_new(
-		 fz.run, fz.store, fz.state, "127.0.0.1", 0, &err)) == NULL)
+		 fz.run, fz.store, fz.state, "127.0.0.1", 0, -1, &err)) == NULL)
 		fatalx("fuzz: %s", err);
 	snprintf(path, sizeof path, "%s.token", fz.state);
 	if ((f = fopen(path, "r")) == NULL ||
