@@ -1,8 +1,10 @@
 /*
  * client.c: how the control commands reach a running daemon. The URL is
- * --url, else the one the daemon wrote into the state file; the token is
- * HOSTSWAP_TOKEN, else STATE.token (mode 0600, written by the daemon).
- * A daemon that does not answer is exit 69 with one line saying so.
+ * --url, else the one the daemon wrote into the state file; the token
+ * goes with it: HOSTSWAP_TOKEN with --url, STATE.token (mode 0600,
+ * written by the daemon) with the state file. A state file that does not
+ * exist is exit 66; a daemon that does not answer is exit 69, with one
+ * line saying so.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,9 @@
 
 /*
  * Find the daemon: --url (may be NULL) or the state file's newest run.
- * Returns EXIT_OK, or an exit status with the reason printed.
+ * Returns EXIT_OK, or an exit status with the reason printed. The token
+ * is the one of the daemon found: HOSTSWAP_TOKEN belongs to --url (it
+ * never overrides the state file's own token, which is that daemon's).
  */
 int
 client_open(const char *url, const char *state, struct client *c)
@@ -30,13 +34,17 @@ client_open(const char *url, const char *state, struct client *c)
 	int rc;
 
 	memset(c, 0, sizeof *c);
+	if (url != NULL && *url == '\0') {
+		fprintf(stderr, "hostswap: --url is empty: give the daemon's "
+				"endpoint, or --state\n");
+		return EXIT_USAGE;
+	}
 	if (url == NULL) {
 		if ((rc = store_open(state, STORE_READ, &st, &err)) !=
 		    STORE_OK) {
 			fprintf(stderr, "hostswap: %s\n", err);
 			free(err);
-			return rc == STORE_NOFILE ? EXIT_UNAVAILABLE
-						  : EXIT_REFUSED;
+			return rc == STORE_NOFILE ? EXIT_NOINPUT : EXIT_REFUSED;
 		}
 		if (store_newest_run(st, &ri) != STORE_OK ||
 		    (c->url = store_run_url(st, ri.id)) == NULL) {
@@ -55,9 +63,10 @@ client_open(const char *url, const char *state, struct client *c)
 		c->url = xstrdup(url);
 	else
 		xasprintf(&c->url, "%s/", url);
-	if (env != NULL && *env != '\0')
-		c->token = xstrdup(env);
-	else if (url == NULL) {
+	if (url != NULL) {
+		if (env != NULL && *env != '\0')
+			c->token = xstrdup(env);
+	} else {
 		xasprintf(&path, "%s.token", state);
 		if ((tok = buf_read_file(path)) != NULL) {
 			tok[strcspn(tok, "\r\n")] = '\0';

@@ -147,7 +147,13 @@ store_run_create(struct store *st, struct run *r, const char *plan_sha,
 	return 0;
 }
 
-/* The run changed state (or its current phase). */
+/*
+ * The run changed state (or its current phase). Committed at once, not
+ * with the batch: the endpoint serves the run's state from memory and
+ * notifications go out as the state changes, so a reader of the file
+ * (status --state) must see the transition — `waiting` above all —
+ * before either announces it. Run transitions are few.
+ */
 void
 store_run_state(struct store *st, const struct run *r)
 {
@@ -162,6 +168,7 @@ store_run_state(struct store *st, const struct run *r)
 	    "tunii", v.state, v.finished_ms, v.current_phase,
 	    (int64_t)r->swapped, (int64_t)r->id);
 	store_event(st, r->id, "run", status_run_json(&v));
+	store_commit_tx(st);
 }
 
 /* A resume took the run up again. */
@@ -216,6 +223,10 @@ store_task(struct store *st, const struct run_task *t)
 	    v.output_tail && *v.output_tail ? v.output_tail : NULL,
 	    (int64_t)r->id, (int64_t)t->phase->index, t->step->id, t->host);
 	store_event(st, r->id, "task", status_task_json(&v, 1));
+	/* A task that waits for an operator is announced at once (the
+	 * endpoint, the page): the file has it first, as for the run. */
+	if (t->state == TASK_WAITING)
+		store_commit_tx(st);
 }
 
 /* A fact a resume needs about a running attempt (a reboot's boot id). */

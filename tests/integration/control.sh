@@ -73,4 +73,107 @@ for sig in TERM INT; do
 	[ ! -f "$work/next" ] && ok || ko "SIG$sig: nothing of the next phase started"
 	cp "$runlog" "$tmpdir/sig-$sig.log"
 done
+
+# --- A manual step's `waiting` is in the state file before the endpoint
+# or a notification announces it (status --state may lag the endpoint by
+# one batched commit otherwise). The webhook receiver reads the state
+# file before it answers; the endpoint is polled, then the file read. ---
+cat >"$tmpdir/announce.py" <<'PY'
+import http.server, json, os, subprocess, sys
+
+addr, port, hostswap, state, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+        st = subprocess.run([hostswap, "status", "--state", state, "--json"], capture_output=True, text=True)
+        seen = json.loads(st.stdout)["run"]["state"] if st.returncode == 0 else "unreadable"
+        with open(out + ".tmp", "a") as f:
+            f.write("%s %s\n" % (body.get("event"), seen))
+        os.rename(out + ".tmp", out)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+http.server.HTTPServer((addr, port), Receiver).serve_forever()
+PY
+cat >"$tmpdir/announce.yaml" <<PLAN
+hostswap: 1
+name: announce
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: first, on: ika, run: "true"}
+  - id: 2
+    name: two
+    steps:
+      - {id: look, manual: "look at it"}
+PLAN
+cp "$inventory" "$tmpdir/announce-inv.yaml"
+printf 'notify:\n  on: [waiting]\n  webhook: {url: "http://127.0.7.10:2850/hook"}\n' >>"$tmpdir/announce-inv.yaml"
+n=0
+while [ $n -lt 8 ]; do
+	n=$((n + 1))
+	st=$tmpdir/announce-$n.db
+	rm -f "$tmpdir/announced"
+	/usr/bin/python3 "$tmpdir/announce.py" 127.0.7.10 2850 "$HOSTSWAP" "$st" "$tmpdir/announced" >"$tmpdir/receiver.log" 2>&1 &
+	rpid=$!
+	wait_for "the webhook receiver listens" 10 sh -c "ss -Hltn 'src 127.0.7.10:2850' | grep -q ."
+	"$HOSTSWAP" run --no-preflight --listen 127.0.0.1:0 --state "$st" "$tmpdir/announce.yaml" --inventory "$tmpdir/announce-inv.yaml" \
+	    --known-hosts "$hosts/known_hosts" --log-format json >"$out" 2>"$runlog" &
+	pid=$!
+	url=
+	i=0
+	while [ -z "$url" ] && [ $i -lt 200 ]; do
+		url=$(jq -r 'select(.event == "note") | .msg' "$runlog" 2>/dev/null | sed -n 's/^status page: \(http[^#]*\)#token=.*/\1/p')
+		i=$((i + 1)); sleep 0.02
+	done
+	i=0 seen=
+	while [ $i -lt 1000 ]; do
+		i=$((i + 1))
+		if curl -sf "${url}api/v1/status" 2>/dev/null | jq -e '.run.state == "waiting"' >/dev/null 2>&1; then
+			seen=$("$HOSTSWAP" status --state "$st" --json | jq -r .run.state)
+			break
+		fi
+	done
+	[ "$seen" = waiting ] && ok || ko "round $n: the endpoint said waiting, the state file said '$seen'"
+	wait_for "round $n: the waiting notification" 10 test -s "$tmpdir/announced"
+	[ "$(cat "$tmpdir/announced" 2>/dev/null)" = "waiting waiting" ] && ok ||
+	    ko "round $n: when the waiting notification arrived the state file said: $(cat "$tmpdir/announced" 2>/dev/null)"
+	"$HOSTSWAP" approve 2/look --state "$st" >/dev/null 2>&1
+	wait $pid
+	[ $? = 0 ] && ok || ko "round $n: the run ends after the approval"
+	kill $rpid
+	wait $rpid 2>/dev/null
+done
+
+
+# --- The control commands: a missing state file is 66; HOSTSWAP_TOKEN
+# goes with --url only (the state file's own token is that daemon's);
+# an empty --url is a usage error. --------------------------------------
+expect_rc 66 "approve with a state file that does not exist" "$HOSTSWAP" approve 1/x --state "$tmpdir/missing.db"
+expect_rc 66 "abort with a state file that does not exist" "$HOSTSWAP" abort --state "$tmpdir/missing.db"
+expect_rc 64 "approve --url ''" "$HOSTSWAP" approve 1/x --url ""
+expect_rc 64 "status --url ''" "$HOSTSWAP" status --url ""
+st=$tmpdir/token.db
+"$HOSTSWAP" run --no-preflight --listen 127.0.0.1:0 --state "$st" "$tmpdir/announce.yaml" --inventory "$inventory" \
+    --known-hosts "$hosts/known_hosts" --log-format json >"$out" 2>"$runlog" &
+pid=$!
+wait_for "the run waits at 2/look" 20 waiting_at "$st" look
+url=$(jq -r 'select(.event == "note") | .msg' "$runlog" | sed -n 's/^status page: \(http[^#]*\)#token=.*/\1/p')
+HOSTSWAP_TOKEN=not-the-token expect_rc 75 "--url with a wrong HOSTSWAP_TOKEN is refused" "$HOSTSWAP" approve 2/look --url "$url"
+HOSTSWAP_TOKEN=not-the-token expect_rc 0 "--state uses the state file's token, whatever HOSTSWAP_TOKEN says" \
+    "$HOSTSWAP" approve 2/look --state "$st"
+if wait_for "the run approved with --state ends" 20 sh -c "! kill -0 $pid"; then
+	wait $pid
+	[ $? = 0 ] && ok || ko "the run approved with --state succeeds"
+else
+	kill $pid
+	wait $pid 2>/dev/null
+fi
+
 finish control
