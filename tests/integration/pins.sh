@@ -116,7 +116,8 @@ echo "pins: $n crash points, $fingerprint_only before the keys were completed"
 
 # The completion is in the audit trail, before the first command of ika.
 "$HOSTSWAP" events --state "$st" --json >"$out"
-first_note=$(jq -r 'select(.type == "note" and (.data.msg | test("pinned fingerprint '"$ika_fp"' of ika.s machine is the key"))) | .seq' "$out" | head -n 1)
+first_note=$(jq -r --arg m "pinned fingerprint $ika_fp of ika's machine is the key $ika_pub" \
+    'select(.type == "note" and (.data.msg | contains($m))) | .seq' "$out" | head -n 1)
 first_task=$(jq -r 'select(.type == "task" and .data.host == "ika" and .data.state == "running") | .seq' "$out" | head -n 1)
 [ -n "$first_note" ] && [ -n "$first_task" ] && [ "$first_note" -lt "$first_task" ] && ok ||
     ko "ika's key was completed (event $first_note) before its first task ran (event $first_task)"
