@@ -87,6 +87,7 @@ struct run_host {
 	int failed;      /* the session failed */
 	int key_pending; /* a learnt key is not committed yet: held */
 	int key_gate;    /* the run waits for this name's key to start */
+	int records_verified; /* the run checked its record dirs there */
 };
 
 struct run_task {

@@ -10,8 +10,19 @@
 #include "remote.h"
 #include "wrapper.h"
 
-struct remote_job *sudo_gate_start(struct remote *, int, enum wrapper_mode,
-    const char *, const char *, const char *, size_t, int,
-    const struct remote_job_cb *, void *);
+/* One wrapper to start on a session. */
+struct sudo_gate_job {
+	int sudo; /* become: sudo */
+	enum wrapper_mode mode;
+	const char *record; /* the attempt's record, RUN and DETACH */
+	int verified;       /* this run checked the record's directories */
+	const char *script;
+	const char *pw; /* sudo's password line, or NULL */
+	size_t pwlen;
+	int flags; /* remote_exec()'s */
+};
+
+struct remote_job *sudo_gate_start(struct remote *,
+    const struct sudo_gate_job *, const struct remote_job_cb *, void *);
 
 #endif

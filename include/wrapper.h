@@ -26,6 +26,9 @@
 #define WRAPPER_EXIT_RECORD   254
 #define WRAPPER_EXIT_RECORD_S "254"
 
+/* What the check of a run's record directories says when they passed. */
+#define WRAPPER_PREPARED "hostswap-records-ok"
+
 /* The message of that failure, as the wrapper prints it on stderr. */
 #define WRAPPER_UNSAFE "unsafe record directory "
 
@@ -49,7 +52,7 @@ struct wrapper_become {
 
 char *wrapper_record_dir(const char *, const char *, int, const char *, int);
 char *wrapper_command(
-    enum wrapper_mode, const char *, const struct wrapper_become *);
+    enum wrapper_mode, const char *, const struct wrapper_become *, int);
 char *wrapper_script(const char *, size_t *);
 char *wrapper_prepare_script(const char *, const char *const *, size_t);
 char *wrapper_kill_script(const char *);

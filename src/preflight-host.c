@@ -493,6 +493,7 @@ pf_check_script(const struct pf_host *ph)
 static void
 pf_host_script(struct pf_host *ph)
 {
+	struct sudo_gate_job sj;
 	const struct host *h = ph->host;
 	char *script, *pw = NULL, *line = NULL, *err = NULL;
 	size_t len = 0;
@@ -518,8 +519,13 @@ pf_host_script(struct pf_host *ph)
 	script = pf_check_script(ph);
 	ph->sent_ms = pf_now_ms();
 	uv_timer_start(&ph->timer, pf_host_timer_cb, PF_SCRIPT_MS, 0);
-	ph->job = sudo_gate_start(ph->remote, h->become_sudo, WRAPPER_PLAIN,
-	    NULL, script, line, len, 0, &pf_job_cb, ph);
+	memset(&sj, 0, sizeof sj);
+	sj.sudo = h->become_sudo;
+	sj.mode = WRAPPER_PLAIN;
+	sj.script = script;
+	sj.pw = line;
+	sj.pwlen = len;
+	ph->job = sudo_gate_start(ph->remote, &sj, &pf_job_cb, ph);
 	if (line != NULL) {
 		explicit_bzero(line, len);
 		free(line);

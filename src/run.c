@@ -565,6 +565,7 @@ struct remote_job *
 run_host_start(struct run_host *rh, enum wrapper_mode mode, const char *record,
     const char *script, int flags, const struct remote_job_cb *cb, void *arg)
 {
+	struct sudo_gate_job sj;
 	struct remote_job *j;
 	int sudo = rh->host->become_sudo;
 	char *pw = NULL;
@@ -579,8 +580,16 @@ run_host_start(struct run_host *rh, enum wrapper_mode mode, const char *record,
 			cb->done(arg, &res);
 		return NULL;
 	}
-	j = sudo_gate_start(run_remote(rh), sudo, mode, record, script, pw, len,
-	    flags, cb, arg);
+	memset(&sj, 0, sizeof sj);
+	sj.sudo = sudo;
+	sj.mode = mode;
+	sj.record = record;
+	sj.verified = rh->records_verified;
+	sj.script = script;
+	sj.pw = pw;
+	sj.pwlen = len;
+	sj.flags = flags;
+	j = sudo_gate_start(run_remote(rh), &sj, cb, arg);
 	if (pw != NULL) {
 		explicit_bzero(pw, len);
 		free(pw);
@@ -611,6 +620,7 @@ run_host_mark_swapped(struct run_host *rh)
 		return;
 	r = rh->run;
 	rh->swapped = 1;
+	rh->records_verified = 0; /* another machine now */
 	store_host(r->store, rh);
 	if (rh->remote != NULL) {
 		remote_free(rh->remote);
@@ -629,14 +639,61 @@ run_host_mark_swapped(struct run_host *rh)
 	}
 }
 
+/* The check of a host's record directories, and what it said. */
+struct run_prepare {
+	struct run_host *rh;
+	struct remote *remote; /* the session it ran on */
+	struct buf out;
+};
+
+/* Output of the check. */
+static void
+run_prepare_output_cb(void *arg, const char *data, size_t len, int is_stderr)
+{
+	struct run_prepare *p = arg;
+
+	if (!is_stderr && p->out.len < 4096)
+		buf_add(&p->out, data, len);
+}
+
+/*
+ * The check ended: if every directory passed, later tasks on the same
+ * session (the same machine) check them with built-ins only.
+ */
+static void
+run_prepare_done_cb(void *arg, const struct remote_result *res)
+{
+	struct run_prepare *p = arg;
+
+	if (res->error == NULL && res->exit_status == 0 &&
+	    p->out.data != NULL && strstr(p->out.data, WRAPPER_PREPARED) &&
+	    p->rh->remote == p->remote)
+		p->rh->records_verified = 1;
+}
+
+/* The check's job is freed. */
+static void
+run_prepare_release_cb(void *arg)
+{
+	struct run_prepare *p = arg;
+
+	buf_free(&p->out);
+	free(p);
+}
+
+static const struct remote_job_cb run_prepare_cb = { run_prepare_output_cb,
+	run_prepare_done_cb, run_prepare_release_cb };
+
 /*
  * Make and check the record base and the run's directory for each host
  * name a session serves, with one command, so that each task's wrapper
- * finds them (an exec per task costs more than a small command).
+ * finds them and, once this said they passed, checks them without an exec
+ * of its own (an exec per task costs more than a small command).
  */
 static void
 run_prepare_records(struct run *r, struct run_host *rh)
 {
+	struct run_prepare *p;
 	const char **names = NULL;
 	char *script;
 	size_t i, j, k, n = 0;
@@ -658,7 +715,11 @@ run_prepare_records(struct run *r, struct run_host *rh)
 	if (n == 0)
 		return;
 	script = wrapper_prepare_script(r->uid, names, n);
-	run_host_exec(rh, script, 0, NULL, NULL);
+	p = xcalloc(1, sizeof *p);
+	p->rh = rh;
+	p->remote = run_remote(rh);
+	buf_init(&p->out);
+	run_host_exec(rh, script, 0, &run_prepare_cb, p);
 	free(script);
 	free(names);
 }

@@ -259,17 +259,19 @@ static const struct remote_job_cb sudo_gate_cb = { sudo_gate_output_cb,
 	sudo_gate_done_cb, sudo_gate_release_cb };
 
 /*
- * Start a wrapper on a session: mode and record as wrapper_command() takes
- * them, script on standard input. Under sudo with a password (pw, the
- * password line, pwlen bytes) the gate answers sudo's prompt and sends
- * the script once the shell is ready. Returns the job, or NULL if it
- * already ended (its done callback has run).
+ * Start a wrapper on a session: mode, record and verified as
+ * wrapper_command() takes them, the script on standard input. Under sudo
+ * with a password (pw, the password line, pwlen bytes) the gate answers
+ * sudo's prompt and sends the script once the shell is ready. Returns the
+ * job, or NULL if it already ended (its done callback has run).
  */
 struct remote_job *
-sudo_gate_start(struct remote *rem, int sudo, enum wrapper_mode mode,
-    const char *record, const char *script, const char *pw, size_t pwlen,
-    int flags, const struct remote_job_cb *cb, void *arg)
+sudo_gate_start(struct remote *rem, const struct sudo_gate_job *sj,
+    const struct remote_job_cb *cb, void *arg)
 {
+	int sudo = sj->sudo, flags = sj->flags;
+	const char *pw = sj->pw, *script = sj->script;
+	size_t pwlen = sj->pwlen;
 	static const struct remote_job_cb none = { NULL, NULL, NULL };
 	struct wrapper_become b;
 	struct remote_job *j;
@@ -284,7 +286,7 @@ sudo_gate_start(struct remote *rem, int sudo, enum wrapper_mode mode,
 	b.password = sudo && pw != NULL;
 	if (b.password)
 		sudo_gate_nonce(b.nonce, sizeof b.nonce);
-	cmd = wrapper_command(mode, record, &b);
+	cmd = wrapper_command(sj->mode, sj->record, &b, sj->verified);
 	text = wrapper_script(script, &tlen);
 	if (!b.password) {
 		j = remote_exec(rem, cmd, text, tlen, flags, cb, arg);

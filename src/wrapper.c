@@ -113,14 +113,34 @@ wrapper_record_dir(
  * directory ($d), which must not exist yet: an attempt never reuses a
  * record, and a directory someone made in advance is refused.
  */
-#define RECORD_OPEN_DIR \
-	RECORD_BASE RECORD_BASE_PARENT RECORD_CHECKS \
+#define RECORD_PARENTS_FULL \
+	RECORD_BASE_PARENT RECORD_CHECKS \
 	    "hs_mk \"$hs_b\" \"$hs_b/${r%%/*}\" \"$hs_b/${r%/*}\";" \
-	    "hs_chk \"$hs_b\" \"$hs_b/${r%%/*}\" " \
-	    "\"$hs_b/${r%/*}\";d=$hs_b/$r;" \
-	    "mkdir -m 700 \"$d\" 2>/dev/null||hs_bad \"$d\" \"it exists " \
-	    "already " \
-	    "or cannot be made (an attempt never reuses a record)\";"
+	    "hs_chk \"$hs_b\" \"$hs_b/${r%%/*}\" \"$hs_b/${r%/*}\";"
+#define RECORD_ATTEMPT_DIR \
+	"d=$hs_b/$r;mkdir -m 700 \"$d\" 2>/dev/null||hs_bad \"$d\" \"it " \
+	"exists already or cannot be made (an attempt never reuses a " \
+	"record)\";"
+#define RECORD_OPEN_DIR RECORD_BASE RECORD_PARENTS_FULL RECORD_ATTEMPT_DIR
+
+/*
+ * The same where this run already checked the three directories on this
+ * host (wrapper_prepare_script() said so): each must still be a real
+ * directory of the effective user, which built-ins tell without an exec
+ * per task. Their modes were checked then, and only their owner (the
+ * user hostswap runs as) or root can have changed a mode since. A host
+ * directory not there yet gets the whole check.
+ */
+#define RECORD_PARENTS_QUICK \
+	RECORD_BAD \
+	"for hs_x in \"$hs_b\" \"$hs_b/${r%%/*}\" \"$hs_b/${r%/*}\";do " \
+	"[ -L \"$hs_x\" ]&&hs_bad \"$hs_x\" \"not a real directory " \
+	"(symbolic link)\";[ -d \"$hs_x\" ]||hs_bad \"$hs_x\" \"not a " \
+	"directory\";[ -O \"$hs_x\" ]||hs_bad \"$hs_x\" \"owned by another " \
+	"user, not by uid $hs_u\";done;"
+#define RECORD_OPEN_DIR_VERIFIED \
+	RECORD_BASE "if [ -d \"$hs_b/${r%/*}\" ];then " RECORD_PARENTS_QUICK \
+		    "else " RECORD_PARENTS_FULL "fi;" RECORD_ATTEMPT_DIR
 
 /*
  * An existing record, for the probe and the kill: its directories must
@@ -215,8 +235,8 @@ wrapper_become(char *text, const struct wrapper_become *b)
  * sourced or executed, and no script (with its secrets) is left on disk.
  */
 char *
-wrapper_command(
-    enum wrapper_mode mode, const char *rec, const struct wrapper_become *b)
+wrapper_command(enum wrapper_mode mode, const char *rec,
+    const struct wrapper_become *b, int verified)
 {
 	struct buf t;
 	char *qr, *inner, *qinner;
@@ -229,7 +249,7 @@ wrapper_command(
 	}
 	qr = sh_quote(rec);
 	buf_printf(&t, "r=%s;", qr);
-	buf_adds(&t, RECORD_OPEN_DIR);
+	buf_adds(&t, verified ? RECORD_OPEN_DIR_VERIFIED : RECORD_OPEN_DIR);
 	if (mode == WRAPPER_RUN) {
 		buf_adds(&t, sudo ? OPEN_RECORD(READ_PGID) : OPEN_RECORD(""));
 		buf_adds(&t, READ_SCRIPT TRAPS "set -e;eval \"$s\"");
@@ -269,8 +289,9 @@ wrapper_script(const char *script, size_t *len)
  * The record base and the run's directory for each host name a session
  * serves, made and checked with one command at the start of a run, so
  * that each task's wrapper finds them and needs no mkdir of its own for
- * them (an exec per task costs more than a small command). Each task
- * checks them again before it trusts them.
+ * them (an exec per task costs more than a small command). It says
+ * WRAPPER_PREPARED when every one passed; the tasks started after that
+ * check them again with built-ins only (RECORD_OPEN_DIR_VERIFIED).
  */
 char *
 wrapper_prepare_script(const char *uid, const char *const *hosts, size_t n)
@@ -292,6 +313,7 @@ wrapper_prepare_script(const char *uid, const char *const *hosts, size_t n)
 		    &t, "hs_mk \"$hs_b/$u/\"%s;hs_chk \"$hs_b/$u/\"%s;", q, q);
 		free(q);
 	}
+	buf_adds(&t, "echo " WRAPPER_PREPARED);
 	return buf_release(&t);
 }
 

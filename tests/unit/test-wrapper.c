@@ -74,7 +74,7 @@ run_wrapper(const char *rec, const char *in, size_t len)
 	FILE *fp;
 	int rc;
 
-	cmd = wrapper_command(WRAPPER_RUN, rec, NULL);
+	cmd = wrapper_command(WRAPPER_RUN, rec, NULL, 0);
 	q = sh_quote(cmd);
 	if (asprintf(&line, "setsid -w sh -c %s >/dev/null 2>&1", q) == -1)
 		fail();
@@ -205,7 +205,7 @@ sh(const char *fmt, ...)
  * WHY in its message and the script never runs.
  */
 static void
-hostile(const char *how, const char *why)
+hostile_mode(const char *how, const char *why, int verified)
 {
 	char rec[128], flag[128], errf[128], *script, *text, *cmd, *q, *line;
 	char *msg;
@@ -221,7 +221,7 @@ hostile(const char *how, const char *why)
 	if (asprintf(&script, "touch %s\n", flag) == -1)
 		fail();
 	text = wrapper_script(script, &len);
-	cmd = wrapper_command(WRAPPER_RUN, rec, NULL);
+	cmd = wrapper_command(WRAPPER_RUN, rec, NULL, verified);
 	q = sh_quote(cmd);
 	if (asprintf(&line, "setsid -w sh -c %s >/dev/null 2>%s", q, errf) ==
 	    -1)
@@ -244,6 +244,13 @@ hostile(const char *how, const char *why)
 	free(cmd);
 	free(text);
 	free(script);
+}
+
+/* The whole check, as a wrapper that was not told the run checked. */
+static void
+hostile(const char *how, const char *why)
+{
+	hostile_mode(how, why, 0);
 }
 
 /* A run directory that is a link (to a directory of the same user). */
@@ -340,6 +347,22 @@ test_kill_forged_record(void **state)
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * A wrapper told that this run checked its directories (so it uses
+ * built-ins only) still refuses a link or another user's directory put
+ * in their place since.
+ */
+static void
+test_verified_link_and_owner(void **state)
+{
+	(void)state;
+	hostile_mode("mkdir -p \"$R.real/h\" && ln -s \"$R.real\" \"$R\"",
+	    "not a real directory (symbolic link)", 1);
+	sh("rm -rf %s/%s.real %s/%s", base, run, base, run);
+	hostile_mode("mkdir -p -m 700 \"$R/h\" && chown -R 65534 \"$R\"",
+	    "owned by another user", 1);
+}
+
 int
 main(void)
 {
@@ -362,6 +385,8 @@ main(void)
 		    test_unsafe_not_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_kill_forged_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_verified_link_and_owner, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
