@@ -53,7 +53,7 @@ struct wrapper_become {
 char *wrapper_record_dir(const char *, const char *, int, const char *, int);
 char *wrapper_command(
     enum wrapper_mode, const char *, const struct wrapper_become *, int);
-char *wrapper_script(const char *, size_t *);
+char *wrapper_script(const char *, const char *, size_t *);
 char *wrapper_prepare_script(const char *, const char *const *, size_t);
 char *wrapper_kill_script(const char *);
 char *wrapper_probe_script(const char *);

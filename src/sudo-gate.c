@@ -2,7 +2,7 @@
  * sudo-gate.c: starts a wrapper on a session and, under become: sudo with
  * a password, stands between sudo and the script.
  *
- * sudo asks with a prompt unique to the job ("hostswap-sudo-NONCE:", on
+ * sudo asks with a prompt unique to the job ("hostswap-sudo-NONCE%:", on
  * stderr, with LC_ALL=C so its words are the same on every host). The
  * gate writes the password only after it saw that prompt: a sudo that
  * does not ask (NOPASSWD, a cached credential) never receives it, so the
@@ -154,6 +154,10 @@ sudo_gate_stderr(struct sudo_gate *g, const char *data, size_t len)
 		if (p == NULL)
 			break;
 		g->scanned = (size_t)(p - g->err.data) + plen;
+		/* sudo prints its prompt at the start of a line; anything
+		 * else (a shell tracing its command line) is not sudo asking. */
+		if (p > g->err.data && p[-1] != '\n' && p[-1] != '\r')
+			continue;
 		if (++g->prompts > 1) {
 			sudo_gate_fail(g);
 			return;
@@ -284,10 +288,23 @@ sudo_gate_start(struct remote *rem, const struct sudo_gate_job *sj,
 	memset(&b, 0, sizeof b);
 	b.sudo = sudo;
 	b.password = sudo && pw != NULL;
-	if (b.password)
-		sudo_gate_nonce(b.nonce, sizeof b.nonce);
+	sudo_gate_nonce(b.nonce, sizeof b.nonce);
+	if (b.password &&
+	    (pwlen == 0 || pw[pwlen - 1] != '\n' ||
+		memchr(pw, '\n', pwlen - 1) != NULL ||
+		memchr(pw, '\r', pwlen) != NULL ||
+		memchr(pw, '\0', pwlen) != NULL)) {
+		/* sudo reads one line: the rest would be read as script. */
+		struct remote_result res = { -1, NULL,
+			"the sudo password holds a line break or a NUL byte: "
+			"sudo would read only its first line" };
+
+		if (cb->done != NULL)
+			cb->done(arg, &res);
+		return NULL;
+	}
 	cmd = wrapper_command(sj->mode, sj->record, &b, sj->verified);
-	text = wrapper_script(script, &tlen);
+	text = wrapper_script(script, b.nonce, &tlen);
 	if (!b.password) {
 		j = remote_exec(rem, cmd, text, tlen, flags, cb, arg);
 		explicit_bzero(text, tlen);
@@ -303,7 +320,10 @@ sudo_gate_start(struct remote *rem, const struct sudo_gate_job *sj,
 	g->pw = xmalloc(pwlen);
 	memcpy(g->pw, pw, pwlen);
 	g->pwlen = pwlen;
-	snprintf(g->prompt, sizeof g->prompt, "%s%s:", WRAPPER_PROMPT, b.nonce);
+	/* The command line says NONCE%%: and sudo prints NONCE%: so the
+	 * command line itself, traced by a shell, never reads as the prompt. */
+	snprintf(
+	    g->prompt, sizeof g->prompt, "%s%s%%:", WRAPPER_PROMPT, b.nonce);
 	snprintf(g->ready, sizeof g->ready, "%s%s", WRAPPER_READY, b.nonce);
 	buf_init(&g->line);
 	buf_init(&g->err);

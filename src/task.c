@@ -20,6 +20,7 @@
 #include "probe.h"
 #include "remote.h"
 #include "run.h"
+#include "secret.h"
 #include "store.h"
 #include "waiter.h"
 #include "wrapper.h"
@@ -206,6 +207,18 @@ task_exec(struct run_task *t, enum wrapper_mode mode, const char *text,
 		t->job = j;
 }
 
+/* An unknown variable in a put, as the error of its attempt. */
+static char *
+task_put_unknown(char **err)
+{
+	char *msg;
+
+	xasprintf(&msg, "cannot expand: unknown '%s'", *err ? *err : "?");
+	free(*err);
+	*err = msg;
+	return NULL;
+}
+
 /* Build the script of a put: content from the plan or a controller file. */
 static char *
 task_put_script(struct run_task *t, char **err)
@@ -215,7 +228,7 @@ task_put_script(struct run_task *t, char **err)
 	char *path, *content = NULL, *owner = NULL, *script, *full;
 
 	if ((path = run_expand(r, t, ps->path, err)) == NULL)
-		return NULL;
+		return task_put_unknown(err);
 	if (ps->src != NULL) {
 		if (ps->src[0] == '/')
 			full = xstrdup(ps->src);
@@ -231,12 +244,27 @@ task_put_script(struct run_task *t, char **err)
 	} else if ((content = run_expand(
 			r, t, ps->content ? ps->content : "", err)) == NULL) {
 		free(path);
-		return NULL;
+		return task_put_unknown(err);
 	}
 	if (ps->owner != NULL &&
 	    (owner = run_expand(r, t, ps->owner, err)) == NULL) {
 		free(path);
 		free(content);
+		return task_put_unknown(err);
+	}
+	/* Content with a secret in it never takes its owner and mode from
+	 * whatever file is found at the path (someone else may have put it
+	 * there, in a directory they can write): the plan says them. */
+	if ((!ps->has_mode || owner == NULL) &&
+	    secrets_find(&r->secrets, content) != NULL) {
+		xasprintf(err,
+		    "put %s holds secret %s: give its owner and mode in the "
+		    "plan",
+		    path, secrets_find(&r->secrets, content));
+		explicit_bzero(content, strlen(content));
+		free(content);
+		free(owner);
+		free(path);
 		return NULL;
 	}
 	script = wrapper_put_script(path, content, strlen(content),
@@ -334,8 +362,11 @@ task_main(struct run_task *t)
 		free(text);
 		return;
 	case STEP_PUT:
-		if ((text = task_put_script(t, &err)) == NULL)
-			break;
+		if ((text = task_put_script(t, &err)) == NULL) {
+			task_attempt_failed(t, "%s", err);
+			free(err);
+			return;
+		}
 		task_exec(t, WRAPPER_RUN, text, &task_job_cb);
 		explicit_bzero(text, strlen(text));
 		free(text);

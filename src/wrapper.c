@@ -158,7 +158,9 @@ wrapper_record_dir(
  * Wrap a shell text for become: sudo. sudo runs with LC_ALL=C, so its
  * refusals read the same on every host (the shell it starts gets the
  * caller's LC_ALL back). With a password, sudo asks with a prompt unique
- * to this job (WRAPPER_PROMPT NONCE:) on stderr: hostswap writes the
+ * to this job on stderr (WRAPPER_PROMPT NONCE%:, written NONCE%%: on the
+ * command line, so that a shell tracing the command line never prints
+ * the prompt itself): hostswap writes the
  * password only after it saw that prompt, so a sudo that does not ask
  * (NOPASSWD, a cached credential) never receives it and it can never be
  * read as the script. Either way the shell under sudo first prints
@@ -185,8 +187,8 @@ wrapper_become(char *text, const struct wrapper_become *b)
 	buf_free(&t);
 	buf_init(&t);
 	if (b->password)
-		buf_printf(&t, "LC_ALL=C sudo -S -p '%s%s:' ", WRAPPER_PROMPT,
-		    b->nonce);
+		buf_printf(&t, "LC_ALL=C sudo -S -p '%s%s%%%%:' ",
+		    WRAPPER_PROMPT, b->nonce);
 	else
 		buf_adds(&t, "LC_ALL=C sudo -n ");
 	buf_printf(&t, "sh -c %s hostswap \"${LC_ALL-}\" \"${LC_ALL+1}\"", q);
@@ -201,22 +203,48 @@ wrapper_become(char *text, const struct wrapper_become *b)
  * exits WRAPPER_EXIT_INCOMPLETE and, in RUN mode, records that status.
  */
 #define READ_SCRIPT \
-	"s=;e=;while IFS= read -r l;do [ \"$l\" = '" WRAPPER_END "' ]&&" \
+	"s=;e=;while IFS= read -r l;do [ \"$l\" = \"$E\" ]&&" \
 	"{ e=1;break;};s=\"$s$l\n\";done;[ -n \"$e\" ]||{ echo \"hostswap: " \
 	"the script arrived incomplete; not run\" >&2;exit 253;};"
 
 /*
  * Create the record file in the attempt's new directory ($d) holding the
- * process group id. sshd makes the exec channel's shell a session (so
- * group) leader: its pid is the group id. Under sudo, or detached, the id
- * is read from /proc. noclobber: the file is created, never opened
- * through a link or appended to.
+ * process group id, the boot id and the group leader's start time (in
+ * clock ticks since boot, field 22 of /proc/PID/stat): a group id alone
+ * could be another process's after a reboot, or once the group has ended
+ * and its id was taken again. sshd makes the exec channel's shell a
+ * session (so group) leader: its pid is the group id. Under sudo, or
+ * detached, the id is read from /proc. The file is created in a new
+ * directory no one else can write.
  */
 #define READ_PGID "[ -r /proc/$$/stat ]&&read -r _ _ _ _ g _ </proc/$$/stat;"
 #define OPEN_RECORD(pgid) \
-	"g=$$;" pgid \
-	"set -C;{ echo \"pgid $g\" >\"$d/record\";} 2>/dev/null||" \
+	"g=$$;" pgid "hs_bt=;hs_st=;[ -r /proc/sys/kernel/random/boot_id ]&&" \
+	"read -r hs_bt </proc/sys/kernel/random/boot_id;[ -r /proc/$g/stat " \
+	"]&&" \
+	"read -r hs_l </proc/$g/stat&&{ hs_l=${hs_l##*) };set -- $hs_l;" \
+	"hs_st=${20};};set -C;{ printf 'pgid %s\\nboot %s\\nstart %s\\n' " \
+	"\"$g\" \"$hs_bt\" \"$hs_st\" >\"$d/record\";} 2>/dev/null||" \
 	"hs_bad \"$d\" \"cannot create its record file\";set +C;"
+
+/*
+ * hs_alive PGID BOOT START: the recorded process group still runs. The
+ * boot must be the same; while the leader lives its start time must be
+ * the recorded one (else its id was taken again); once the leader is
+ * gone, Linux keeps its id from every new process while the group has a
+ * member, so a member means the task's own processes.
+ */
+#define RECORD_ALIVE \
+	"hs_alive(){ case $1 in ''|*[!0-9]*)return 1;;esac;[ \"$1\" -gt 1 ]||" \
+	"return 1;if [ -n \"$2\" ];then hs_b2=;read -r hs_b2 " \
+	"</proc/sys/kernel/random/boot_id;[ \"$hs_b2\" = \"$2\" ]||return 1;" \
+	"fi;hs_g=$1;hs_w=$3;if [ -n \"$hs_w\" ]&&[ -r /proc/$hs_g/stat ]&&" \
+	"read -r hs_l </proc/$hs_g/stat;then hs_l=${hs_l##*) };set -- $hs_l;" \
+	"[ \"${20}\" = \"$hs_w\" ]||return 1;fi;kill -0 -\"$hs_g\" " \
+	"2>/dev/null;};" \
+	"g=;st=;sig=;bt=;sst=;while read -r k v;do case $k in pgid)g=$v;;" \
+	"status)st=$v;;signal)sig=$v;;boot)bt=$v;;start)sst=$v;;esac;done " \
+	"<\"$d/record\";"
 
 /* Record how the script ends: a caught signal first, then the status. */
 #define TRAPS \
@@ -243,6 +271,10 @@ wrapper_command(enum wrapper_mode mode, const char *rec,
 	int sudo = b != NULL && b->sudo;
 
 	buf_init(&t);
+	/* The end line is the job's own: no line of a script (a captured
+	 * value, say) can end it early. */
+	buf_printf(&t, "E='%s%s%s';", WRAPPER_END, b != NULL ? "-" : "",
+	    b != NULL ? b->nonce : "");
 	if (mode == WRAPPER_PLAIN) {
 		buf_adds(&t, READ_SCRIPT "set -e;eval \"$s\"");
 		return wrapper_become(buf_release(&t), b);
@@ -256,15 +288,16 @@ wrapper_command(enum wrapper_mode mode, const char *rec,
 	} else {
 		/* The detached shell opens the record itself. */
 		inner = xstrdup(
-		    "d=$1;hs_bad(){ exit " WRAPPER_EXIT_RECORD_S
+		    "d=$1;E=$2;hs_bad(){ exit " WRAPPER_EXIT_RECORD_S
 		    ";};" READ_SCRIPT "exec </dev/null;set -C;exec >\"$d/out\" "
 		    "2>\"$d/err\";" OPEN_RECORD(READ_PGID) TRAPS
 		    "set -e;eval \"$s\"");
 		qinner = sh_quote(inner);
 		buf_printf(&t,
-		    READ_SCRIPT "printf '%%s%%s\\n' \"$s\" '" WRAPPER_END "'|"
-				"setsid sh -c %s sh \"$d\" >/dev/null 2>&1 & "
-				"echo started",
+		    READ_SCRIPT
+		    "printf '%%s%%s\\n' \"$s\" \"$E\"|"
+		    "setsid sh -c %s sh \"$d\" \"$E\" >/dev/null 2>&1 & "
+		    "echo started",
 		    qinner);
 		free(inner);
 		free(qinner);
@@ -273,15 +306,20 @@ wrapper_command(enum wrapper_mode mode, const char *rec,
 	return wrapper_become(buf_release(&t), b);
 }
 
-/* The text sent on a wrapper's standard input: the script, its end line. */
+/*
+ * The text sent on a wrapper's standard input: the script, then its end
+ * line, which carries the job's nonce (the one its wrapper_become has;
+ * NULL: the plain end line).
+ */
 char *
-wrapper_script(const char *script, size_t *len)
+wrapper_script(const char *script, const char *nonce, size_t *len)
 {
 	size_t n = strlen(script);
 	char *s;
 
-	*len = (size_t)xasprintf(&s, "%s%s%s\n", script,
-	    n > 0 && script[n - 1] != '\n' ? "\n" : "", WRAPPER_END);
+	*len = (size_t)xasprintf(&s, "%s%s%s%s%s\n", script,
+	    n > 0 && script[n - 1] != '\n' ? "\n" : "", WRAPPER_END,
+	    nonce != NULL ? "-" : "", nonce != NULL ? nonce : "");
 	return s;
 }
 
@@ -333,14 +371,13 @@ wrapper_kill_script(const char *rec)
 	buf_init(&t);
 	buf_printf(&t, "r=%s;", qr);
 	buf_adds(&t,
-	    RECORD_FIND("exit 0") "read -r _ g <\"$d/record\";case $g in "
-				  "''|*[!0-9]*)exit 0;;esac;"
-				  "[ \"$g\" -gt 1 ]||exit 0;kill -TERM -\"$g\" "
-				  "2>/dev/null||exit 0;"
-				  "i=0;while kill -0 -\"$g\" 2>/dev/null&&[ $i "
-				  "-lt 20 ];do "
-				  "sleep 0.1;i=$((i+1));done;kill -KILL "
-				  "-\"$g\" 2>/dev/null;exit 0");
+	    RECORD_FIND("exit 0") RECORD_ALIVE
+	    "hs_alive \"$g\" \"$bt\" \"$sst\"||exit 0;"
+	    "kill -TERM -\"$g\" 2>/dev/null||exit 0;"
+	    "i=0;while kill -0 -\"$g\" 2>/dev/null&&[ $i "
+	    "-lt 20 ];do "
+	    "sleep 0.1;i=$((i+1));done;kill -KILL "
+	    "-\"$g\" 2>/dev/null;exit 0");
 	free(qr);
 	return buf_release(&t);
 }
@@ -361,22 +398,16 @@ wrapper_probe_script(const char *rec)
 	buf_init(&t);
 	buf_printf(&t, "r=%s;", qr);
 	buf_adds(&t,
-	    RECORD_FIND(
-		"echo none;exit 0") "g=;st=;sig=;while read -r k v;do case $k "
-				    "in pgid)g=$v;;"
-				    "status)st=$v;;signal)sig=$v;;esac;done "
-				    "<\"$d/record\";"
-				    "if [ -n \"$st\" ];then echo \"status $st "
-				    "signal $sig\";"
-				    "[ -f \"$d/out\" ]&&[ ! -L \"$d/out\" "
-				    "]&&cat \"$d/out\";"
-				    "[ -f \"$d/err\" ]&&[ ! -L \"$d/err\" "
-				    "]&&cat \"$d/err\" >&2;"
-				    "exit 0;fi;case $g in ''|*[!0-9]*)echo "
-				    "dead;exit 0;;esac;"
-				    "if kill -0 -\"$g\" 2>/dev/null;then echo "
-				    "running;else echo "
-				    "dead;fi");
+	    RECORD_FIND("echo none;exit 0") RECORD_ALIVE
+	    "if [ -n \"$st\" ];then echo \"status $st "
+	    "signal $sig\";"
+	    "[ -f \"$d/out\" ]&&[ ! -L \"$d/out\" "
+	    "]&&cat \"$d/out\";"
+	    "[ -f \"$d/err\" ]&&[ ! -L \"$d/err\" "
+	    "]&&cat \"$d/err\" >&2;"
+	    "exit 0;fi;"
+	    "if hs_alive \"$g\" \"$bt\" \"$sst\";then echo "
+	    "running;else echo dead;fi");
 	free(qr);
 	return buf_release(&t);
 }
@@ -432,8 +463,11 @@ wrapper_cleanup_script(const char *uid)
  *     hard link (ln -T fails on any existing name, a link included), so a
  *     backup is never overwritten and never written through.
  * Without a mode or owner the old file's are kept when it is a regular
- * file (not a link). Nothing changes when the file already has that
- * content, mode and owner, so a re-run is harmless.
+ * file with one name: read with one stat that follows no link, and
+ * applied as numbers, so a link or a hard link someone made there cannot
+ * lend the new file another file's owner or mode. Nothing changes when
+ * the file already has that content, mode and owner, so a re-run is
+ * harmless.
  */
 char *
 wrapper_put_script(const char *path, const char *content, size_t len,
@@ -456,7 +490,11 @@ wrapper_put_script(const char *path, const char *content, size_t len,
 	    "case $p in */*) t=${p%/*};; *) t=.;; esac; [ -n \"$t\" ] || t=/\n"
 	    "t=\"$t/.hostswap-put.$(mktemp -u XXXXXXXXXXXX)\"\n"
 	    "f=/proc/self/fd/3\n"
-	    "old=; [ -f \"$p\" ] && [ ! -L \"$p\" ] && old=1\n"
+	    "om=; ou=; og=\n"
+	    "old=$(stat -c '%F|%h|%a|%u|%g' -- \"$p\" 2>/dev/null) || old=\n"
+	    "case $old in 'regular file|1|'* | 'regular empty file|1|'*)\n"
+	    "  old=${old#*|1|}; om=${old%%|*}; old=${old#*|}\n"
+	    "  ou=${old%%|*}; og=${old#*|} ;;\nesac\n"
 	    "set -C\nexec 3>\"$t\"\nset +C\n"
 	    "fail() { exec 3>&-; rm -f \"$t\"; echo \"put: $1\" >&2; "
 	    "exit 1; }\n");
@@ -464,18 +502,16 @@ wrapper_put_script(const char *path, const char *content, size_t len,
 	if (has_mode)
 		buf_printf(&t, "chmod %04o \"$f\" || fail \"chmod\"\n", mode);
 	else
-		buf_adds(&t,
-		    "if [ -n \"$old\" ]; then chmod --reference=\"$p\" "
-		    "\"$f\"; else chmod 0644 \"$f\"; fi || fail chmod\n");
+		buf_adds(&t, "chmod \"${om:-0644}\" \"$f\" || fail chmod\n");
 	if (qo != NULL)
 		buf_printf(&t, "chown %s \"$f\" || fail chown\n", qo);
 	else
 		buf_adds(&t,
-		    "if [ -n \"$old\" ]; then chown --reference=\"$p\" "
-		    "\"$f\"; fi || fail chown\n");
+		    "if [ -n \"$ou\" ]; then chown \"$ou:$og\" \"$f\"; fi || "
+		    "fail chown\n");
 	buf_adds(&t,
-	    "if [ -n \"$old\" ] && cmp -s \"$f\" \"$p\" && [ \"$(stat -L -c "
-	    "'%a %u %g' \"$f\")\" = \"$(stat -c '%a %u %g' \"$p\")\" ]; then\n"
+	    "if [ -n \"$om\" ] && cmp -s \"$f\" \"$p\" && [ \"$(stat -L -c "
+	    "'%a %u %g' \"$f\")\" = \"$om $ou $og\" ]; then\n"
 	    "  exec 3>&-; rm -f \"$t\"; echo \"$p: unchanged\"; exit 0\nfi\n");
 	if (backup)
 		buf_printf(&t,

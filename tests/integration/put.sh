@@ -47,6 +47,39 @@ ino=$(stat -c %i "$pub/conf")
 hs_run 0 "the put again" "$tmpdir/plan.yaml"
 [ "$(stat -c %i "$pub/conf")" = "$ino" ] && ok || ko "the second put leaves the file as it was"
 [ ! -e "$pub/conf.$date.2" ] && ok || ko "no second backup"
+# A hard link someone made at the target (where protected_hardlinks is
+# off) lends the new file nothing: not its owner, not its mode.
+printf 'linked\n' >"$tmpdir/victim3"
+chown nobody "$tmpdir/victim3"
+chmod 0606 "$tmpdir/victim3"
+ln "$tmpdir/victim3" "$pub/hl"
+export HOSTSWAP_TEST_PUT_SECRET="put-secret-$$"
+cat >"$tmpdir/hl.yaml" <<PLAN
+hostswap: 1
+name: put-hardlink
+secrets:
+  s: {env: HOSTSWAP_TEST_PUT_SECRET}
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: hl, on: ika, put: {path: $pub/hl, content: "new\n"}}
+  - id: 2
+    name: two
+    steps:
+      - {id: secret, on: ika, put: {path: $pub/with-secret, content: "pw=\${secrets.s}\n"}}
+PLAN
+hs_run 1 "a put with a secret but no owner and mode fails" "$tmpdir/hl.yaml"
+[ "$(stat -c '%a %U %h' "$pub/hl")" = "644 root 1" ] && ok || ko "a hard link's owner and mode are not taken: $(stat -c '%a %U %h' "$pub/hl")"
+[ "$(cat "$tmpdir/victim3")" = linked ] && [ "$(stat -c '%a %U' "$tmpdir/victim3")" = "606 nobody" ] && ok ||
+    ko "the hard link's other name is untouched"
+case $(task_field 2 secret ika error) in
+"put $pub/with-secret holds secret s: give its owner and mode in the plan") ok ;;
+*) ko "a secret's put names the rule: '$(task_field 2 secret ika error)'" ;;
+esac
+[ ! -e "$pub/with-secret" ] && ok || ko "nothing was written"
+! grep -q "$HOSTSWAP_TEST_PUT_SECRET" "$runlog" && ok || ko "the secret is not in the log"
+
 # A put whose directory is missing fails and leaves nothing.
 sed "s#$pub/conf#$pub/missing/conf#" "$tmpdir/plan.yaml" >"$tmpdir/missing.yaml"
 hs_run 1 "a put into a missing directory fails" "$tmpdir/missing.yaml"

@@ -107,7 +107,7 @@ test_exit_recorded(void **state)
 
 	(void)state;
 	snprintf(rec, sizeof rec, "%s/h/1-a-1", run);
-	text = wrapper_script("echo hi; exit 7", &len);
+	text = wrapper_script("echo hi; exit 7", NULL, &len);
 	assert_int_equal(run_wrapper(rec, text, len), 7);
 	rt = record_text(rec);
 	assert_non_null(rt);
@@ -127,7 +127,7 @@ test_signal_recorded(void **state)
 
 	(void)state;
 	snprintf(rec, sizeof rec, "%s/h/1-b-1", run);
-	text = wrapper_script("kill -TERM $$\nsleep 5", &len);
+	text = wrapper_script("kill -TERM $$\nsleep 5", NULL, &len);
 	run_wrapper(rec, text, len);
 	rt = record_text(rec);
 	assert_non_null(rt);
@@ -148,7 +148,7 @@ test_incomplete_not_run(void **state)
 	snprintf(flag, sizeof flag, "%s/ran", dir);
 	if (asprintf(&script, "touch %s\necho more\n", flag) == -1)
 		fail();
-	text = wrapper_script(script, &len);
+	text = wrapper_script(script, NULL, &len);
 	/* Everything but the end line arrives. */
 	assert_int_equal(
 	    run_wrapper(rec, text, strlen(script)), WRAPPER_EXIT_INCOMPLETE);
@@ -174,7 +174,7 @@ test_record_not_reused(void **state)
 
 	(void)state;
 	snprintf(rec, sizeof rec, "%s/h/1-d-1", run);
-	text = wrapper_script("true", &len);
+	text = wrapper_script("true", NULL, &len);
 	assert_int_equal(run_wrapper(rec, text, len), 0);
 	assert_int_equal(run_wrapper(rec, text, len), WRAPPER_EXIT_RECORD);
 	free(text);
@@ -220,7 +220,7 @@ hostile_mode(const char *how, const char *why, int verified)
 	snprintf(errf, sizeof errf, "%s/err", dir);
 	if (asprintf(&script, "touch %s\n", flag) == -1)
 		fail();
-	text = wrapper_script(script, &len);
+	text = wrapper_script(script, NULL, &len);
 	cmd = wrapper_command(WRAPPER_RUN, rec, NULL, verified);
 	q = sh_quote(cmd);
 	if (asprintf(&line, "setsid -w sh -c %s >/dev/null 2>%s", q, errf) ==
