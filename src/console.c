@@ -104,6 +104,27 @@ console_json(json_t *o)
 	fflush(stderr);
 }
 
+/*
+ * Print a host's text to the operator's terminal: control characters
+ * (an escape sequence that would move the cursor, retitle the window or
+ * hide a line) are shown as ^X, not obeyed; tabs and UTF-8 pass.
+ */
+static void
+console_put_text(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			fputc('^', stderr);
+			fputc(c == 0x7f ? '?' : c + '@', stderr);
+		} else
+			fputc(c, stderr);
+	}
+}
+
 /* Print the last lines of a failed task's output. */
 static void
 console_tail(const struct run_task *t)
@@ -129,7 +150,9 @@ console_tail(const struct run_task *t)
 		const char *nl = strchr(p, '\n');
 		int n = nl ? (int)(nl - p) : (int)strlen(p);
 
-		fprintf(stderr, "    | %.*s\n", n, p);
+		fputs("    | ", stderr);
+		console_put_text(p, (size_t)n);
+		fputc('\n', stderr);
 		if (nl == NULL)
 			break;
 		p = nl + 1;

@@ -105,7 +105,27 @@ wrapper_record_dir(
 	"[ \"$hs_x\" = \"$hs_b\" ]||hs_chk \"${hs_x%/*}\";" \
 	"mkdir -m 700 \"$hs_x\" 2>/dev/null||[ -d \"$hs_x\" ]||" \
 	"hs_bad \"$hs_x\" \"cannot create it\";};done;};"
-#define RECORD_CHECKS RECORD_BAD RECORD_CHK RECORD_MK
+/*
+ * hs_anc: the directories above the base (those that exist, links
+ * followed), up to /, are each owned by root or by the effective user,
+ * and writable by nobody else unless root's and sticky (/tmp): else
+ * someone could move the base away or put their own in its place.
+ */
+#define RECORD_ANC \
+	"hs_anc(){ hs_p=${hs_b%/*};set --;while [ -n \"$hs_p\" ];do " \
+	"[ -e \"$hs_p\" ]&&set -- \"$@\" \"$hs_p\";hs_p=${hs_p%/*};done;" \
+	"set -- \"$@\" /;hs_c=$(stat -L -c '%u %a %F' -- \"$@\" 2>&1)||" \
+	"hs_bad \"$1\" \"cannot read it ($hs_c)\";set -f;hs_o=$IFS;IFS='\n';" \
+	"for hs_l in $hs_c;do hs_w=${hs_l%% *};hs_m=${hs_l#* };hs_m=${hs_m%% " \
+	"*};" \
+	"case $hs_l in *\" directory\");;*)hs_bad \"$1\" \"not a " \
+	"directory\";;esac;[ \"$hs_w\" = 0 ]||[ \"$hs_w\" = \"$hs_u\" ]||" \
+	"hs_bad \"$1\" \"owned by uid $hs_w, neither root nor uid $hs_u\";" \
+	"case $hs_w:$hs_m in " \
+	"0:1[0-7][0-7][0-7]);;*:*[2367]?|*:*[2367])hs_bad \"$1\" " \
+	"\"writable by others (mode $hs_m)\";;esac;shift;done;IFS=$hs_o;" \
+	"set +f;};"
+#define RECORD_CHECKS RECORD_BAD RECORD_CHK RECORD_MK RECORD_ANC
 
 /*
  * The base and the run's and host's directories above a record ($r,
@@ -115,7 +135,7 @@ wrapper_record_dir(
  */
 #define RECORD_PARENTS_FULL \
 	RECORD_BASE_PARENT RECORD_CHECKS \
-	    "hs_mk \"$hs_b\" \"$hs_b/${r%%/*}\" \"$hs_b/${r%/*}\";" \
+	    "hs_anc;hs_mk \"$hs_b\" \"$hs_b/${r%%/*}\" \"$hs_b/${r%/*}\";" \
 	    "hs_chk \"$hs_b\" \"$hs_b/${r%%/*}\" \"$hs_b/${r%/*}\";"
 #define RECORD_ATTEMPT_DIR \
 	"d=$hs_b/$r;mkdir -m 700 \"$d\" 2>/dev/null||hs_bad \"$d\" \"it " \
@@ -149,7 +169,7 @@ wrapper_record_dir(
  */
 #define RECORD_FIND(norec) \
 	RECORD_BASE RECORD_CHECKS \
-	    "d=$hs_b/$r;[ -d \"$d\" ]||[ -L \"$d\" ]||{ " norec \
+	    "hs_anc;d=$hs_b/$r;[ -d \"$d\" ]||[ -L \"$d\" ]||{ " norec \
 	    ";};hs_chk \"$hs_b\" \"$hs_b/${r%%/*}\" \"$hs_b/${r%/*}\" " \
 	    "\"$d\";[ -f \"$d/record\" ]&&[ ! -L \"$d/record\" ]||{ " norec \
 	    ";};"
@@ -344,7 +364,8 @@ wrapper_prepare_script(const char *uid, const char *const *hosts, size_t n)
 	free(q);
 	buf_adds(&t,
 	    RECORD_BASE RECORD_BASE_PARENT RECORD_CHECKS
-	    "hs_mk \"$hs_b\" \"$hs_b/$u\";hs_chk \"$hs_b\" \"$hs_b/$u\";");
+	    "hs_anc;hs_mk \"$hs_b\" \"$hs_b/$u\";hs_chk \"$hs_b\" "
+	    "\"$hs_b/$u\";");
 	for (i = 0; i < n; i++) {
 		q = sh_quote(hosts[i]);
 		buf_printf(
@@ -423,7 +444,8 @@ wrapper_base_check_script(void)
 {
 	return xstrdup(
 	    "(hs_bad(){ echo \"records unsafe $1: $2\";exit 0;};" RECORD_BASE
-		RECORD_CHK "if [ -e \"$hs_b\" ]||[ -L \"$hs_b\" ];then "
+		RECORD_CHK RECORD_ANC
+	    "hs_anc;if [ -e \"$hs_b\" ]||[ -L \"$hs_b\" ];then "
 	    "hs_chk \"$hs_b\";echo \"records ok $hs_b\";"
 	    "elif [ -d \"${hs_b%/*}\" ];then hs_chk \"${hs_b%/*}\";"
 	    "echo \"records new $hs_b\";else "
@@ -453,8 +475,10 @@ wrapper_cleanup_script(const char *uid)
  * others (a mailing list's, say), so no call of it may follow a link
  * someone put there:
  *   - the new content goes to a temporary file with a random name,
- *     created exclusively in one open (noclobber: O_EXCL, so never an
- *     existing name, never through a link) and kept open as fd 3;
+ *     made from a name that does not exist yet in one open that
+ *     creates it (noclobber opens a new name with O_EXCL; it would open an
+ *     existing FIFO or device, which is why the name is a fresh random
+ *     one no one can know in advance) and kept open as fd 3;
  *   - its mode and owner are set through /proc/self/fd/3, which names
  *     the open file itself, not a path anyone can swap;
  *   - it is renamed over PATH (mv -T: rename(2), which replaces a link at

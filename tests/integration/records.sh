@@ -58,8 +58,22 @@ hostile "a link" "not a real directory (symbolic link)" \
 hostile "another user's" "owned by uid 0, not by uid $uid" "mkdir -m 755 '$base'"
 hostile "open to others" "writable by others (mode 777)" \
     "su -s /bin/sh -c 'mkdir $base; chmod 777 $base' $user"
+# Above the base: another user's directory there could move the base away.
+rm -rf "$home/.local" "$work/flags/ran"
+mkdir -p "$home/.local/state"
+chown "$user:" "$home/.local"
+chown nobody "$home/.local/state"
+chmod 0777 "$home/.local/state"
+hs_run 1 "another user's directory above the base" "$tmpdir/plan.yaml" --no-preflight
+case $(task_field 1 mark ika error) in
+"unsafe record directory $home/.local/state: owned by uid $(id -u nobody), neither root nor uid $uid"*) ok ;;
+*) ko "the error names the directory above the base: '$(task_field 1 mark ika error)'" ;;
+esac
+[ ! -e "$work/flags/ran" ] && ok || ko "nothing of the script ran"
 
 # Preflight sees it too, and changes nothing.
+rm -rf "$home/.local"
+su -s /bin/sh -c "mkdir -p $base; chmod 777 $base" "$user"
 "$HOSTSWAP" preflight "$tmpdir/plan.yaml" --inventory "$inventory" \
     --known-hosts "$hosts/known_hosts" >"$out" 2>"$err"
 [ $? = 1 ] && ok || ko "preflight fails on an open base"

@@ -43,6 +43,22 @@ JOURNAL_STREAM=1:1 "$HOSTSWAP" $args --state "$tmpdir/v0.db" >"$out" 2>"$err"
 grep -q "^hostswap: .*mode 0644" "$err" && ok || ko "the same warning off the journal: $(head -n 2 "$err")"
 ! grep -q '^<[0-7]>' "$err" && ok || ko "no prefix when stderr is not the journal"
 
+# A failed task's output tail: a host's escape sequences are shown, not
+# obeyed by the operator's terminal.
+cat >"$tmpdir/esc.yaml" <<PLAN
+hostswap: 1
+name: escapes
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: esc, on: ika, run: "printf 'before\\\\033[2Jafter\\\\n'; exit 3"}
+PLAN
+"$HOSTSWAP" run --listen 127.0.0.1:0 "$tmpdir/esc.yaml" --inventory "$inventory" --known-hosts "$hosts/known_hosts" \
+    --no-preflight --state "$tmpdir/esc.db" >"$out" 2>"$err"
+grep -q '| before^\[\[2Jafter' "$err" && ok || ko "the escape shows as ^[: $(grep before "$err" | od -c | head -n 3)"
+! grep -q "$(printf '\033')" "$err" && ok || ko "no raw escape reaches the terminal"
+
 # Usage lines wrap at 80 columns.
 for c in validate show preflight run resume status approve reject abort mark log events known-hosts report version; do
 	"$HOSTSWAP" "$c" --help >"$out" 2>&1

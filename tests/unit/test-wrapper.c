@@ -363,6 +363,87 @@ test_verified_link_and_owner(void **state)
 	    "owned by another user", 1);
 }
 
+/*
+ * A record in a sound tree whose group id has been taken again (another
+ * process now leads a group of that id: a wrong start time) or that comes
+ * from before a reboot (a wrong boot id) names no live task: the probe
+ * says dead and the kill kills nothing.
+ */
+static void
+test_stale_group(void **state)
+{
+	char *killer, *probe, *qk, *qp, rec[128];
+	char boot[64] = "", start[32] = "", line[256], fmt[128];
+	FILE *fp;
+	pid_t pid;
+	size_t i;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		execl("/bin/sleep", "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	fp = fopen("/proc/sys/kernel/random/boot_id", "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(boot, sizeof boot, fp));
+	boot[strcspn(boot, "\n")] = '\0';
+	fclose(fp);
+	snprintf(line, sizeof line, "/proc/%ld/stat", (long)pid);
+	/* Its real start time, to show the good record is believed. */
+	fp = fopen(line, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(line, sizeof line, fp));
+	fclose(fp);
+	{
+		char *p = strrchr(line, ')') + 2;
+		int f;
+
+		for (f = 3; f < 22; f++)
+			p = strchr(p, ' ') + 1;
+		snprintf(start, sizeof start, "%.*s", (int)strcspn(p, " "), p);
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(rec, sizeof rec, "%s/h/1-s-%zu", run, i);
+		if (i == 0)
+			snprintf(fmt, sizeof fmt,
+			    "boot 00000000-0000-0000-0000-000000000000\\n"
+			    "start %s\\n",
+			    start);
+		else if (i == 1)
+			snprintf(fmt, sizeof fmt, "boot %s\\nstart 1\\n", boot);
+		else
+			snprintf(fmt, sizeof fmt, "boot %s\\nstart %s\\n", boot,
+			    start);
+		assert_int_equal(
+		    sh("mkdir -p -m 700 %s/%s/h && mkdir -m 700 "
+		       "%s/%s && printf 'pgid %ld\\n%s' "
+		       ">%s/%s/record",
+			base, run, base, rec, (long)pid, fmt, base, rec),
+		    0);
+		probe = wrapper_probe_script(rec);
+		qp = sh_quote(probe);
+		assert_int_equal(sh("sh -c %s 2>/dev/null | grep -qx %s", qp,
+				     i < 2 ? "dead" : "running"),
+		    0);
+		if (i < 2) {
+			killer = wrapper_kill_script(rec);
+			qk = sh_quote(killer);
+			sh("sh -c %s 2>/dev/null", qk);
+			assert_int_equal(kill(pid, 0), 0);
+			free(killer);
+			free(qk);
+		}
+		free(probe);
+		free(qp);
+	}
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 int
 main(void)
 {
@@ -387,6 +468,8 @@ main(void)
 		    test_kill_forged_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_verified_link_and_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_stale_group, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
