@@ -12,7 +12,8 @@
 #   sandbox.sh exec DIR HOST CMD... run a command inside a host (as root)
 #   sandbox.sh status DIR           one line per host
 #
-# Root is required. Addresses: ika 127.0.0.21, tako 127.0.0.22, dennou
+# Root is required; one sandbox at a time on a machine (a lock its hosts
+# hold). Addresses: ika 127.0.0.21, tako 127.0.0.22, dennou
 # 127.0.0.23, port 22; the web server, SMTP and POP3 a host runs listen on
 # its own address only (ports 80, 443, 25, 110), with a certificate of the
 # sandbox CA, DIR/ca.pem. See docs/sandbox.md.
@@ -50,6 +51,14 @@ host_exec() {
 
 up() {
 	owner=${SANDBOX_OWNER:-$PPID}
+	# One sandbox on this machine at a time (its addresses are fixed):
+	# the hosts' processes inherit the lock and hold it until they halt,
+	# so a second `up` (another test run, another developer's) waits.
+	exec 9>>/run/lock/hostswap-sandbox.lock
+	if ! flock -w "${SANDBOX_LOCK_WAIT:-1800}" 9; then
+		echo "sandbox.sh: another sandbox is up on this machine" >&2
+		exit 75
+	fi
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
 	if ! mountpoint -q "$dir"; then
