@@ -6,11 +6,21 @@
 # (from TLS_DIR, see ca.sh) and the host's starting data.
 #
 #   provision.sh UPPER NAME ADDRESS CLIENT_KEY.pub [TLS_DIR]
+#
+# SANDBOX_PROFILE=2016 makes the host behave like the Debian 8 (jessie)
+# servers of 2016 where a difference can break a plan (docs/sandbox.md):
+# OpenSSH 6.7's configuration check, init scripts named as on the real
+# hosts (bind, no bind9), ITPASS's own scripts failing to stop a stopped
+# service, itpadmin with another UID on tako, /etc/hosts with aliases and
+# an interfaces file with several stanzas.
 set -eu
 u=$1 name=$2 addr=$3 pub=$4 tls=${5:-}
 here=$(cd "$(dirname "$0")" && pwd)
 admin=${SANDBOX_ADMIN:-itpadmin}
 password=${SANDBOX_ADMIN_PASSWORD:-sandbox-sudo-password}
+profile=${SANDBOX_PROFILE:-default}
+case $profile in default|2016) ;; *) echo "provision.sh: unknown profile $profile" >&2; exit 64 ;; esac
+export SANDBOX_PROFILE=$profile
 
 mkdir -p "$u/etc/ssh" "$u/etc/network" "$u/etc/sudoers.d" "$u/root/.ssh" \
     "$u/usr/local/sbin" "$u/usr/local/lib/hostswap-sandbox" "$u/etc/init.d" \
@@ -36,8 +46,54 @@ iface eth0 inet static
 	netmask 255.255.255.0
 	dns-nameservers 127.0.0.21
 CFG
+if [ "$profile" = 2016 ]; then
+	# As a real server's: an alias on eth0, a second (internal)
+	# interface, an IPv6 stanza. Documentation addresses only (RFC 5737,
+	# RFC 3849): nothing here is configured or reached.
+	case $name in ika) n=21 ;; tako) n=22 ;; *) n=23 ;; esac
+	cat >>"$u/etc/network/interfaces" <<CFG
+
+# The web alias of this machine.
+auto eth0:0
+iface eth0:0 inet static
+	address 192.0.2.$n
+	netmask 255.255.255.0
+
+iface eth0 inet6 static
+	address 2001:db8::$n
+	netmask 64
+
+# Internal network (NFS, backups).
+auto eth1
+iface eth1 inet static
+	address 198.51.100.$n
+	netmask 255.255.255.0
+CFG
+fi
 
 ssh-keygen -q -t ed25519 -N '' -C "root@$name" -f "$u/etc/ssh/ssh_host_ed25519_key"
+if [ "$profile" = 2016 ]; then
+	# jessie's sshd_config (OpenSSH 6.7p1): no Include, no SetEnv (the
+	# sandbox's SHLVL=1 comes from the networking stub's command line).
+	cat >"$u/etc/ssh/sshd_config" <<CFG
+# Sandbox sshd, profile 2016 (Debian 8, OpenSSH 6.7p1): the address
+# comes from /etc/network/interfaces.
+Port 22
+Protocol 2
+HostKey /etc/ssh/ssh_host_ed25519_key
+UsePrivilegeSeparation yes
+LoginGraceTime 120
+PermitRootLogin without-password
+StrictModes yes
+PubkeyAuthentication yes
+PasswordAuthentication no
+ChallengeResponseAuthentication no
+UsePAM no
+MaxSessions 64
+MaxStartups 100
+Subsystem sftp /usr/lib/openssh/sftp-server
+CFG
+else
 cat >"$u/etc/ssh/sshd_config" <<CFG
 # Sandbox sshd: the address comes from /etc/network/interfaces.
 Include /etc/ssh/sshd_config.d/*.conf
@@ -52,6 +108,7 @@ MaxStartups 100
 SetEnv SHLVL=1
 Subsystem sftp /usr/lib/openssh/sftp-server
 CFG
+fi
 mkdir -p "$u/etc/ssh/sshd_config.d"
 # Outgoing ssh (rsync, the backup, ban tests) leaves from the host's own
 # address: the sandbox keeps BindAddress in step with the interfaces file.
@@ -67,6 +124,9 @@ for f in passwd group shadow gshadow; do
 	cp -p "/etc/$f" "$u/etc/$f"
 done
 uid=$(awk -F: 'BEGIN{m=1000} $3>=m && $3<60000 {m=$3+1} END{print m}' /etc/passwd)
+# Profile 2016: tako's administrator came later than ika's (another UID
+# for the same name: what rsync --numeric-ids gets wrong).
+[ "$profile" != 2016 ] || [ "$name" != tako ] || uid=$((uid + 100))
 grep -q "^$admin:" "$u/etc/passwd" || {
 	echo "$admin:x:$uid:$uid:administrator:/home/$admin:/bin/bash" >>"$u/etc/passwd"
 	echo "$admin:x:$uid:" >>"$u/etc/group"
@@ -109,6 +169,14 @@ cp "$here/stubs/networking" "$u/etc/init.d/networking"
 for s in apache2 bind bind9 openbsd-inetd qmail tcpserver fail2ban; do
 	cp "$here/stubs/initd" "$u/etc/init.d/$s"
 done
+echo "$profile" >"$u/usr/local/lib/hostswap-sandbox/profile"
+if [ "$profile" = 2016 ]; then
+	# ITPASS runs BIND from /usr/local/bind as "bind": no Debian bind9.
+	rm -f "$u/etc/init.d/bind9"
+	cp "$here/stubs/2016/sshd" "$u/usr/local/sbin/sshd"
+	cp "$here/stubs/2016/sshd67-check" "$u/usr/local/lib/hostswap-sandbox/sshd67-check"
+	chmod 755 "$u/usr/local/lib/hostswap-sandbox/sshd67-check"
+fi
 # The real servers behind the web, SMTP and POP3 stubs: their supervisor,
 # the SMTP handler, the https certificate and a top page.
 cp "$here/stubs/svc" "$u/usr/local/lib/hostswap-sandbox/svc"

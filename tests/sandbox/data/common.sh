@@ -40,12 +40,28 @@ cat >"$u/usr/local/bind/etc/namedb/localhost.rev" <<Z
 Z
 echo "$fqdn" >"$u/var/qmail/control/me"
 echo "$fqdn" >"$u/var/qmail/control/defaulthost"
+if [ "${SANDBOX_PROFILE:-default}" = 2016 ]; then
+	# As on the real servers (static addresses: no 127.0.1.1 line): the
+	# service names are aliases on ika's line, and the IPv6 block.
+	cat >"$u/etc/hosts" <<H
+127.0.0.1 localhost
+127.0.0.21 ika-itpass.scitec.kobe-u.ac.jp ika-itpass itpass.scitec.kobe-u.ac.jp itpass epa.scitec.kobe-u.ac.jp
+127.0.0.22 tako-itpass.scitec.kobe-u.ac.jp tako-itpass
+127.0.0.23 dennou.scitec.kobe-u.ac.jp dennou
+
+# The following lines are desirable for IPv6 capable hosts
+::1     localhost ip6-localhost ip6-loopback
+ff02::1 ip6-allnodes
+ff02::2 ip6-allrouters
+H
+else
 cat >"$u/etc/hosts" <<H
 127.0.0.1 localhost
 127.0.1.1 $fqdn $short
 127.0.0.21 ika-itpass.scitec.kobe-u.ac.jp ika-itpass
 127.0.0.22 tako-itpass.scitec.kobe-u.ac.jp tako-itpass
 H
+fi
 # The zone scitec.kobe-u.ac.jp the sandbox's DNS server (bind/bind9:
 # dnsmasq on the host's address) answers from, in hosts format. The same
 # on both machines: through the swap each name keeps its address, and the

@@ -62,6 +62,9 @@ rm -f "$u/root/.ssh/old-admin" "$u/root/.ssh/old-admin.pub"
 chmod 600 "$u/root/.ssh/authorized_keys"
 printf 'user1 pop-secret-1\nuser2 pop-secret-2\n' >"$u/usr/local/qpopper/pop.auth"
 chmod 600 "$u/usr/local/qpopper/pop.auth"
-for s in apache2 bind9 openbsd-inetd qmail tcpserver; do
+# (Profile 2016: the DNS server's script is ITPASS's "bind", no bind9.)
+dns=bind9
+[ "${SANDBOX_PROFILE:-default}" != 2016 ] || dns=bind
+for s in apache2 $dns openbsd-inetd qmail tcpserver; do
 	touch "$u/var/lib/hostswap-sandbox/enabled/$s"
 done
