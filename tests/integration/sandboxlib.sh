@@ -170,9 +170,13 @@ check_swapped() {
 		    ko "$w: /etc/hosts on $m's machine maps each name to its address"
 		in_m $m "[ -e /etc/hosts.$d ]" && ok || ko "$w: /etc/hosts backed up on $m's machine"
 	done
-	[ "$(in_m tako 'grep "^127\.0\.1\.1[[:space:]]" /etc/hosts')" = "127.0.1.1 ika-itpass.scitec.kobe-u.ac.jp ika-itpass" ] &&
-	    [ "$(in_m ika 'grep "^127\.0\.1\.1[[:space:]]" /etc/hosts')" = "127.0.1.1 tako-itpass.scitec.kobe-u.ac.jp tako-itpass" ] &&
-	    ok || ko "$w: each machine's own line in /etc/hosts has its new name"
+	# No 127.0.1.1 line ahead of the real addresses: each machine resolves
+	# its new own name to its new address.
+	in_m tako '! grep -q "^127\.0\.1\.1[[:space:]].*-itpass" /etc/hosts' &&
+	    in_m ika '! grep -q "^127\.0\.1\.1[[:space:]].*-itpass" /etc/hosts' &&
+	    [ "$(in_m tako 'getent hosts ika-itpass.scitec.kobe-u.ac.jp' | awk '{print $1}')" = 127.0.0.21 ] &&
+	    [ "$(in_m ika 'getent hosts tako-itpass.scitec.kobe-u.ac.jp' | awk '{print $1}')" = 127.0.0.22 ] &&
+	    ok || ko "$w: each machine resolves its new name to its new address (no 127.0.1.1 line for it)"
 	# == Root login (phases 2-4): forbidden again on both, as sshd sees it;
 	# the temporary transfer key gone from both.
 	for m in ika tako; do
