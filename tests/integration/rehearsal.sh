@@ -13,6 +13,7 @@ set -u
 . "$SRC/tests/integration/sandboxlib.sh"
 trap sandbox_cleanup EXIT
 sandbox_up
+align_uids_2016
 cd "$SRC" || exit 1
 st=$tmpdir/swap.db
 plan=plans/itpass-2016-swap.yaml
