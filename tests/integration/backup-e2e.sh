@@ -19,6 +19,7 @@ set -u
 . "$SRC/tests/integration/sandboxlib.sh"
 trap sandbox_cleanup EXIT
 sandbox_up
+align_uids_2016
 cd "$SRC" || exit 1
 prod=tako sb=ika
 bplan=plans/itpass-2016-backup.yaml
