@@ -17,6 +17,13 @@ struct diag;
 /* The name `on: local` uses for the controller. */
 #define PLAN_LOCAL "local"
 
+/*
+ * A reboot's or wait's own `timeout` when the plan gives none (SPEC v3
+ * §2): it bounds each attempt of those kinds; the step-level `timeout`
+ * does not apply to them.
+ */
+#define STEP_WAIT_TIMEOUT_MS (10ULL * 60 * 1000)
+
 enum step_kind {
 	STEP_RUN,
 	STEP_PUT,
@@ -114,7 +121,7 @@ struct step {
 
 	char *script; /* run, detach */
 	struct put_spec put;
-	uint64_t wait_timeout_ms; /* reboot, wait: 0 = step's */
+	uint64_t wait_timeout_ms; /* reboot, wait: their own timeout */
 	char *manual;             /* the operator's instructions */
 	struct http_spec http;
 	struct smtp_spec smtp;
@@ -243,6 +250,7 @@ void plan_free(struct plan *);
 
 const char *step_kind_name(enum step_kind);
 int step_kind_on_controller(enum step_kind);
+uint64_t step_attempt_timeout_ms(const struct step *);
 const struct host *plan_host(const struct plan *, const char *);
 const char *plan_var(const struct plan *, const char *);
 const struct secret *plan_secret(const struct plan *, const char *);

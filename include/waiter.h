@@ -6,10 +6,12 @@
 #ifndef HOSTSWAP_WAITER_H
 #define HOSTSWAP_WAITER_H
 
+struct run_host;
 struct run_task;
 
 void waiter_start(struct run_task *);
 void waiter_resume(struct run_task *);
 void waiter_cancel(struct run_task *);
+struct run_host *waiter_record_host(const struct run_task *);
 
 #endif

@@ -21,7 +21,9 @@
  * and the `hostswap mark` command that decides it. A detach is seen
  * through by its waiter (which reads the record on the machine that ran
  * it, under the post-swap identity in the swap phase); a reboot compares
- * the boot id committed before it was sent.
+ * the boot id committed before it was sent with the host's, and is never
+ * sent to a host that has rebooted since (waiter.c). A failed reboot runs
+ * again like any failed task — its new attempt asks the boot id first.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,11 +285,19 @@ resume_task(struct resume *rs, struct run_task *t)
 		return;
 	case STEP_REBOOT:
 		if (t->note == NULL) {
-			resume_interrupted(
-			    t, "the reboot may or may not have been sent");
+			/* A reboot is sent only once its boot id is
+			 * committed: none is, so none was sent. */
+			run_note(rs->run,
+			    "%d/%s on %s: no boot id was committed, so no "
+			    "reboot was sent: running it again",
+			    resume_phase_id(t), t->step->id, t->host);
+			t->state = TASK_PENDING;
+			store_task(rs->run->store, t);
 			return;
 		}
-		t->state = TASK_RUNNING; /* the waiter compares boot ids */
+		/* The waiter asks the host's boot id before anything is
+		 * sent: rebooted since, sent and awaited, or never sent. */
+		t->state = TASK_RUNNING;
 		return;
 	case STEP_DETACH:
 		t->state = TASK_RUNNING; /* the waiter reads its record */

@@ -607,8 +607,11 @@ run_host_exec(struct run_host *rh, const char *script, int flags,
 
 /*
  * A swapped name now reaches the other machine (its post-swap key was
- * seen): from now on its sessions expect that key. The run is swapped once
- * every swapped name has moved.
+ * seen, or with host_keys: follow_address the record of the other name's
+ * move was read through it): from now on its sessions expect that key.
+ * With follow_address the key at its address stays the same, so its
+ * session stays too (another task's waiter may have a job on it). The run
+ * is swapped once every swapped name has moved.
  */
 void
 run_host_mark_swapped(struct run_host *rh)
@@ -622,7 +625,8 @@ run_host_mark_swapped(struct run_host *rh)
 	rh->swapped = 1;
 	rh->records_verified = 0; /* another machine now */
 	store_host(r->store, rh);
-	if (rh->remote != NULL) {
+	if (rh->remote != NULL &&
+	    r->plan->swap_host_keys == HOST_KEYS_FOLLOW_MACHINE) {
 		remote_free(rh->remote);
 		rh->remote = NULL;
 		rh->failed = 0;

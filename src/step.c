@@ -46,6 +46,19 @@ step_kind_name(enum step_kind k)
 	return step_kinds[k];
 }
 
+/*
+ * The limit of one attempt of a step: a reboot's or wait's own timeout
+ * (the wait for the host is what such a step is: SPEC v3 §2), else the
+ * step's `timeout`. What `show` prints and what the engine enforces.
+ */
+uint64_t
+step_attempt_timeout_ms(const struct step *st)
+{
+	if (st->kind == STEP_REBOOT || st->kind == STEP_WAIT)
+		return st->wait_timeout_ms;
+	return st->timeout_ms;
+}
+
 /* True for kinds that run on the controller (checks and manual). */
 int
 step_kind_on_controller(enum step_kind k)
@@ -216,12 +229,16 @@ step_load_put(struct loader *L, const struct node *n, struct step *st)
 	load_bool(L, n, "backup", &p->backup);
 }
 
-/* reboot: {timeout} and wait: {reachable: true, timeout} */
+/*
+ * reboot: {timeout} and wait: {reachable: true, timeout}. The kind's own
+ * timeout defaults to STEP_WAIT_TIMEOUT_MS, never to the step's.
+ */
 static void
 step_load_wait(struct loader *L, const struct node *n, struct step *st)
 {
 	int reachable = 1;
 
+	st->wait_timeout_ms = STEP_WAIT_TIMEOUT_MS;
 	if (node_is_null(n))
 		return;
 	if (load_map(L, n, st->kind == STEP_REBOOT ? "'reboot'" : "'wait'") ==

@@ -3,8 +3,17 @@
  * place a task's state changes: it stamps times and reports the change
  * (and is where the state file will record it, before anything acts on
  * it). The rest runs one attempt: the `unless` check, then the step's
- * kind, under the step's timeout; a failed attempt is retried after
- * retry_delay while retries remain.
+ * kind, under the attempt's limit (the step's timeout; a reboot's or
+ * wait's own); a failed attempt is retried after retry_delay while retries
+ * remain.
+ *
+ * A timeout ends what the attempt started on the host, never just the
+ * channel to it (SPEC §3): the process group named in the record, killed
+ * over a second channel. The script has its record; so has the `unless`
+ * check (a record of its own beside the attempt's, see
+ * task_unless_record()); a detach's detached shell writes its own group
+ * into the attempt's record, which is found on the machine that ran it
+ * (waiter_record_host()).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -188,10 +197,26 @@ task_done_cb(void *arg, const struct remote_result *res)
 static const struct remote_job_cb task_job_cb = { task_output_cb, task_done_cb,
 	NULL };
 
-/* Run a text under the wrapper on the task's host (or locally). */
+/*
+ * The record of an attempt's `unless` check: beside the attempt's own
+ * (RUN_UID/HOST/PHASE-STEP-ATTEMPT.unless), never the same directory —
+ * the step's wrapper must still find its own absent, and a resume reads
+ * only the step's. A step id has no '.', so the name is no other record's.
+ */
+static char *
+task_unless_record(const struct run_task *t)
+{
+	char *rec;
+
+	xasprintf(&rec, "%s.unless", t->record);
+	return rec;
+}
+
+/* Run a text under the wrapper, with that record, on the task's host (or
+ * locally). */
 static void
-task_exec(struct run_task *t, enum wrapper_mode mode, const char *text,
-    const struct remote_job_cb *cb)
+task_exec(struct run_task *t, enum wrapper_mode mode, const char *record,
+    const char *text, const struct remote_job_cb *cb)
 {
 	struct remote_job *j;
 
@@ -202,8 +227,7 @@ task_exec(struct run_task *t, enum wrapper_mode mode, const char *text,
 	}
 	/* NULL: the job already ended, and its callback has run (and may
 	 * have started the next job of this task). */
-	if ((j = run_host_start(t->rh, mode, t->record, text, 0, cb, t)) !=
-	    NULL)
+	if ((j = run_host_start(t->rh, mode, record, text, 0, cb, t)) != NULL)
 		t->job = j;
 }
 
@@ -357,7 +381,7 @@ task_main(struct run_task *t)
 			free(err);
 			return;
 		}
-		task_exec(t, WRAPPER_RUN, text, &task_job_cb);
+		task_exec(t, WRAPPER_RUN, t->record, text, &task_job_cb);
 		explicit_bzero(text, strlen(text));
 		free(text);
 		return;
@@ -367,7 +391,7 @@ task_main(struct run_task *t)
 			free(err);
 			return;
 		}
-		task_exec(t, WRAPPER_RUN, text, &task_job_cb);
+		task_exec(t, WRAPPER_RUN, t->record, text, &task_job_cb);
 		explicit_bzero(text, strlen(text));
 		free(text);
 		return;
@@ -474,23 +498,31 @@ task_kill_done_cb(void *arg, const struct remote_result *res)
 static const struct remote_job_cb task_kill_cb = { NULL, task_kill_done_cb,
 	NULL };
 
-/* Send the kill of the task's process group over a second channel. */
+/*
+ * Send the kill of the process group that a record names over a second
+ * channel, through the name whose machine holds the record. The run ends
+ * only once it has run (sched_control_done).
+ */
 static void
-task_kill(struct run_task *t)
+task_kill(struct run_task *t, struct run_host *rh, const char *record)
 {
 	struct run *r = t->phase->run;
-	char *script = wrapper_kill_script(t->record);
+	char *script = wrapper_kill_script(record);
 
 	r->control_jobs++;
-	run_host_exec(t->rh, script, REMOTE_PRIORITY, &task_kill_cb, r);
+	run_host_exec(rh, script, REMOTE_PRIORITY, &task_kill_cb, r);
 	free(script);
 }
 
-/* Timer: the attempt took longer than the step's timeout. */
+/* Timer: the attempt took longer than its limit. */
 static void
 task_timeout_cb(uv_timer_t *h)
 {
 	struct run_task *t = h->data;
+	unsigned long long secs =
+	    (step_attempt_timeout_ms(t->step) + 999) / 1000;
+	struct run_host *at;
+	char *rec;
 
 	if (t->state != TASK_RUNNING)
 		return;
@@ -498,19 +530,26 @@ task_timeout_cb(uv_timer_t *h)
 	if (t->waiter != NULL) {
 		char *why = waiter_describe(t);
 
+		/* A detach's script runs on, detached from every channel:
+		 * end its group where its record is (NULL: reboot, wait). */
+		at = waiter_record_host(t);
 		waiter_cancel(t);
-		task_attempt_failed(t, "timed out after %llu s: %s",
-		    (unsigned long long)((t->step->timeout_ms + 999) / 1000),
-		    why);
+		if (at != NULL)
+			task_kill(t, at, t->record);
+		task_attempt_failed(t, "timed out after %llu s: %s", secs, why);
 		free(why);
 		return;
 	}
 	if (t->job != NULL) {
 		remote_job_abandon(t->job);
 		t->job = NULL;
-		/* A second channel ends the whole process group. */
-		task_kill(t);
+		/* A second channel ends the whole process group: the step's,
+		 * or its `unless` check's. */
+		rec = t->in_unless ? task_unless_record(t) : xstrdup(t->record);
+		task_kill(t, t->rh, rec);
+		free(rec);
 	}
+	t->in_unless = 0;
 	if (t->ljob != NULL) {
 		local_job_abandon(t->ljob);
 		t->ljob = NULL;
@@ -519,8 +558,7 @@ task_timeout_cb(uv_timer_t *h)
 		probe_cancel(t->probe);
 		t->probe = NULL;
 	}
-	task_attempt_failed(t, "timed out after %llu s",
-	    (unsigned long long)((t->step->timeout_ms + 999) / 1000));
+	task_attempt_failed(t, "timed out after %llu s", secs);
 }
 
 /* An attempt failed: retry after the delay, or fail the task. */
@@ -563,13 +601,14 @@ static void
 task_attempt_go(void *arg)
 {
 	struct run_task *t = arg;
-	char *text, *err = NULL;
+	char *text, *rec, *err = NULL;
 
 	if (t->state != TASK_RUNNING || t->job != NULL || t->ljob != NULL ||
 	    t->waiter != NULL || t->probe != NULL)
 		return;
 	uv_timer_stop(t->timer);
-	uv_timer_start(t->timer, task_timeout_cb, t->step->timeout_ms, 0);
+	uv_timer_start(
+	    t->timer, task_timeout_cb, step_attempt_timeout_ms(t->step), 0);
 	if (task_as_text(t, &err) == -1) {
 		task_attempt_failed(t, "%s", err);
 		free(err);
@@ -581,9 +620,14 @@ task_attempt_go(void *arg)
 			free(err);
 			return;
 		}
+		/* Under a record of its own, so that a timeout can end
+		 * its process group as it ends a script's. */
+		rec = task_unless_record(t);
 		t->in_unless = 1;
-		task_exec(t, WRAPPER_PLAIN, text, &task_unless_cb);
+		task_exec(t, WRAPPER_RUN, rec, text, &task_unless_cb);
+		explicit_bzero(text, strlen(text));
 		free(text);
+		free(rec);
 		return;
 	}
 	task_main(t);
@@ -601,6 +645,7 @@ task_attempt(struct run_task *t)
 
 	t->attempt++;
 	t->timed_out = 0;
+	t->in_unless = 0;
 	t->exit_code = -1;
 	t->output_lost = 0;
 	free(t->record);
@@ -710,16 +755,20 @@ task_start(struct run_task *t)
 /*
  * Resume: the task was running when hostswap went away and its record
  * says it still runs (or a detach or reboot waits to be seen through):
- * wait for it within what is left of its timeout. Its output went to
- * the controller that was gone.
+ * wait for it within what is left of its timeout. A reboot's wait starts
+ * again in full: the controller may have been gone for longer than it,
+ * and the host is asked before anything is sent (waiter.c), so waiting
+ * costs nothing but time. Its output went to the controller that was
+ * gone.
  */
 void
 task_watch(struct run_task *t)
 {
-	uint64_t now = run_now_ms(), left = t->step->timeout_ms;
+	uint64_t now = run_now_ms(), left = step_attempt_timeout_ms(t->step);
 
 	task_make_timer(t);
-	if (t->started_ms != 0 && now > t->started_ms)
+	if (t->step->kind != STEP_REBOOT && t->started_ms != 0 &&
+	    now > t->started_ms)
 		left = now - t->started_ms >= left
 		    ? 1000
 		    : left - (now - t->started_ms);
