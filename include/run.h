@@ -84,9 +84,9 @@ struct run_host {
 	int has_key;
 	int swapped; /* the other machine answers */
 	struct remote *remote;
-	int failed;      /* the session failed */
-	int key_pending; /* a learnt key is not committed yet: held */
-	int key_gate;    /* the run waits for this name's key to start */
+	int failed;           /* the session failed */
+	int key_pending;      /* a learnt key is not committed yet: held */
+	int key_gate;         /* the run waits for this name's key to start */
 	int records_verified; /* the run checked its record dirs there */
 };
 

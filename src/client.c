@@ -35,8 +35,9 @@ client_open(const char *url, const char *state, struct client *c)
 
 	memset(c, 0, sizeof *c);
 	if (url != NULL && *url == '\0') {
-		fprintf(stderr, "hostswap: --url is empty: give the daemon's "
-				"endpoint, or --state\n");
+		fprintf(stderr,
+		    "hostswap: --url is empty: give the daemon's "
+		    "endpoint, or --state\n");
 		return EXIT_USAGE;
 	}
 	if (url == NULL) {

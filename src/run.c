@@ -783,7 +783,8 @@ run_key_mentioned(const struct plan *p, const char *name)
 				if (run_text_mentions(st->script, needle) ||
 				    run_text_mentions(st->unless, needle) ||
 				    run_text_mentions(st->manual, needle) ||
-				    run_text_mentions(st->put.content, needle) ||
+				    run_text_mentions(
+					st->put.content, needle) ||
 				    run_text_mentions(st->put.path, needle))
 					return 1;
 			}
