@@ -44,7 +44,7 @@ expect_no_grep "$text" 'stop-services on ika:' "no line per task any more"
 
 # The kind's settings in words, never as JSON.
 expect_no_grep "$text" '{"' "no raw JSON object"
-expect_no_grep "$text" '"[a-z_][a-z_]*": ' "no raw JSON key"
+expect_no_grep "$text" '"[a-z_][a-z_]*":' "no raw JSON key"
 grep -v '^ *[|>] ' "$text" | grep -q 'null' && ko "no null outside scripts and texts" || ok
 expect_grep "$text" '^      reboot, then wait up to 15m until the host answers with a new boot id$' "reboot in words"
 expect_grep "$text" '^      check that GET https://itpass.scitec.kobe-u.ac.jp/ answers 200, within 10m$' "http in words"
