@@ -578,6 +578,8 @@ run_host_start(struct run_host *rh, enum wrapper_mode mode, const char *record,
 
 		if (cb != NULL && cb->done != NULL)
 			cb->done(arg, &res);
+		if (cb != NULL && cb->release != NULL)
+			cb->release(arg);
 		return NULL;
 	}
 	memset(&sj, 0, sizeof sj);

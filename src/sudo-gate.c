@@ -252,11 +252,15 @@ sudo_gate_done_cb(void *arg, const struct remote_result *res)
 		g->cb->done(g->arg, res);
 }
 
-/* The job is freed: so is its gate. */
+/* The job is freed: so is its gate, after telling the gate's owner. */
 static void
 sudo_gate_release_cb(void *arg)
 {
-	sudo_gate_free(arg);
+	struct sudo_gate *g = arg;
+
+	if (g->cb->release != NULL)
+		g->cb->release(g->arg);
+	sudo_gate_free(g);
 }
 
 static const struct remote_job_cb sudo_gate_cb = { sudo_gate_output_cb,
@@ -301,6 +305,8 @@ sudo_gate_start(struct remote *rem, const struct sudo_gate_job *sj,
 
 		if (cb->done != NULL)
 			cb->done(arg, &res);
+		if (cb->release != NULL)
+			cb->release(arg);
 		return NULL;
 	}
 	cmd = wrapper_command(sj->mode, sj->record, &b, sj->verified);
