@@ -22,6 +22,7 @@
 #include "probe.h"
 #include "remote.h"
 #include "buf.h"
+#include "clock.h"
 #include "run.h"
 #include "store.h"
 #include "sudo-gate.h"
@@ -35,14 +36,11 @@ const char *const phase_state_names[PHASE_NSTATES] = { "pending", "running",
 const char *const task_state_names[TASK_NSTATES] = { "pending", "running",
 	"succeeded", "failed", "skipped", "waiting", "interrupted" };
 
-/* Wall-clock milliseconds since the epoch. */
+/* Wall-clock milliseconds since the epoch (clock.c's, the one clock). */
 uint64_t
 run_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_now_ms();
 }
 
 /* A note for the operator, kept in the audit trail too. */

@@ -289,6 +289,22 @@ test_unsafe_not_dir(void **state)
 	    "not a real directory (regular");
 }
 
+/* A process group of its own running sleep 30: its leader's pid. */
+static pid_t
+sleeping_group(void)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		execl("/bin/sleep", "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	return pid;
+}
+
 /*
  * The kill at a timeout believes no record it cannot trust: an attempt
  * directory that is a link to a forged record (pgid of a group that is
@@ -302,14 +318,7 @@ test_kill_forged_record(void **state)
 	pid_t pid;
 
 	(void)state;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		setpgid(0, 0);
-		execl("/bin/sleep", "sleep", "30", (char *)NULL);
-		_exit(127);
-	}
-	setpgid(pid, pid);
+	pid = sleeping_group();
 	assert_int_equal(sh("mkdir -p -m 700 %s/%s/h %s/forged && printf "
 			    "'pgid %ld\\nstatus 0\\n' >%s/forged/record "
 			    "&& ln -s %s/forged %s/%s/h/1-k-1 && mkdir -m "
@@ -379,14 +388,7 @@ test_stale_group(void **state)
 	size_t i;
 
 	(void)state;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		setpgid(0, 0);
-		execl("/bin/sleep", "sleep", "30", (char *)NULL);
-		_exit(127);
-	}
-	setpgid(pid, pid);
+	pid = sleeping_group();
 	fp = fopen("/proc/sys/kernel/random/boot_id", "r");
 	assert_non_null(fp);
 	assert_non_null(fgets(boot, sizeof boot, fp));
