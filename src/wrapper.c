@@ -376,6 +376,18 @@ wrapper_prepare_script(const char *uid, const char *const *hosts, size_t n)
 	return buf_release(&t);
 }
 
+/* "NAME='VALUE';" (VALUE quoted for the shell) followed by text. */
+static char *
+wrapper_with_var(const char *name, const char *value, const char *text)
+{
+	char *q, *s;
+
+	q = sh_quote(value);
+	xasprintf(&s, "%s=%s;%s", name, q, text);
+	free(q);
+	return s;
+}
+
 /*
  * End a task's whole process group (grandchildren too): TERM, then KILL
  * after a short grace. Sent over a second channel, because OpenSSH
@@ -387,13 +399,7 @@ wrapper_prepare_script(const char *uid, const char *const *hosts, size_t n)
 char *
 wrapper_kill_script(const char *rec)
 {
-	struct buf t;
-	char *qr;
-
-	qr = sh_quote(rec);
-	buf_init(&t);
-	buf_printf(&t, "r=%s;", qr);
-	buf_adds(&t,
+	return wrapper_with_var("r", rec,
 	    RECORD_FIND("exit 0") RECORD_ALIVE
 	    "hs_alive \"$g\" \"$bt\" \"$sst\"||exit 0;"
 	    "kill -TERM -\"$g\" 2>/dev/null||exit 0;"
@@ -401,8 +407,6 @@ wrapper_kill_script(const char *rec)
 	    "-lt 20 ];do "
 	    "sleep 0.1;i=$((i+1));done;kill -KILL "
 	    "-\"$g\" 2>/dev/null||:;exit 0");
-	free(qr);
-	return buf_release(&t);
 }
 
 /*
@@ -414,13 +418,7 @@ wrapper_kill_script(const char *rec)
 char *
 wrapper_probe_script(const char *rec)
 {
-	struct buf t;
-	char *qr;
-
-	qr = sh_quote(rec);
-	buf_init(&t);
-	buf_printf(&t, "r=%s;", qr);
-	buf_adds(&t,
+	return wrapper_with_var("r", rec,
 	    RECORD_FIND("echo none;exit 0") RECORD_ALIVE
 	    "if [ -n \"$st\" ];then echo \"status $st "
 	    "signal $sig\";"
@@ -431,8 +429,6 @@ wrapper_probe_script(const char *rec)
 	    "exit 0;fi;"
 	    "if hs_alive \"$g\" \"$bt\" \"$sst\";then echo "
 	    "running;else echo dead;fi");
-	free(qr);
-	return buf_release(&t);
 }
 
 /*
@@ -458,18 +454,10 @@ wrapper_base_check_script(void)
 char *
 wrapper_cleanup_script(const char *uid)
 {
-	struct buf t;
-	char *q;
-
-	q = sh_quote(uid);
-	buf_init(&t);
-	buf_printf(&t, "u=%s;", q);
-	buf_adds(&t,
+	return wrapper_with_var("u", uid,
 	    RECORD_BASE
 	    "[ -d \"$hs_b\" ]&&[ ! -L \"$hs_b\" ]&&[ -O \"$hs_b\" ]||exit 0;"
 	    "rm -rf -- \"$hs_b/$u\"");
-	free(q);
-	return buf_release(&t);
 }
 
 /*

@@ -306,6 +306,26 @@ sleeping_group(void)
 }
 
 /*
+ * Run the kill script of record rec: the group of pid must survive it.
+ * Returns the record's probe script, quoted for sh -c (to free).
+ */
+static char *
+kill_spares(const char *rec, pid_t pid)
+{
+	char *killer = wrapper_kill_script(rec), *probe, *q;
+
+	q = sh_quote(killer);
+	sh("sh -c %s 2>/dev/null", q);
+	assert_int_equal(kill(pid, 0), 0);
+	free(q);
+	free(killer);
+	probe = wrapper_probe_script(rec);
+	q = sh_quote(probe);
+	free(probe);
+	return q;
+}
+
+/*
  * The kill at a timeout believes no record it cannot trust: an attempt
  * directory that is a link to a forged record (pgid of a group that is
  * not the task's) kills nothing, and neither does a record that is a
@@ -314,7 +334,7 @@ sleeping_group(void)
 static void
 test_kill_forged_record(void **state)
 {
-	char *killer, *probe, *qk, *qp, rec[128];
+	char *qp, rec[128];
 	pid_t pid;
 
 	(void)state;
@@ -328,29 +348,13 @@ test_kill_forged_record(void **state)
 			     base, run, dir, base, run),
 	    0);
 	snprintf(rec, sizeof rec, "%s/h/1-k-1", run);
-	killer = wrapper_kill_script(rec);
-	probe = wrapper_probe_script(rec);
-	qk = sh_quote(killer);
-	qp = sh_quote(probe);
-	sh("sh -c %s 2>/dev/null", qk);
-	assert_int_equal(kill(pid, 0), 0);
+	qp = kill_spares(rec, pid);
 	assert_int_not_equal(
 	    sh("sh -c %s 2>/dev/null | grep -q status", qp), 0);
-	free(killer);
-	free(probe);
-	free(qk);
 	free(qp);
 	snprintf(rec, sizeof rec, "%s/h/1-k-2", run);
-	killer = wrapper_kill_script(rec);
-	probe = wrapper_probe_script(rec);
-	qk = sh_quote(killer);
-	qp = sh_quote(probe);
-	sh("sh -c %s 2>/dev/null", qk);
-	assert_int_equal(kill(pid, 0), 0);
+	qp = kill_spares(rec, pid);
 	assert_int_equal(sh("sh -c %s 2>/dev/null | grep -qx none", qp), 0);
-	free(killer);
-	free(probe);
-	free(qk);
 	free(qp);
 	kill(-pid, SIGKILL);
 	waitpid(pid, NULL, 0);
