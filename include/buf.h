@@ -16,6 +16,7 @@ void buf_init(struct buf *);
 void buf_add(struct buf *, const void *, size_t);
 void buf_adds(struct buf *, const char *);
 void buf_addc(struct buf *, char);
+void buf_add_visible(struct buf *, const char *, size_t);
 void buf_printf(struct buf *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 char *buf_release(struct buf *);

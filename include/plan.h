@@ -159,6 +159,7 @@ struct host {
 	char *identity;
 	int become_sudo;
 	char *become_password; /* template, usually a secret */
+	char *become_user;     /* sudo -u this user, or NULL: root */
 	char *host_key;        /* "TYPE BASE64", "SHA256:..." or NULL */
 	int max_channels;
 	unsigned line, col;

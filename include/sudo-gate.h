@@ -12,7 +12,8 @@
 
 /* One wrapper to start on a session. */
 struct sudo_gate_job {
-	int sudo; /* become: sudo */
+	int sudo;         /* become: sudo */
+	const char *user; /* become_user, or NULL: root */
 	enum wrapper_mode mode;
 	const char *record; /* the attempt's record, RUN and DETACH */
 	int verified;       /* this run checked the record's directories */

@@ -10,8 +10,10 @@
 #include <stddef.h>
 
 /*
- * The record base on a host: root's (user root, or become: sudo), and a
- * login user's below their $HOME. Never a world-writable directory.
+ * The record base on a host: root's (user root, or become: sudo), and
+ * any other effective user's below their $HOME (a login user's, or
+ * become_user's: sudo -H sets HOME to that user's home). Never a
+ * world-writable directory.
  */
 #define WRAPPER_BASE_ROOT "/var/lib/hostswap"
 #define WRAPPER_BASE_USER ".local/state/hostswap"
@@ -46,8 +48,9 @@ enum wrapper_mode {
 
 struct wrapper_become {
 	int sudo;
-	int password;   /* sudo may ask for one: prompt and gate */
-	char nonce[33]; /* unique to the job: its prompt and ready line */
+	const char *user; /* sudo -u this user -H, or NULL: root */
+	int password;     /* sudo may ask for one: prompt and gate */
+	char nonce[33];   /* unique to the job: its prompt and ready line */
 };
 
 char *wrapper_record_dir(const char *, const char *, int, const char *, int);

@@ -58,6 +58,27 @@ buf_addc(struct buf *b, char c)
 	buf_add(b, &c, 1);
 }
 
+/*
+ * Append a host's text as data to show: control characters (an escape
+ * sequence, a line break) as ^X, never obeyed by a terminal or read as a
+ * new line of a log.
+ */
+void
+buf_add_visible(struct buf *b, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			buf_addc(b, '^');
+			buf_addc(b, c == 0x7f ? '?' : (char)(c + '@'));
+		} else
+			buf_addc(b, (char)c);
+	}
+}
+
 /* Append formatted text. */
 void
 buf_printf(struct buf *b, const char *fmt, ...)

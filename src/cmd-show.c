@@ -384,6 +384,19 @@ show_check_words(struct buf *b, const char *kind, json_t *k)
 		    show_str(k, "host"), show_str(k, "expect"));
 }
 
+/* Whom a host's steps run as, in words: " as root (sudo)", or "". */
+static void
+show_become(const struct host *h, char *out, size_t len)
+{
+	if (h == NULL || !h->become_sudo)
+		snprintf(out, len, "%s", "");
+	else if (h->become_user != NULL)
+		snprintf(out, len, " as %s (sudo -u %s)", h->become_user,
+		    h->become_user);
+	else
+		snprintf(out, len, "%s", " as root (sudo)");
+}
+
 /*
  * What one task does, in words, each line behind ind: the kind's
  * settings as a sentence, then its script, text or content. Two hosts
@@ -396,23 +409,23 @@ show_task_words(
 	const char *kind = show_str(t, "kind"), *host = show_str(t, "host");
 	const struct host *h = plan_host(s->plan, host);
 	json_t *k = json_object_get(t, kind);
-	char d[32], pre[32];
+	char d[32], pre[32], as[96];
 	const char *v;
 
+	show_become(h, as, sizeof as);
 	if (*(v = show_str(t, "unless")) != '\0')
 		buf_printf(b, "%sskipped where this exits 0: %s\n", ind, v);
 	snprintf(pre, sizeof pre, "%s| ", ind);
 	buf_adds(b, ind);
 	if (strcmp(kind, "run") == 0) {
-		buf_printf(b, "run this script%s:\n",
-		    h != NULL && h->become_sudo ? " as root (sudo)" : "");
+		buf_printf(b, "run this script%s:\n", as);
 		show_block(b, pre, show_str(t, "script"));
 	} else if (strcmp(kind, "detach") == 0) {
 		buf_printf(b,
 		    "run this script detached%s (its connection may drop), "
 		    "then wait until the host answers again under its %s "
 		    "key:\n",
-		    h != NULL && h->become_sudo ? " as root (sudo)" : "",
+		    as,
 		    s->plan->has_swap &&
 			    phase_id == s->plan->swap_after_phase &&
 			    plan_swapped_host(s->plan, host) >= 0
@@ -778,9 +791,13 @@ show_text(struct show *s, FILE *fp, json_t *root)
 	for (i = 0; i < p->inv->nhosts; i++) {
 		const struct host *h = &p->inv->hosts[i];
 
-		buf_printf(&b, "  host %s: %s@%s port %d%s%s\n", h->name,
+		buf_printf(&b, "  host %s: %s@%s port %d%s%s%s%s\n", h->name,
 		    h->user, h->address, h->port,
-		    h->become_sudo ? ", steps as root through sudo" : "",
+		    h->become_sudo ? ", steps as " : "",
+		    !h->become_sudo
+			? ""
+			: (h->become_user != NULL ? h->become_user : "root"),
+		    h->become_sudo ? " through sudo" : "",
 		    h->host_key ? ", host key pinned" : "");
 	}
 	duration_format(p->default_timeout_ms, d, sizeof d);

@@ -29,7 +29,8 @@ static const char *const inventory_notify_events[] = { "failed", "waiting",
 	"succeeded", "interrupted", "aborted", NULL };
 
 static const char *const host_keys[] = { "address", "port", "user", "identity",
-	"become", "become_password", "host_key", "max_channels", NULL };
+	"become", "become_password", "become_user", "host_key", "max_channels",
+	NULL };
 
 /* Key types a pin may name. */
 static const char *const host_key_types[] = { "ssh-ed25519", "ssh-rsa",
@@ -137,6 +138,27 @@ inventory_secret_ref(const char *s)
 	return vars_valid_name(s + 10, len - 11);
 }
 
+/*
+ * A become_user is a plain POSIX user name: a lower-case letter or '_'
+ * first (never '-', which sudo would read as an option, nor '#', which
+ * it reads as a uid), then letters, digits, '_', '.' and '-', at most 32.
+ * It goes on a command line, quoted all the same.
+ */
+static int
+inventory_valid_user_name(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_') || strlen(s) > 32)
+		return 0;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+			s[i] == '.' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
 /* The controller's login name, the default for a host's user. */
 static char *
 inventory_default_user(void)
@@ -196,6 +218,17 @@ inventory_load_host(struct loader *L, const struct node *key,
 		load_error(L, node_get(val, "become_password"),
 		    "'become_password' must be exactly one ${secrets.NAME} "
 		    "(a literal would be stored with the inventory)");
+	if (load_str(L, val, "become_user", 0, &h->become_user) == 1) {
+		if (!h->become_sudo)
+			load_error(L, node_key(val, "become_user"),
+			    "'become_user' needs 'become: sudo'");
+		else if (!inventory_valid_user_name(h->become_user))
+			load_error(L, node_get(val, "become_user"),
+			    "bad become_user '%s' (a user name: a lower-case "
+			    "letter or '_', then letters, digits, '_', '.', "
+			    "'-'; at most 32)",
+			    h->become_user);
+	}
 	if (load_str(L, val, "host_key", 0, &h->host_key) == 1 &&
 	    (why = inventory_check_pin(h->host_key)) != NULL)
 		load_error(
@@ -448,6 +481,7 @@ inventory_free(struct inventory *inv)
 		free(h->user);
 		free(h->identity);
 		free(h->become_password);
+		free(h->become_user);
 		free(h->host_key);
 	}
 	free(inv->hosts);

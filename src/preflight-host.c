@@ -312,6 +312,33 @@ pf_line_value(const char *line, const char *key)
 }
 
 /*
+ * become_user: the check ran through sudo -u NAME and must have run as
+ * NAME (the name the host printed is shown escaped: it is the host's).
+ */
+static void
+pf_host_sudo_user(struct pf_host *ph, int uid, const char *user)
+{
+	const struct host *h = ph->host;
+	struct buf shown;
+
+	if (strcmp(user, h->become_user) == 0)
+		pf_host_add(ph, SLOT_SUDO, 0, "sudo", PREFLIGHT_PASS,
+		    "commands run as %s (uid %d, sudo -u %s)%s", user, uid,
+		    h->become_user,
+		    h->become_password != NULL
+			? " (the password from become_password)"
+			: " (no password asked)");
+	else {
+		buf_init(&shown);
+		buf_add_visible(&shown, user, strnlen(user, 64));
+		pf_host_add(ph, SLOT_SUDO, 0, "sudo", PREFLIGHT_FAIL,
+		    "commands run as '%s' (uid %d), not as %s",
+		    shown.data != NULL ? shown.data : "", uid, h->become_user);
+		buf_free(&shown);
+	}
+}
+
+/*
  * Read the check script's answer (or what came of it: error, or an exit
  * status without it) into the host's findings.
  */
@@ -323,6 +350,7 @@ pf_host_answer(struct pf_host *ph, const char *error, int status)
 	const char *v, *clock = NULL, *records = NULL,
 		       *df[PF_NPATHS] = { NULL };
 	int begun = 0, ended = 0, uid = -1;
+	const char *user = "";
 	size_t i, k;
 
 	text = xstrdup(ph->out.data != NULL ? ph->out.data : "");
@@ -337,6 +365,8 @@ pf_host_answer(struct pf_host *ph, const char *error, int status)
 			clock = v;
 		else if ((v = pf_line_value(line, "uid")) != NULL)
 			uid = atoi(v);
+		else if ((v = pf_line_value(line, "user")) != NULL)
+			user = v;
 		else if ((v = pf_line_value(line, "records")) != NULL)
 			records = v;
 		else if ((v = pf_line_value(line, "cmd")) != NULL &&
@@ -384,7 +414,9 @@ pf_host_answer(struct pf_host *ph, const char *error, int status)
 	if (h != NULL) {
 		pf_host_add(ph, SLOT_LOGIN, 0, "login", PREFLIGHT_PASS, "as %s",
 		    h->user);
-		if (h->become_sudo && uid == 0)
+		if (h->become_sudo && h->become_user != NULL)
+			pf_host_sudo_user(ph, uid, user);
+		else if (h->become_sudo && uid == 0)
 			pf_host_add(ph, SLOT_SUDO, 0, "sudo", PREFLIGHT_PASS,
 			    "commands run as root%s",
 			    h->become_password != NULL
@@ -458,7 +490,8 @@ pf_check_script(const struct pf_host *ph)
 	if (ph->host != NULL)
 		buf_adds(&t,
 		    "echo \"clock $(date +%s.%N)\"\n"
-		    "echo \"uid $(id -u)\"\n");
+		    "echo \"uid $(id -u)\"\n"
+		    "echo \"user $(id -un)\"\n");
 	if (ph->nwords > 0) {
 		buf_adds(&t, "for c in");
 		for (i = 0; i < ph->nwords; i++) {
@@ -521,6 +554,7 @@ pf_host_script(struct pf_host *ph)
 	uv_timer_start(&ph->timer, pf_host_timer_cb, PF_SCRIPT_MS, 0);
 	memset(&sj, 0, sizeof sj);
 	sj.sudo = h->become_sudo;
+	sj.user = h->become_user;
 	sj.mode = WRAPPER_PLAIN;
 	sj.script = script;
 	sj.pw = line;

@@ -582,6 +582,7 @@ run_host_start(struct run_host *rh, enum wrapper_mode mode, const char *record,
 	}
 	memset(&sj, 0, sizeof sj);
 	sj.sudo = sudo;
+	sj.user = rh->host->become_user;
 	sj.mode = mode;
 	sj.record = record;
 	sj.verified = rh->records_verified;

@@ -291,6 +291,7 @@ sudo_gate_start(struct remote *rem, const struct sudo_gate_job *sj,
 		cb = &none;
 	memset(&b, 0, sizeof b);
 	b.sudo = sudo;
+	b.user = sj->user;
 	b.password = sudo && pw != NULL;
 	sudo_gate_nonce(b.nonce, sizeof b.nonce);
 	if (b.password &&

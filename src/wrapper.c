@@ -185,13 +185,15 @@ wrapper_record_dir(
  * (NOPASSWD, a cached credential) never receives it and it can never be
  * read as the script. Either way the shell under sudo first prints
  * WRAPPER_READY NONCE: only then does hostswap send the script. Without a
- * password, sudo -n never asks.
+ * password, sudo -n never asks. With become_user the shell runs as that
+ * user (sudo -u NAME) with HOME set to its home (-H), so its records live
+ * below that home, checked like any login user's.
  */
 static char *
 wrapper_become(char *text, const struct wrapper_become *b)
 {
 	struct buf t;
-	char *q;
+	char *q, *qu;
 
 	if (b == NULL || !b->sudo)
 		return text;
@@ -211,6 +213,11 @@ wrapper_become(char *text, const struct wrapper_become *b)
 		    WRAPPER_PROMPT, b->nonce);
 	else
 		buf_adds(&t, "LC_ALL=C sudo -n ");
+	if (b->user != NULL) {
+		qu = sh_quote(b->user);
+		buf_printf(&t, "-u %s -H ", qu);
+		free(qu);
+	}
 	buf_printf(&t, "sh -c %s hostswap \"${LC_ALL-}\" \"${LC_ALL+1}\"", q);
 	free(q);
 	return buf_release(&t);
