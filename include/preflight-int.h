@@ -3,8 +3,9 @@
  * hosts being checked (preflight.c: what the plan asks of each host, the
  * findings, the report; preflight-host.c: a host's session, key, login
  * and check script; preflight-local.c: the controller's secrets and the
- * checks' ports), the scan of a script's command words
- * (preflight-scan.c) and the TCP reach of a host and port
+ * checks' ports; preflight-servers.c: what the servers are and whether
+ * they know what the plan names), the scan of a script's command words
+ * and services (preflight-scan.c) and the TCP reach of a host and port
  * (preflight-reach.c). Not for other modules.
  */
 #ifndef HOSTSWAP_PREFLIGHT_INT_H
@@ -69,6 +70,12 @@ enum pf_slot {
 	SLOT_RECORDS,
 	SLOT_SPACE,
 	SLOT_CLOCK,
+	SLOT_OS,
+	SLOT_OPENSSH,
+	SLOT_INIT,
+	SLOT_SSHD_KEYWORDS,
+	SLOT_SERVICES,
+	SLOT_UIDS,
 	SLOT_SECRET,
 	SLOT_REACH,
 };
@@ -88,6 +95,42 @@ struct pf_word {
 	char *origin;
 	int required; /* `requires:` or hostswap's own: missing fails */
 	int found;    /* -1 not reported, 0, 1 */
+};
+
+/* An sshd keyword a host's steps write, and the first step. */
+struct pf_sshd_word {
+	const struct sshd_keyword *kw;
+	char *value; /* as the script writes it */
+	char *origin;
+};
+
+/* A user's or group's name and id in a host's /etc/passwd or group. */
+struct pf_id {
+	char *name;
+	unsigned long id;
+};
+
+/* What preflight-servers.c learns of a host and its steps. */
+struct pf_servers {
+	struct pf_word *services; /* found: 0 missing, 1 there */
+	size_t nservices;
+	struct pf_sshd_word *sshd;
+	size_t nsshd;
+	char *banner; /* the server's SSH banner, shown safely */
+	int answered; /* the check script's answer was read */
+	char *os_pretty;
+	char *os_debian;
+	int init_systemd;
+	char *init_comm;
+	struct pf_id *ids[2]; /* passwd, group (swap hosts) */
+	size_t nids[2];
+	int ids_read[2]; /* 1 read, -1 unreadable, 0 no answer */
+};
+
+/* What a scan of one step's text adds to: a host, and the step. */
+struct pf_scan_arg {
+	struct pf_host *ph;
+	const char *origin;
 };
 
 /* A host of the inventory (or `local`, the last) and its checks. */
@@ -120,6 +163,7 @@ struct pf_host {
 
 	struct pf_word *words;
 	size_t nwords;
+	struct pf_servers srv;
 };
 
 /* A check step's host and port, being reached. */
@@ -166,6 +210,8 @@ uint64_t pf_now_ms(void);
 int pf_in_range(const struct preflight *, size_t);
 struct pf_host *pf_host_named(struct preflight *, const char *);
 struct pf_host *pf_local(struct preflight *);
+struct pf_word *pf_word_in(
+    struct pf_word **, size_t *, const char *, const char *, int, int *);
 void pf_word(struct pf_host *, const char *, const char *, int);
 void pf_unpend(struct preflight *);
 
@@ -173,6 +219,17 @@ void pf_unpend(struct preflight *);
 void pf_host_start(struct pf_host *);
 void pf_local_start(struct pf_host *);
 void pf_after_swap(struct pf_host *);
+const char *pf_line_value(const char *, const char *);
+
+/* preflight-servers.c */
+void pf_servers_scan(
+    struct pf_host *, size_t, const struct step *, const char *);
+void pf_servers_script(const struct pf_host *, struct buf *);
+int pf_servers_line(struct pf_host *, const char *);
+void pf_servers_answer(struct pf_host *);
+void pf_servers_banner(struct pf_host *, struct remote *);
+void pf_servers_finish(struct preflight *);
+void pf_servers_free(struct pf_host *);
 
 /* preflight-local.c */
 void pf_secrets(struct preflight *);
@@ -182,6 +239,7 @@ void pf_reach_all(struct preflight *);
 typedef void (*preflight_scan_cb)(const char *, void *);
 
 void preflight_scan(const char *, preflight_scan_cb, void *);
+void preflight_scan_services(const char *, preflight_scan_cb, void *);
 
 /* preflight-reach.c: 0 (connected) or a libuv error; the address tried. */
 typedef void (*preflight_reach_cb)(void *, int, const char *);

@@ -68,6 +68,7 @@ int remote_is_ready(const struct remote *);
 int remote_reached(const struct remote *);
 const char *remote_name(const struct remote *);
 const struct hostkey *remote_seen_key(const struct remote *);
+const char *remote_server_banner(const struct remote *);
 void remote_hold(struct remote *);
 void remote_unhold(struct remote *);
 void remote_free(struct remote *);

@@ -301,7 +301,7 @@ pf_report_clock(struct pf_host *ph, const char *value)
 }
 
 /* A line of the answer that starts with key: the rest, or NULL. */
-static const char *
+const char *
 pf_line_value(const char *line, const char *key)
 {
 	size_t n = strlen(key);
@@ -380,7 +380,8 @@ pf_host_answer(struct pf_host *ph, const char *error, int status)
 					strlen(pf_paths[k])) == 0 &&
 				    v[strlen(pf_paths[k])] == ' ')
 					df[k] = v + strlen(pf_paths[k]) + 1;
-		}
+		} else
+			pf_servers_line(ph, line);
 	}
 	if (error != NULL)
 		snprintf(detail, sizeof detail, "%s", error);
@@ -434,6 +435,7 @@ pf_host_answer(struct pf_host *ph, const char *error, int status)
 		for (k = 0; k < PF_NPATHS; k++)
 			pf_report_space(ph, k, df[k]);
 		pf_report_clock(ph, clock);
+		pf_servers_answer(ph);
 	}
 	free(text);
 }
@@ -518,6 +520,7 @@ pf_check_script(const struct pf_host *ph)
 		    "$c $d $e $f\";; esac; done; else echo \"df $p none\"; "
 		    "fi; done\n");
 	}
+	pf_servers_script(ph, &t);
 	buf_adds(&t, "echo " PF_END "\n");
 	return buf_release(&t);
 }
@@ -574,6 +577,7 @@ pf_remote_ready(struct remote *rem, void *arg)
 	struct pf_host *ph = arg;
 
 	pf_keep_seen(ph, rem);
+	pf_servers_banner(ph, rem);
 	pf_address_pass(ph);
 	pf_hostkey_pass(ph);
 	pf_host_script(ph);
@@ -589,6 +593,7 @@ pf_remote_failed(struct remote *rem, const char *error, void *arg)
 	if (pf_has(pf, ph->index, "address"))
 		return; /* logged in: the check script's end says it */
 	pf_keep_seen(ph, rem);
+	pf_servers_banner(ph, rem);
 	if (!remote_reached(rem)) {
 		pf_host_add(ph, SLOT_ADDRESS, 0, "address", PREFLIGHT_FAIL,
 		    "%s", error);

@@ -44,6 +44,8 @@ struct scan_tok {
 struct scan_ctx {
 	char **words;
 	size_t nwords;
+	char **services; /* named by service, systemctl, ... */
+	size_t nservices;
 	char **funcs;
 	size_t nfuncs;
 	int depth;
@@ -459,6 +461,118 @@ scan_found(struct scan_ctx *ctx, const struct scan_tok *t)
 	ctx->words[ctx->nwords++] = xstrdup(w);
 }
 
+/* Keep a word in a list once. */
+static void
+scan_keep(char ***list, size_t *n, const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*list)[i], w) == 0)
+			return;
+	*list = xreallocarray(*list, *n + 1, sizeof **list);
+	(*list)[(*n)++] = xstrdup(w);
+}
+
+/* systemctl's verbs that act on the units named after them. */
+static const char *const scan_systemctl_verbs[] = { "start", "stop", "restart",
+	"reload", "try-restart", "reload-or-restart", "try-reload-or-restart",
+	"condrestart", "force-reload", "enable", "disable", "reenable",
+	"status", "is-active", "is-enabled", "is-failed", "mask", "unmask",
+	"kill", NULL };
+
+/* systemd's unit types other than services: not a service's name. */
+static const char *const scan_unit_types[] = { ".socket", ".timer", ".target",
+	".mount", ".automount", ".path", ".slice", ".scope", ".device", ".swap",
+	NULL };
+
+/*
+ * Keep a service name written as it is: a plain word of letters, digits
+ * and "@._+-", not starting with '-' or '.'; "/etc/init.d/NAME" and
+ * systemd's "NAME.service" give NAME, other unit types nothing.
+ */
+static void
+scan_service_name(struct scan_ctx *ctx, const struct scan_tok *t)
+{
+	const char *const *u;
+	const char *dot;
+	char *w;
+	size_t len;
+
+	if (!t->plain)
+		return;
+	w = xstrdup(
+	    strncmp(t->text, "/etc/init.d/", 12) == 0 ? t->text + 12 : t->text);
+	len = strlen(w);
+	if (len > 8 && strcmp(w + len - 8, ".service") == 0)
+		w[len -= 8] = '\0';
+	for (u = scan_unit_types; (dot = strrchr(w, '.')) != NULL && *u != NULL;
+	     u++)
+		if (strcmp(dot, *u) == 0)
+			len = 0;
+	if (len > 0 && len <= 64 && w[0] != '-' && w[0] != '.' &&
+	    strspn(w,
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"0123456789@._+-") == len)
+		scan_keep(&ctx->services, &ctx->nservices, w);
+	free(w);
+}
+
+/*
+ * A command at toks[k]: if it manages services, keep the names it gives
+ * as plain words — `service NAME ACTION`, `invoke-rc.d NAME ACTION`,
+ * `/etc/init.d/NAME ACTION`, `systemctl VERB NAME...`, `update-rc.d
+ * NAME ...`, `insserv NAME...` (options skipped). A name made by an
+ * expansion (a loop's `service $s stop`) is not kept: such a script
+ * chooses its services at run time.
+ */
+static void
+scan_service(struct scan_ctx *ctx, const struct scan_lex *L, size_t k)
+{
+	const struct scan_tok *args[16];
+	const char *cmd = L->toks[k].text;
+	size_t n = 0, i = 0, j;
+
+	if (!L->toks[k].plain)
+		return;
+	for (j = k + 1; j < L->ntoks && L->toks[j].kind == TOK_WORD &&
+	     n < sizeof args / sizeof args[0];
+	     j++)
+		args[n++] = &L->toks[j];
+	if (strncmp(cmd, "/etc/init.d/", 12) == 0 &&
+	    strchr(cmd + 12, '/') == NULL) {
+		if (n > 0)
+			scan_service_name(ctx, &L->toks[k]);
+		return;
+	}
+	if (strcmp(cmd, "service") == 0 || strcmp(cmd, "invoke-rc.d") == 0 ||
+	    strcmp(cmd, "update-rc.d") == 0) {
+		while (i < n && args[i]->text[0] == '-')
+			i++;
+		if (i + 1 < n)
+			scan_service_name(ctx, args[i]);
+	} else if (strcmp(cmd, "systemctl") == 0) {
+		while (i < n && args[i]->text[0] == '-')
+			i++;
+		if (i < n && scan_in(scan_systemctl_verbs, args[i]->text))
+			for (i++; i < n; i++)
+				if (args[i]->text[0] != '-')
+					scan_service_name(ctx, args[i]);
+	} else if (strcmp(cmd, "insserv") == 0) {
+		for (; i < n; i++) {
+			if (args[i]->text[0] == '-') {
+				/* -p PATH, -c CONFIG, -o DIR take a value */
+				if (strchr("pco", args[i]->text[1]) != NULL &&
+				    args[i]->text[1] != '\0' &&
+				    args[i]->text[2] == '\0')
+					i++;
+				continue;
+			}
+			scan_service_name(ctx, args[i]);
+		}
+	}
+}
+
 /* Remember a function the script defines: calls of it are not commands. */
 static void
 scan_function(struct scan_ctx *ctx, const char *name)
@@ -655,6 +769,7 @@ scan_parse(struct scan_ctx *ctx, const struct scan_lex *L)
 		}
 		start = 0;
 		scan_found(ctx, t);
+		scan_service(ctx, L, k);
 		if (t->plain && (prefix = scan_prefix_of(w)) != PREFIX_NONE)
 			dur = 0;
 	}
@@ -685,12 +800,9 @@ scan_script(struct scan_ctx *ctx, const char *s, size_t n)
 	ctx->depth--;
 }
 
-/*
- * Call cb once for each command a script calls, as far as a scan can
- * tell (see the top of this file), leaving out the functions it defines.
- */
-void
-preflight_scan(const char *script, preflight_scan_cb cb, void *arg)
+/* Scan a script, then hand its command words or its services to cb. */
+static void
+scan_report(const char *script, int services, preflight_scan_cb cb, void *arg)
 {
 	struct scan_ctx ctx;
 	size_t i, j;
@@ -701,12 +813,38 @@ preflight_scan(const char *script, preflight_scan_cb cb, void *arg)
 		for (j = 0; j < ctx.nfuncs; j++)
 			if (strcmp(ctx.words[i], ctx.funcs[j]) == 0)
 				break;
-		if (j == ctx.nfuncs)
+		if (!services && j == ctx.nfuncs)
 			cb(ctx.words[i], arg);
 		free(ctx.words[i]);
 	}
 	free(ctx.words);
+	for (i = 0; i < ctx.nservices; i++) {
+		if (services)
+			cb(ctx.services[i], arg);
+		free(ctx.services[i]);
+	}
+	free(ctx.services);
 	for (j = 0; j < ctx.nfuncs; j++)
 		free(ctx.funcs[j]);
 	free(ctx.funcs);
+}
+
+/*
+ * Call cb once for each command a script calls, as far as a scan can
+ * tell (see the top of this file), leaving out the functions it defines.
+ */
+void
+preflight_scan(const char *script, preflight_scan_cb cb, void *arg)
+{
+	scan_report(script, 0, cb, arg);
+}
+
+/*
+ * Call cb once for each service a script names, literally, to a command
+ * that manages services (see scan_service()).
+ */
+void
+preflight_scan_services(const char *script, preflight_scan_cb cb, void *arg)
+{
+	scan_report(script, 1, cb, arg);
 }

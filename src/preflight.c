@@ -207,35 +207,43 @@ pf_env_secret(const struct expand_env *env, const char *n)
 	return v != NULL ? xstrdup(v) : NULL;
 }
 
+/*
+ * A word's entry in a list of words to look for, added (with its origin,
+ * not yet reported) when new; *added says which.
+ */
+struct pf_word *
+pf_word_in(struct pf_word **list, size_t *n, const char *w, const char *origin,
+    int required, int *added)
+{
+	size_t i;
+
+	*added = 0;
+	for (i = 0; i < *n; i++)
+		if (strcmp((*list)[i].word, w) == 0)
+			return &(*list)[i];
+	*list = xreallocarray(*list, *n + 1, sizeof **list);
+	(*list)[*n].word = xstrdup(w);
+	(*list)[*n].origin = xstrdup(origin);
+	(*list)[*n].required = required;
+	(*list)[*n].found = -1;
+	*added = 1;
+	return &(*list)[(*n)++];
+}
+
 /* Look for a command on a host; `requires` wins over a scan. */
 void
 pf_word(struct pf_host *ph, const char *w, const char *origin, int required)
 {
-	size_t i;
+	struct pf_word *pw;
+	int added;
 
-	for (i = 0; i < ph->nwords; i++) {
-		if (strcmp(ph->words[i].word, w) != 0)
-			continue;
-		if (required && !ph->words[i].required) {
-			ph->words[i].required = 1;
-			free(ph->words[i].origin);
-			ph->words[i].origin = xstrdup(origin);
-		}
-		return;
+	pw = pf_word_in(&ph->words, &ph->nwords, w, origin, required, &added);
+	if (!added && required && !pw->required) {
+		pw->required = 1;
+		free(pw->origin);
+		pw->origin = xstrdup(origin);
 	}
-	ph->words = xreallocarray(ph->words, ph->nwords + 1, sizeof *ph->words);
-	ph->words[ph->nwords].word = xstrdup(w);
-	ph->words[ph->nwords].origin = xstrdup(origin);
-	ph->words[ph->nwords].required = required;
-	ph->words[ph->nwords].found = -1;
-	ph->nwords++;
 }
-
-/* What preflight_scan() found in one script. */
-struct pf_scan_arg {
-	struct pf_host *ph;
-	const char *origin;
-};
 
 /* preflight_scan() callback: a command word. */
 static void
@@ -327,8 +335,10 @@ pf_collect(struct preflight *pf)
 				pf_scan_template(pf, ph, i, st->unless, origin);
 				for (r = 0; r < st->nrequires; r++)
 					pf_word(ph, st->requires[r], origin, 1);
-				if (ph->host != NULL)
+				if (ph->host != NULL) {
 					pf_own_words(ph, st, origin);
+					pf_servers_scan(ph, i, st, origin);
+				}
 			}
 		}
 	}
@@ -386,6 +396,7 @@ pf_finish(struct preflight *pf)
 		}
 		pf_not_checked(ph, SLOT_CLOCK, 0, "clock");
 	}
+	pf_servers_finish(pf);
 }
 
 /* Make the checks of a plan (nothing starts before preflight_start()). */
@@ -577,6 +588,7 @@ preflight_free(struct preflight *pf)
 			free(ph->words[k].origin);
 		}
 		free(ph->words);
+		pf_servers_free(ph);
 	}
 	free(pf->hosts);
 	for (i = 0; i < pf->nresults; i++) {

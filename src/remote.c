@@ -125,6 +125,13 @@ remote_seen_key(const struct remote *r)
 	return r->seen.fingerprint ? &r->seen : NULL;
 }
 
+/* The server's SSH banner ("SSH-2.0-..."), once received, or NULL. */
+const char *
+remote_server_banner(const struct remote *r)
+{
+	return r->session != NULL ? ssh_get_serverbanner(r->session) : NULL;
+}
+
 /* The connection failed or broke: fail every job and tell the owner. */
 static void
 remote_fail(struct remote *r, const char *fmt, ...)

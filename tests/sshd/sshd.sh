@@ -7,6 +7,9 @@
 #   sshd.sh stop DIR NAME             stop it (by its pid, never by name)
 #   sshd.sh stopall DIR               stop every host started in DIR
 #
+# SSHD_BIN names another sshd binary to start (an absolute path: sshd
+# re-executes itself), /usr/sbin/sshd by default.
+#
 # The hosts run as root on loopback addresses only. `SetEnv SHLVL=1` keeps
 # root's shell start-up files out of remote commands (bash sources
 # .bashrc for sshd's commands when SHLVL < 2), so they start fast.
@@ -45,7 +48,7 @@ MaxStartups 200
 SetEnv SHLVL=1
 LogLevel ERROR
 CFG
-	/usr/sbin/sshd -f "$h/sshd_config" -E "$h/sshd.log"
+	"${SSHD_BIN:-/usr/sbin/sshd}" -f "$h/sshd_config" -E "$h/sshd.log"
 	# sshd writes its pid file once it listens; poll for it.
 	i=0
 	while [ ! -s "$h/sshd.pid" ]; do
