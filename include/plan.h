@@ -162,6 +162,9 @@ struct host {
 	char *become_user;     /* sudo -u this user, or NULL: root */
 	char *host_key;        /* "TYPE BASE64", "SHA256:..." or NULL */
 	int max_channels;
+	int ssh_config;   /* the operator's ~/.ssh/config filled the gaps */
+	char *proxy_jump; /* the bastion's inventory name, or NULL */
+	const struct host *bastion; /* that host, once the inventory is read */
 	unsigned line, col;
 };
 

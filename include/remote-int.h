@@ -10,12 +10,14 @@
 #include <libssh/libssh.h>
 #include <uv.h>
 
+#include "buf.h"
 #include "hostkey.h"
 #include "remote.h"
 
 enum remote_state {
 	RS_NEW,
 	RS_RESOLVING,
+	RS_BASTION, /* waiting for the bastion's session and its channel */
 	RS_CONNECTING,
 	RS_HANDSHAKE,
 	RS_AUTH,
@@ -86,6 +88,26 @@ struct remote {
 	size_t nkeys;
 	size_t key;    /* the one being tried */
 	int try_agent; /* the agent comes first */
+	int locked;    /* the identity is protected by a passphrase */
+
+	/*
+	 * Through a bastion (remote-tunnel.c): the bastion's own session,
+	 * and on that session the direct-tcpip channel this session's bytes
+	 * travel in. The other end of a socketpair is libssh's socket; the
+	 * loop pumps bytes between our end and the channel.
+	 */
+	struct remote *bastion;
+	struct remote *tunnel_of; /* on a bastion: the session it carries */
+	ssh_channel tunnel;
+	struct ssh_channel_callbacks_struct tunnel_cb;
+	int tunnel_fd; /* our end of the socketpair, or -1 */
+	uv_poll_t tunnel_poll;
+	int tunnel_poll_init;
+	int tunnel_poll_events;
+	struct buf to_ssh;     /* from the channel, for libssh */
+	struct buf to_channel; /* from libssh, for the channel */
+	int tunnel_eof_in;     /* libssh's end closed */
+	int tunnel_eof_out;    /* the channel brought EOF or closed */
 
 	struct remote_job *jobs; /* in submission order */
 	int open_channels;
@@ -96,6 +118,13 @@ struct remote {
 };
 
 void remote_drive(struct remote *);
+void remote_fail(struct remote *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+void remote_attach_fd(struct remote *, int);
+void remote_tunnel_new(struct remote *, const struct remote_cfg *);
+void remote_tunnel_connect(struct remote *);
+void remote_tunnel_step(struct remote *);
+void remote_tunnel_free(struct remote *, uv_close_cb);
 void remote_job_step(struct remote *, struct remote_job *);
 void remote_job_finish(struct remote_job *, const char *);
 void remote_reap_jobs(struct remote *);

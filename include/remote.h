@@ -4,6 +4,10 @@
  * blocking, then runs jobs: each job is one exec channel with a command,
  * bytes for its standard input, its output, and its exit status. At most
  * max_channels channels are open at once; further jobs wait their turn.
+ *
+ * A host behind a bastion (proxy_jump) is reached through a session of
+ * its own to the bastion, whose host key is checked as any host's; the
+ * host's SSH session then runs over a direct-tcpip channel of it.
  */
 #ifndef HOSTSWAP_REMOTE_H
 #define HOSTSWAP_REMOTE_H
@@ -12,6 +16,7 @@
 
 #include <uv.h>
 
+struct host;
 struct hostkey;
 struct remote;
 struct remote_job;
@@ -26,6 +31,7 @@ struct remote_cfg {
 	const struct hostkey *expected; /* NULL: unknown */
 	int accept_new;                 /* trust an unknown key */
 	unsigned connect_timeout_ms;
+	const struct remote_cfg *jump; /* the bastion, or NULL: direct */
 };
 
 struct remote_events {
@@ -61,6 +67,8 @@ struct remote_job_cb {
  * sudo is ready). */
 #define REMOTE_HOLD_STDIN 0x02
 
+void remote_cfg_from_host(
+    struct remote_cfg *, struct remote_cfg *, const struct host *);
 struct remote *remote_new(uv_loop_t *, const struct remote_cfg *,
     const struct remote_events *, void *);
 void remote_connect(struct remote *);

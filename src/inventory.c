@@ -4,6 +4,11 @@
  * checks' name resolution and CA file, and notify (where messages about
  * the run go, and for which states). Variables are checked afterwards,
  * once the plan's vars and secrets are known (inventory_check_vars).
+ *
+ * A host with ssh_config: true takes what the operator's ~/.ssh/config
+ * says about its name for every field it leaves out (address, port,
+ * user, identity): the inventory's own fields win. A host with
+ * proxy_jump: is reached through another inventory host, its bastion.
  */
 #include <pwd.h>
 #include <stdlib.h>
@@ -14,6 +19,7 @@
 #include "inventory.h"
 #include "load.h"
 #include "plan.h"
+#include "remote-config.h"
 #include "vars.h"
 #include "xmalloc.h"
 
@@ -30,7 +36,7 @@ static const char *const inventory_notify_events[] = { "failed", "waiting",
 
 static const char *const host_keys[] = { "address", "port", "user", "identity",
 	"become", "become_password", "become_user", "host_key", "max_channels",
-	NULL };
+	"ssh_config", "proxy_jump", NULL };
 
 /* Key types a pin may name. */
 static const char *const host_key_types[] = { "ssh-ed25519", "ssh-rsa",
@@ -173,6 +179,80 @@ inventory_default_user(void)
 	return xstrdup("root");
 }
 
+/*
+ * ssh_config: true: what ~/.ssh/config says about the host's name fills
+ * the fields the inventory leaves out (it wins where it says something).
+ */
+static void
+inventory_ssh_config(struct loader *L, const struct node *at, struct host *h)
+{
+	struct remote_config c;
+	char *err;
+
+	if (remote_config_read(h->name, &c, &err) == -1) {
+		load_error(L, at, "ssh_config: %s", err);
+		free(err);
+		return;
+	}
+	if (h->address == NULL && c.hostname != NULL) {
+		h->address = c.hostname;
+		c.hostname = NULL;
+	}
+	if (h->port == 0 && c.port != 0)
+		h->port = c.port;
+	if (h->user == NULL && c.user != NULL) {
+		h->user = c.user;
+		c.user = NULL;
+	}
+	if (h->identity == NULL && c.identity != NULL) {
+		h->identity = c.identity;
+		c.identity = NULL;
+	}
+	remote_config_clear(&c);
+}
+
+/*
+ * Each proxy_jump names another inventory host, reached directly: one
+ * hop, so that each hop's host key is the one the inventory, known_hosts
+ * or the run's state file says for that host.
+ */
+static void
+inventory_link_bastions(
+    struct loader *L, const struct node *hosts, struct inventory *inv)
+{
+	const struct node *at;
+	struct host *h;
+	const char *near;
+	size_t i, k;
+
+	for (i = 0; i < inv->nhosts; i++) {
+		h = &inv->hosts[i];
+		if (h->proxy_jump == NULL)
+			continue;
+		at = node_get(hosts->vals[i], "proxy_jump");
+		for (k = 0; k < inv->nhosts; k++)
+			if (strcmp(inv->hosts[k].name, h->proxy_jump) == 0)
+				break;
+		if (k == inv->nhosts) {
+			near = inventory_nearest_host(inv, h->proxy_jump);
+			load_error(L, at,
+			    "proxy_jump: no host '%s' in the inventory%s%s%s",
+			    h->proxy_jump, near ? " (did you mean '" : "",
+			    near ? near : "", near ? "'?)" : "");
+		} else if (k == i)
+			load_error(L, at,
+			    "proxy_jump: '%s' cannot be its own bastion",
+			    h->name);
+		else if (inv->hosts[k].proxy_jump != NULL)
+			load_error(L, at,
+			    "proxy_jump: the bastion '%s' has a proxy_jump of "
+			    "its own (one hop only)",
+			    h->proxy_jump);
+		else
+			h->bastion = &inv->hosts[k];
+	}
+}
+
 /* Read one host's mapping. */
 static void
 inventory_load_host(struct loader *L, const struct node *key,
@@ -195,12 +275,22 @@ inventory_load_host(struct loader *L, const struct node *key,
 	if (load_map(L, val, "a host") == -1)
 		return;
 	load_keys(L, val, host_keys, "a host");
-	load_str(L, val, "address", 1, &h->address);
+	load_bool(L, val, "ssh_config", &h->ssh_config);
+	load_str(L, val, "address", !h->ssh_config, &h->address);
+	h->port = 0;
 	if (load_int(L, val, "port", 1, 65535, &v) == 1)
 		h->port = (int)v;
-	if (load_str(L, val, "user", 0, &h->user) != 1)
-		h->user = inventory_default_user();
+	load_str(L, val, "user", 0, &h->user);
 	load_str(L, val, "identity", 0, &h->identity);
+	if (h->ssh_config)
+		inventory_ssh_config(L, node_key(val, "ssh_config"), h);
+	if (h->address == NULL && h->ssh_config)
+		h->address = xstrdup(h->name); /* as `ssh NAME` would */
+	if (h->port == 0)
+		h->port = 22;
+	if (h->user == NULL)
+		h->user = inventory_default_user();
+	load_str(L, val, "proxy_jump", 0, &h->proxy_jump);
 	if (load_str(L, val, "become", 0, &s) == 1) {
 		if (strcmp(s, "sudo") == 0)
 			h->become_sudo = 1;
@@ -412,6 +502,7 @@ inventory_load(struct loader *L, const struct node *root, struct inventory *inv)
 		for (i = 0; i < hosts->n; i++)
 			inventory_load_host(L, hosts->keys[i], hosts->vals[i],
 			    &inv->hosts[inv->nhosts++]);
+		inventory_link_bastions(L, hosts, inv);
 	}
 	inventory_load_kv(
 	    L, node_get(root, "vars"), "'vars'", &inv->vars, &inv->nvars);
@@ -483,6 +574,7 @@ inventory_free(struct inventory *inv)
 		free(h->become_password);
 		free(h->become_user);
 		free(h->host_key);
+		free(h->proxy_jump);
 	}
 	free(inv->hosts);
 	for (i = 0; i < inv->nvars; i++) {

@@ -58,8 +58,12 @@ pf_key_source(const struct pf_host *owner, char *out, size_t len)
 static void
 pf_address_pass(struct pf_host *ph)
 {
+	const struct host *b = ph->host->bastion;
+
 	pf_host_add(ph, SLOT_ADDRESS, 0, "address", PREFLIGHT_PASS,
-	    "%s:%d answers", ph->host->address, ph->host->port);
+	    "%s:%d answers%s%s%s", ph->host->address, ph->host->port,
+	    b != NULL ? " (through its bastion " : "", b != NULL ? b->name : "",
+	    b != NULL ? ")" : "");
 }
 
 /* The key seen is the expected one (or trusted on first use). */
@@ -667,7 +671,8 @@ pf_host_start(struct pf_host *ph)
 {
 	struct preflight *pf = ph->pf;
 	const struct host *h = ph->host;
-	struct remote_cfg cfg;
+	struct remote_cfg cfg, jump;
+	const struct pf_host *bastion;
 
 	ph->active = 1;
 	pf->pending++;
@@ -680,13 +685,13 @@ pf_host_start(struct pf_host *ph)
 		pf_host_end(ph);
 		return;
 	}
-	memset(&cfg, 0, sizeof cfg);
-	cfg.name = h->name;
-	cfg.address = h->address;
-	cfg.port = h->port;
-	cfg.user = h->user;
-	cfg.identity = h->identity;
-	cfg.max_channels = h->max_channels;
+	remote_cfg_from_host(&cfg, &jump, h);
+	/* The bastion's key is the one expected for it as a host of its
+	 * own; never learnt on the way to another host. */
+	if (cfg.jump != NULL &&
+	    (bastion = pf_host_named(pf, h->bastion->name)) != NULL &&
+	    bastion->expect_of != NULL)
+		jump.expected = &bastion->expect_of->machine;
 	cfg.expected = ph->expect_of != NULL ? &ph->expect_of->machine : NULL;
 	cfg.accept_new = pf->opts.accept_new && cfg.expected == NULL;
 	cfg.connect_timeout_ms = PF_CONNECT_MS;

@@ -35,6 +35,7 @@
 
 #include "hostkey.h"
 #include "log.h"
+#include "plan.h"
 #include "remote-int.h"
 #include "xmalloc.h"
 
@@ -50,11 +51,9 @@ static int remote_log_level = SSH_LOG_NOLOG;
 #define REMOTE_USER_TIMEOUT_MS 13000
 
 static const char *const remote_state_names[RS_NSTATES] = { "new", "resolving",
-	"connecting", "handshake", "auth", "ready", "failed" };
+	"bastion", "connecting", "handshake", "auth", "ready", "failed" };
 
 static void remote_poll_cb(uv_poll_t *, int, int);
-static void remote_fail(struct remote *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
 static void remote_release(struct remote *);
 
 /* The one place the session changes state. */
@@ -91,10 +90,37 @@ remote_new(uv_loop_t *loop, const struct remote_cfg *cfg,
 	r->ev = ev;
 	r->arg = arg;
 	r->fd = -1;
+	r->tunnel_fd = -1;
 	uv_timer_init(loop, &r->timer);
 	r->timer.data = r;
 	r->handles = 1;
+	if (cfg->jump != NULL)
+		remote_tunnel_new(r, cfg->jump);
 	return r;
+}
+
+/*
+ * The settings of a session to inventory host h: the one place they are
+ * made. A host behind a bastion gets the bastion's settings in *jump
+ * (cfg->jump points there). The caller adds what only it knows: the
+ * host keys it expects (for the host and its bastion), whether a new key
+ * may be trusted, its time limit.
+ */
+void
+remote_cfg_from_host(
+    struct remote_cfg *cfg, struct remote_cfg *jump, const struct host *h)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->name = h->name;
+	cfg->address = h->address;
+	cfg->port = h->port;
+	cfg->user = h->user;
+	cfg->identity = h->identity;
+	cfg->max_channels = h->max_channels;
+	if (h->bastion != NULL && jump != NULL) {
+		remote_cfg_from_host(jump, NULL, h->bastion);
+		cfg->jump = jump;
+	}
 }
 
 /* The host's inventory name. */
@@ -133,7 +159,7 @@ remote_server_banner(const struct remote *r)
 }
 
 /* The connection failed or broke: fail every job and tell the owner. */
-static void
+void
 remote_fail(struct remote *r, const char *fmt, ...)
 {
 	struct remote_job *j;
@@ -269,6 +295,16 @@ remote_gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 		close(fd);
 		return;
 	}
+	remote_attach_fd(r, fd);
+}
+
+/*
+ * The session's socket is connecting (TCP) or connected (the socketpair
+ * of a tunnel through a bastion): drive the session when it is ready.
+ */
+void
+remote_attach_fd(struct remote *r, int fd)
+{
 	r->fd = fd;
 	uv_poll_init_socket(r->loop, &r->poll, fd);
 	r->poll.data = r;
@@ -291,10 +327,15 @@ remote_connect(struct remote *r)
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
+	uv_timer_start(&r->timer, remote_timer_cb, r->connect_timeout_ms, 0);
+	if (r->bastion != NULL) {
+		remote_set_state(r, RS_BASTION);
+		remote_tunnel_connect(r);
+		return;
+	}
 	snprintf(port, sizeof port, "%d", r->port);
 	r->gai.data = r;
 	remote_set_state(r, RS_RESOLVING);
-	uv_timer_start(&r->timer, remote_timer_cb, r->connect_timeout_ms, 0);
 	rc = uv_getaddrinfo(
 	    r->loop, &r->gai, remote_gai_cb, r->address, port, &hints);
 	if (rc < 0)
@@ -330,7 +371,27 @@ remote_start_ssh(struct remote *r)
 	return 0;
 }
 
-/* Load the keys to offer: the identity, or the user's default ones. */
+/*
+ * libssh asks for a passphrase: the key is protected. hostswap never
+ * prompts (it runs unattended); such a key is used through the agent.
+ */
+static int
+remote_passphrase_cb(const char *prompt, char *buf, size_t len, int echo,
+    int verify, void *userdata)
+{
+	(void)prompt;
+	(void)buf;
+	(void)len;
+	(void)echo;
+	(void)verify;
+	*(int *)userdata = 1;
+	return -1;
+}
+
+/*
+ * Load the keys to offer: the identity, or the user's default ones. An
+ * identity protected by a passphrase is left to the agent (r->locked).
+ */
 static void
 remote_load_keys(struct remote *r)
 {
@@ -347,16 +408,16 @@ remote_load_keys(struct remote *r)
 			    path, sizeof path, "%s%s", home, r->identity + 1);
 		else
 			snprintf(path, sizeof path, "%s", r->identity);
-		if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &k) ==
-		    SSH_OK)
+		if (ssh_pki_import_privkey_file(path, NULL,
+			remote_passphrase_cb, &r->locked, &k) == SSH_OK)
 			r->keys[r->nkeys++] = k;
 		return;
 	}
 	for (i = 0; defaults[i] != NULL && home != NULL; i++) {
 		snprintf(path, sizeof path, "%s/.ssh/%s", home, defaults[i]);
 		if (access(path, R_OK) == 0 &&
-		    ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &k) ==
-			SSH_OK)
+		    ssh_pki_import_privkey_file(path, NULL,
+			remote_passphrase_cb, &(int){ 0 }, &k) == SSH_OK)
 			r->keys[r->nkeys++] = k;
 	}
 }
@@ -451,6 +512,15 @@ remote_auth(struct remote *r)
 			goto done;
 	}
 	for (;;) {
+		if (r->key >= r->nkeys && r->locked) {
+			remote_fail(r,
+			    "login to %s (%s:%d) as %s failed: the identity %s "
+			    "is protected by a passphrase and no ssh-agent "
+			    "holds it: ssh-add %s",
+			    r->name, r->address, r->port, r->user, r->identity,
+			    r->identity);
+			return;
+		}
 		if (r->key >= r->nkeys) {
 			remote_fail(r,
 			    "login to %s (%s:%d) as %s failed: no key was "
@@ -527,7 +597,9 @@ remote_drive(struct remote *r)
 		if (remote_verify(r) == -1)
 			break;
 		remote_load_keys(r);
-		r->try_agent = r->identity == NULL && getenv("SSH_AUTH_SOCK");
+		/* The agent holds what a protected identity needs. */
+		r->try_agent = (r->identity == NULL || r->locked) &&
+		    getenv("SSH_AUTH_SOCK") != NULL;
 		remote_set_state(r, RS_AUTH);
 		/* FALLTHROUGH */
 	case RS_AUTH:
@@ -544,6 +616,8 @@ remote_drive(struct remote *r)
 			    r->address, r->port);
 			break;
 		}
+		if (r->tunnel_of != NULL)
+			remote_tunnel_step(r); /* a bastion's channel */
 		if (r->held)
 			break; /* the owner commits the key first */
 		for (j = r->jobs; j != NULL && r->state == RS_READY;
@@ -623,6 +697,7 @@ remote_release(struct remote *r)
 		close(r->fd);
 		r->fd = -1;
 	}
+	remote_tunnel_free(r, remote_handle_closed_cb);
 }
 
 /*

@@ -246,7 +246,8 @@ static const struct remote_events run_remote_events = { run_remote_ready,
 struct remote *
 run_remote(struct run_host *rh)
 {
-	struct remote_cfg cfg;
+	struct remote_cfg cfg, jump;
+	struct run_host *bastion;
 
 	if (rh->remote != NULL && !rh->failed)
 		return rh->remote;
@@ -254,13 +255,12 @@ run_remote(struct run_host *rh)
 		remote_free(rh->remote);
 		rh->run->reconnects++;
 	}
-	memset(&cfg, 0, sizeof cfg);
-	cfg.name = rh->host->name;
-	cfg.address = rh->host->address;
-	cfg.port = rh->host->port;
-	cfg.user = rh->host->user;
-	cfg.identity = rh->host->identity;
-	cfg.max_channels = rh->host->max_channels;
+	remote_cfg_from_host(&cfg, &jump, rh->host);
+	/* A bastion's key is the one the run expects for it; it is never
+	 * learnt on the way to another host. */
+	if (cfg.jump != NULL &&
+	    (bastion = run_host(rh->run, rh->host->bastion->name)) != NULL)
+		jump.expected = run_expected_key(bastion);
 	cfg.expected = run_expected_key(rh);
 	cfg.accept_new = rh->run->opts.accept_new && !cfg.expected &&
 	    !rh->swapped; /* no trust on first use for a swapped name */

@@ -237,14 +237,13 @@ static const struct remote_events waiter_probe_events = { waiter_probe_ready,
 static void
 waiter_probe(struct waiter *w, const struct host *h, const struct hostkey *key)
 {
-	struct remote_cfg cfg;
+	struct remote_cfg cfg, jump;
+	struct run_host *bastion;
 
-	memset(&cfg, 0, sizeof cfg);
-	cfg.name = h->name;
-	cfg.address = h->address;
-	cfg.port = h->port;
-	cfg.user = h->user;
-	cfg.identity = h->identity;
+	remote_cfg_from_host(&cfg, &jump, h);
+	if (cfg.jump != NULL &&
+	    (bastion = run_host(w->task->phase->run, h->bastion->name)) != NULL)
+		jump.expected = run_expected_key(bastion);
 	cfg.max_channels = 1;
 	cfg.expected = key;
 	cfg.connect_timeout_ms = 5000;

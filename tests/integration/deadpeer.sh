@@ -7,26 +7,17 @@
 set -u
 . "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 ns=hsdead$$
-vh=hsd$$h
-vp=hsd$$p
+veth=hsd$$
+vp=${veth}p
 addr_h=169.254.77.1
 addr_p=169.254.77.2
 teardown() {
 	[ -s "$hosts/dead/sshd.pid" ] && kill "$(cat "$hosts/dead/sshd.pid")" 2>/dev/null
-	ip link del "$vh" 2>/dev/null
-	ip netns del "$ns" 2>/dev/null
+	netns_down "$ns" "$veth"
 	cleanup
 }
 trap teardown EXIT
-command -v ip >/dev/null || { echo "skipped: no ip(8)"; exit 77; }
-ip netns add "$ns" || { echo "skipped: cannot make a network namespace"; exit 77; }
-ip link add "$vh" type veth peer name "$vp"
-ip link set "$vp" netns "$ns"
-ip addr add "$addr_h/30" dev "$vh"
-ip link set "$vh" up
-ip netns exec "$ns" ip addr add "$addr_p/30" dev "$vp"
-ip netns exec "$ns" ip link set "$vp" up
-ip netns exec "$ns" ip link set lo up
+netns_up "$ns" "$veth" "$addr_h" "$addr_p"
 # sshd inside the namespace (its files from the usual harness).
 "$SSHD" keys "$hosts"
 mkdir -p "$hosts/dead"

@@ -85,3 +85,23 @@ task_is() {
 	"$HOSTSWAP" status --state "$1" --json 2>/dev/null >"$tmpdir/task-is.json" &&
 	    jqt "[.phases[].tasks[] | select(.step == \"$2\")][0].state == \"$3\"" "$tmpdir/task-is.json"
 }
+
+# netns_up NS VETH ADDR_HERE ADDR_THERE: a network namespace joined to this
+# one by a veth pair (VETHh here, VETHp there, on /30 link-local
+# addresses), its loopback up. Skips the test (77) where namespaces
+# cannot be made. netns_down NS VETH undoes it.
+netns_up() {
+	command -v ip >/dev/null || { echo "skipped: no ip(8)"; exit 77; }
+	ip netns add "$1" || { echo "skipped: cannot make a network namespace"; exit 77; }
+	ip link add "$2h" type veth peer name "$2p"
+	ip link set "$2p" netns "$1"
+	ip addr add "$3/30" dev "$2h"
+	ip link set "$2h" up
+	ip netns exec "$1" ip addr add "$4/30" dev "$2p"
+	ip netns exec "$1" ip link set "$2p" up
+	ip netns exec "$1" ip link set lo up
+}
+netns_down() {
+	ip link del "$2h" 2>/dev/null
+	ip netns del "$1" 2>/dev/null
+}
