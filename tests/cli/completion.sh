@@ -4,23 +4,7 @@
 # help, PHASE/STEP and --host from the state file, plans from the disk.
 set -u
 . "${HOSTSWAP_SRC:?}/tests/cli/lib.sh"
-mkdir -p "$tmpdir/bin" "$tmpdir/w"
-ln -s "$HOSTSWAP" "$tmpdir/bin/hostswap"
-cat >"$tmpdir/w/plan.yaml" <<PLAN
-hostswap: 1
-name: completion
-phases:
-  - id: 1
-    name: one
-    steps:
-      - {id: first-step, on: local, run: "true"}
-  - id: 4
-    name: four
-    steps:
-      - {id: wait-here, manual: "look at it"}
-PLAN
-: >"$tmpdir/w/notes.txt"
-(cd "$tmpdir/w" && "$HOSTSWAP" run --listen 127.0.0.1:0 --auto-approve plan.yaml >/dev/null 2>&1)
+completion_fixture
 
 # complete WORD...: the candidates bash would offer for the last word.
 complete_words() {

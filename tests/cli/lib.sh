@@ -47,3 +47,26 @@ jqt() {
 	[ "$1" = -s ] && { slurp=-s; shift; }
 	[ "$(jq $slurp -r "$1" "$2" 2>/dev/null)" = true ]
 }
+
+# completion_fixture: what the completion tests complete from: hostswap
+# on $tmpdir/bin, and in $tmpdir/w a plan (1/first-step, 4/wait-here),
+# a file that is not one, and ./hostswap.db of a run of that plan.
+completion_fixture() {
+	mkdir -p "$tmpdir/bin" "$tmpdir/w"
+	ln -s "$HOSTSWAP" "$tmpdir/bin/hostswap"
+	cat >"$tmpdir/w/plan.yaml" <<PLAN
+hostswap: 1
+name: completion
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: first-step, on: local, run: "true"}
+  - id: 4
+    name: four
+    steps:
+      - {id: wait-here, manual: "look at it"}
+PLAN
+	: >"$tmpdir/w/notes.txt"
+	(cd "$tmpdir/w" && "$HOSTSWAP" run --listen 127.0.0.1:0 --auto-approve plan.yaml >/dev/null 2>&1)
+}

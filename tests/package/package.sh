@@ -54,7 +54,8 @@ case $depends in
 esac
 dpkg-deb -c "$deb" >"$work/contents"
 for f in ./usr/bin/hostswap ./usr/share/man/man1/hostswap.1.gz ./usr/share/man/man5/hostswap-plan.5.gz \
-    ./usr/share/hostswap/plans/itpass-2016-swap.yaml ./usr/share/bash-completion/completions/hostswap; do
+    ./usr/share/hostswap/plans/itpass-2016-swap.yaml ./usr/share/bash-completion/completions/hostswap \
+    ./usr/share/zsh/vendor-completions/_hostswap; do
 	grep -q " $f\$" "$work/contents" && ok || ko "the package holds $f"
 done
 
