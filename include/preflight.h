@@ -4,9 +4,11 @@
  * plan uses, without changing anything: the address answers, the host key
  * is the expected one (and, for the swap hosts, the key each name expects
  * after the swap is known), login works, sudo works, the commands the
- * scripts call exist, free space, clock skew; on the controller: every
- * secret resolves and every check's host and port answer. Hosts are
- * checked in parallel on the caller's loop, one SSH session each.
+ * scripts call exist, free space, clock skew, the OS, OpenSSH and init
+ * system, the sshd keywords and services the steps name, the swap pair's
+ * user and group ids; on the controller: every secret resolves and every
+ * check's host and port answer. Hosts are checked in parallel on the
+ * caller's loop, one SSH session each.
  */
 #ifndef HOSTSWAP_PREFLIGHT_H
 #define HOSTSWAP_PREFLIGHT_H
