@@ -6,14 +6,27 @@
 # phases 0 to 10, shows where each machine ended up and what the checks
 # of phase 9 saw, and tears the sandbox down.
 # Needs root (namespaces, mounts, sshd). Nothing leaves this machine.
+#
+# HOSTSWAP=/usr/bin/hostswap ./scripts/demo.sh rehearses with that binary
+# (an installed one, from the .deb or `cmake --install`) instead of
+# building one; the plan and the sandbox still come from this tree.
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 sbx=/run/hostswap-sandbox
+hs=${HOSTSWAP:-}
+if [ -n "$hs" ] && [ ! -x "$hs" ]; then
+	echo "demo: HOSTSWAP=$hs is not an executable file" >&2
+	exit 1
+fi
 ./scripts/setup.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
-hs=$root/build/hostswap
+if [ -z "$hs" ]; then
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+	hs=$root/build/hostswap
+fi
+mkdir -p build
+echo "== rehearsing with $hs ($("$hs" version | head -n 1))"
 
 "$hs" validate plans/itpass-2016-swap.yaml --inventory tests/sandbox/inventory.yaml
 sh tests/sandbox/sandbox.sh down "$sbx" 2>/dev/null || true
@@ -48,7 +61,7 @@ for m in ika tako; do
 	    'printf "answers as %s at %s; enabled: %s\n" "$(hostname)" "$(awk "/^[[:space:]]*address/{print \$2}" /etc/network/interfaces)" "$(ls /var/lib/hostswap-sandbox/enabled | tr "\n" " ")"'
 done
 echo
-echo "== what phase 9's checks saw (build/hostswap log PHASE/STEP --host H)"
+echo "== what phase 9's checks saw ($hs log PHASE/STEP --host H)"
 for t in 9/ika-http:local 9/smtp-send:local 9/pop3-fetch:local 9/tako-https-closed:local 9/ika-dns-answers:tako; do
 	printf '   %-22s ' "${t%:*}"
 	"$hs" log "${t%:*}" --host "${t#*:}" --state "$state" 2>&1 | tail -n 1
@@ -57,7 +70,7 @@ echo
 echo "== the rehearsal's state file: $state"
 "$hs" status --state "$state"
 echo
-echo "   its audit trail:   build/hostswap events --state $state"
-echo "   keys as of now:    build/hostswap known-hosts --state $state"
+echo "   its audit trail:   $hs events --state $state"
+echo "   keys as of now:    $hs known-hosts --state $state"
 "$hs" known-hosts --state "$state" | sed 's/^/     /'
 exit $rc
