@@ -100,6 +100,7 @@ struct pop3_spec {
 	int has_expect;
 	enum cmp_op expect_op;
 	long expect_n;
+	char *expect_subject; /* template: a Subject must contain it */
 };
 
 struct tcp_spec {

@@ -16,6 +16,10 @@
 struct prober;
 struct probe;
 
+/* pop3's expect_subject reads the headers of this many messages at most,
+ * the newest first. */
+#define PROBE_POP3_LOOK 50
+
 /* One check, every template already expanded by the caller. */
 struct probe_req {
 	enum step_kind kind; /* STEP_HTTP, STEP_SMTP, STEP_POP3, STEP_TCP */
@@ -46,6 +50,7 @@ struct probe_req {
 	int has_expect;
 	enum cmp_op expect_op;
 	long expect_n;
+	const char *expect_subject; /* NULL: any messages */
 	/* tcp */
 	const char *host;
 	int port;

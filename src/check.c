@@ -169,6 +169,10 @@ check_request(struct run_task *t, struct probe_req *q, struct check_strings *cs,
 		q->has_expect = st->pop3.has_expect;
 		q->expect_op = st->pop3.expect_op;
 		q->expect_n = st->pop3.expect_n;
+		if (st->pop3.expect_subject != NULL &&
+		    (q->expect_subject = check_expand(
+			 t, cs, st->pop3.expect_subject, err)) == NULL)
+			return -1;
 		return 0;
 	case STEP_TCP:
 		if ((q->host = check_expand(t, cs, st->tcp.host, err)) ==

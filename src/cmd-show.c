@@ -18,6 +18,7 @@
 #include "expand.h"
 #include "log.h"
 #include "plan.h"
+#include "probe.h"
 #include "xmalloc.h"
 
 static int cmd_show_exec(const struct cmd_entry *, int, char **);
@@ -170,6 +171,8 @@ show_task_kind(struct show *s, json_t *t, const struct step *st,
 		show_set_str(
 		    k, "password", show_expand(s, host, ph, st->pop3.password));
 		show_set_str(k, "expect_messages", show_cmp(&st->pop3));
+		show_set_str(k, "expect_subject",
+		    show_expand(s, host, ph, st->pop3.expect_subject));
 		break;
 	case STEP_TCP: {
 		char *port = show_expand(s, host, ph, st->tcp.port);
@@ -377,6 +380,11 @@ show_check_words(struct buf *b, const char *kind, json_t *k)
 			show_cmp_words(b, v);
 			buf_adds(b, " messages");
 		}
+		if (*(v = show_str(k, "expect_subject")) != '\0')
+			buf_printf(b,
+			    ", one of the last %d with a Subject containing "
+			    "\"%s\"",
+			    PROBE_POP3_LOOK, v);
 		buf_adds(b, "\n");
 	} else if (strcmp(kind, "tcp") == 0)
 		buf_printf(b, "check that port %lld on %s is %s\n",

@@ -24,6 +24,10 @@
 
 /* The most of a body kept to look for `contains` (and for a count). */
 #define PROBE_BODY_MAX (4u << 20)
+/* The most of a message's headers kept to find its Subject. */
+#define PROBE_HEADERS_MAX (64u << 10)
+/* The most of a Subject shown in the evidence (it is the server's). */
+#define PROBE_SUBJECT_SHOWN 200
 /* A tcp check waits this long for a connection at most. */
 #define PROBE_TCP_CONNECT_MS 10000
 
@@ -63,6 +67,18 @@ struct probe {
 	enum expect_open expect;
 	char *subject;
 	char *rcpt_text;
+	/* pop3 with expect_subject: LIST, then TOP N 0 for the newest
+	 * messages, one transfer each, until a Subject matches. */
+	char *expect_subject;
+	char *top_url;    /* the mailbox's URL, without a message number */
+	int pop3_headers; /* the LIST is done: reading headers */
+	long pop3_count;  /* the messages LIST counted */
+	long pop3_msgs[PROBE_POP3_LOOK]; /* the numbers to read, newest first */
+	size_t pop3_nmsgs, pop3_next;
+	long pop3_match;      /* the message whose Subject matched, or 0 */
+	struct buf pop3_seen; /* evidence: each message read, its Subject */
+	uint64_t deadline;    /* uv_now(): the whole check's end; 0: none */
+	size_t body_max;
 	uint64_t timeout_ms;
 	struct curl_slist *resolve;
 	struct curl_slist *rcpt;
@@ -271,6 +287,11 @@ probe_release(struct probe *pr)
 	curl_slist_free_all(pr->rcpt);
 	curl_slist_free_all(pr->headers);
 	buf_free(&pr->body);
+	buf_free(&pr->pop3_seen);
+	free(pr->expect_subject);
+	if (pr->top_url != NULL)
+		explicit_bzero(pr->top_url, strlen(pr->top_url));
+	free(pr->top_url);
 	if (pr->payload != NULL)
 		explicit_bzero(pr->payload, pr->payload_len);
 	free(pr->payload);
@@ -347,11 +368,11 @@ probe_write_cb(char *data, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 
 	pr->body_total += len;
-	if (pr->body.len < PROBE_BODY_MAX)
+	if (pr->body.len < pr->body_max)
 		buf_add(&pr->body, data,
-		    len < PROBE_BODY_MAX - pr->body.len
+		    len < pr->body_max - pr->body.len
 			? len
-			: PROBE_BODY_MAX - pr->body.len);
+			: pr->body_max - pr->body.len);
 	return len;
 }
 
@@ -402,6 +423,31 @@ probe_url_target(const char *url, char **host, long *port)
 	curl_free(pt);
 	curl_url_cleanup(u);
 	return rc;
+}
+
+/*
+ * A pop3 URL without a message number (its path "/"): the URL the TOP
+ * requests go to, each naming its message itself. The URL as it is when
+ * curl cannot parse it (the LIST fails on it first).
+ */
+static char *
+probe_mailbox_url(const char *url)
+{
+	CURLU *u = curl_url();
+	char *s = NULL, *r;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_PATH, "/", 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK) {
+		r = xstrdup(s);
+		explicit_bzero(s, strlen(s));
+		curl_free(s);
+	} else
+		r = xstrdup(url);
+	curl_url_cleanup(u);
+	return r;
 }
 
 /* curl's RESOLVE entry for a name the inventory maps, if it maps it. */
@@ -599,7 +645,11 @@ probe_start(
 	pr->cb = cb;
 	pr->arg = arg;
 	pr->timeout_ms = q->timeout_ms;
+	if (q->timeout_ms > 0)
+		pr->deadline = uv_now(p->loop) + q->timeout_ms;
+	pr->body_max = PROBE_BODY_MAX;
 	buf_init(&pr->body);
+	buf_init(&pr->pop3_seen);
 	if (q->method != NULL)
 		pr->method = xstrdup(q->method);
 	else
@@ -623,6 +673,10 @@ probe_start(
 	pr->expect_n = q->expect_n;
 	pr->expect = q->expect;
 	pr->subject = q->subject != NULL ? xstrdup(q->subject) : NULL;
+	if (q->kind == STEP_POP3 && q->expect_subject != NULL) {
+		pr->expect_subject = xstrdup(q->expect_subject);
+		pr->top_url = probe_mailbox_url(q->url);
+	}
 	if (q->kind == STEP_SMTP) {
 		struct buf b;
 
@@ -696,6 +750,169 @@ probe_count_lines(const struct buf *body)
 	if (start < body->len && isdigit((unsigned char)body->data[start]))
 		n++;
 	return n;
+}
+
+/* Sort message numbers newest (highest) first. */
+static int
+probe_msg_cmp(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * Read a pop3 listing ("N SIZE" lines): its count, and the numbers of its
+ * last PROBE_POP3_LOOK messages, newest first, whose headers are read.
+ */
+static void
+probe_pop3_list(struct probe *pr)
+{
+	const struct buf *b = &pr->body;
+	size_t i, start = 0, k = 0;
+	long v;
+	char *end;
+
+	pr->pop3_count = probe_count_lines(b);
+	for (i = 0; i <= b->len; i++) {
+		if (i < b->len && b->data[i] != '\n')
+			continue;
+		if (i > start && isdigit((unsigned char)b->data[start])) {
+			v = strtol(b->data + start, &end, 10);
+			if (v > 0 &&
+			    (*end == ' ' || *end == '\r' || *end == '\n' ||
+				*end == '\0'))
+				pr->pop3_msgs[k++ % PROBE_POP3_LOOK] = v;
+		}
+		start = i + 1;
+	}
+	pr->pop3_nmsgs = k < PROBE_POP3_LOOK ? k : PROBE_POP3_LOOK;
+	qsort(pr->pop3_msgs, pr->pop3_nmsgs, sizeof pr->pop3_msgs[0],
+	    probe_msg_cmp);
+}
+
+/*
+ * The Subject of a message from its headers (TOP N 0), unfolded (a
+ * line break before a space or tab removed), in out. 0 if it has none.
+ * Only the header section counts: a "Subject:" in a body is not one.
+ */
+static int
+probe_header_subject(const struct buf *b, struct buf *out)
+{
+	const char *p = b->data, *end = b->data + b->len, *eol, *v;
+	int in = 0;
+
+	if (p == NULL)
+		return 0;
+	for (; p < end; p = eol + 1) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		v = p;
+		if (in && (*v == ' ' || *v == '\t')) {
+			buf_add(out, v,
+			    (size_t)(eol - v - (eol > v && eol[-1] == '\r')));
+			continue;
+		}
+		if (in)
+			return 1;
+		if (eol == p || (eol == p + 1 && *p == '\r'))
+			return 0; /* the end of the headers */
+		if ((size_t)(eol - p) > 8 &&
+		    strncasecmp(p, "Subject:", 8) == 0) {
+			for (v = p + 8; v < eol && (*v == ' ' || *v == '\t');
+			     v++)
+				;
+			buf_add(out, v,
+			    (size_t)(eol - v - (eol > v && eol[-1] == '\r')));
+			in = 1;
+		}
+		if (eol == end)
+			break;
+	}
+	return in;
+}
+
+/* Append a text from the server to the evidence: escaped and bounded. */
+static void
+probe_add_shown(struct buf *b, const char *s, size_t len)
+{
+	buf_addc(b, '"');
+	buf_add_visible(
+	    b, s, len < PROBE_SUBJECT_SHOWN ? len : PROBE_SUBJECT_SHOWN);
+	buf_addc(b, '"');
+	if (len > PROBE_SUBJECT_SHOWN)
+		buf_printf(b, " (cut, %zu bytes)", len);
+}
+
+/*
+ * Ask for the headers of the next message to read (TOP N 0, on a fresh
+ * connection like the LIST) within what is left of the check's time.
+ * -1 if the time is up or curl refuses.
+ */
+static int
+probe_pop3_top(struct probe *pr)
+{
+	char req[48];
+	uint64_t now;
+
+	curl_multi_remove_handle(pr->p->multi, pr->easy);
+	pr->body.len = 0;
+	if (pr->body.data != NULL)
+		pr->body.data[0] = '\0';
+	pr->body_total = 0;
+	pr->body_max = PROBE_HEADERS_MAX;
+	snprintf(req, sizeof req, "TOP %ld 0", pr->pop3_msgs[pr->pop3_next]);
+	curl_easy_setopt(pr->easy, CURLOPT_CUSTOMREQUEST, req);
+	curl_easy_setopt(pr->easy, CURLOPT_URL, pr->top_url);
+	if (pr->deadline > 0) {
+		now = uv_now(pr->p->loop);
+		if (now >= pr->deadline)
+			return -1;
+		curl_easy_setopt(
+		    pr->easy, CURLOPT_TIMEOUT_MS, (long)(pr->deadline - now));
+	}
+	return curl_multi_add_handle(pr->p->multi, pr->easy) == CURLM_OK ? 0
+									 : -1;
+}
+
+/*
+ * A pop3 transfer with expect_subject ended well: after the LIST, read
+ * the newest messages' headers one by one until a Subject contains the
+ * text. 1 if another transfer started (the probe goes on), 0 if the
+ * probe is to be judged now.
+ */
+static int
+probe_pop3_next(struct probe *pr)
+{
+	struct buf subj;
+	long n;
+
+	if (!pr->pop3_headers) {
+		probe_pop3_list(pr);
+		pr->pop3_headers = 1;
+		if ((pr->has_expect &&
+			!probe_cmp(
+			    pr->expect_op, pr->pop3_count, pr->expect_n)) ||
+		    pr->pop3_nmsgs == 0)
+			return 0;
+		return probe_pop3_top(pr) == 0;
+	}
+	n = pr->pop3_msgs[pr->pop3_next];
+	buf_init(&subj);
+	buf_printf(&pr->pop3_seen, "message %ld of %ld: ", n, pr->pop3_count);
+	if (probe_header_subject(&pr->body, &subj)) {
+		buf_adds(&pr->pop3_seen, "Subject ");
+		probe_add_shown(&pr->pop3_seen, subj.data, subj.len);
+		if (memmem(subj.data, subj.len, pr->expect_subject,
+			strlen(pr->expect_subject)) != NULL)
+			pr->pop3_match = n;
+	} else
+		buf_adds(&pr->pop3_seen, "no Subject");
+	buf_addc(&pr->pop3_seen, '\n');
+	buf_free(&subj);
+	if (pr->pop3_match != 0 || ++pr->pop3_next == pr->pop3_nmsgs)
+		return 0;
+	return probe_pop3_top(pr) == 0;
 }
 
 /* The words of a curl failure: its own detailed message if it has one. */
@@ -778,11 +995,16 @@ probe_judge_smtp(struct probe *pr, struct buf *ev)
 	    pr->display, code);
 }
 
-/* Judge a pop3 listing. */
+/*
+ * Judge a pop3 listing, and with expect_subject the headers read: the
+ * message that matched, or every one read and that none did.
+ */
 static void
 probe_judge_pop3(struct probe *pr, struct buf *ev, struct buf *err)
 {
-	long n = probe_count_lines(&pr->body);
+	long n =
+	    pr->pop3_headers ? pr->pop3_count : probe_count_lines(&pr->body);
+	size_t want;
 
 	buf_printf(ev, "%ld message%s for %s at %s\n", n, n == 1 ? "" : "s",
 	    pr->user ? pr->user : "", pr->display);
@@ -791,7 +1013,36 @@ probe_judge_pop3(struct probe *pr, struct buf *ev, struct buf *err)
 		    pr->user ? pr->user : "", pr->display, n,
 		    n == 1 ? "" : "s");
 		probe_expected(err, pr->expect_op, pr->expect_n);
+		return;
 	}
+	if (pr->expect_subject == NULL)
+		return;
+	want = strlen(pr->expect_subject);
+	if (pr->pop3_seen.len > 0)
+		buf_add(ev, pr->pop3_seen.data, pr->pop3_seen.len);
+	if (pr->pop3_match != 0) {
+		buf_printf(ev, "message %ld of %ld has a Subject containing ",
+		    pr->pop3_match, n);
+		probe_add_shown(ev, pr->expect_subject, want);
+		buf_addc(ev, '\n');
+		return;
+	}
+	if (pr->pop3_next < pr->pop3_nmsgs)
+		buf_printf(err,
+		    "%s at %s: time ran out after the headers of %zu of "
+		    "%zu messages, none with a Subject containing ",
+		    pr->user ? pr->user : "", pr->display, pr->pop3_next,
+		    pr->pop3_nmsgs);
+	else
+		buf_printf(err,
+		    "%s at %s: none of the %s%zu message%s has a Subject "
+		    "containing ",
+		    pr->user ? pr->user : "", pr->display,
+		    (long)pr->pop3_nmsgs < n ? "newest " : "", pr->pop3_nmsgs,
+		    pr->pop3_nmsgs == 1 ? "" : "s");
+	probe_add_shown(err, pr->expect_subject, want);
+	buf_add(ev, err->data, err->len);
+	buf_addc(ev, '\n');
 }
 
 /* Judge a connection attempt. */
@@ -833,6 +1084,9 @@ probe_done(struct probe *pr, CURLcode rc)
 
 	buf_init(&ev);
 	buf_init(&err);
+	if (pr->kind == STEP_POP3 && pr->expect_subject != NULL &&
+	    rc == CURLE_OK && probe_pop3_next(pr))
+		return; /* the next message's headers are on their way */
 	if (pr->kind == STEP_TCP)
 		probe_judge_tcp(pr, rc, &ev, &err);
 	else if (rc != CURLE_OK) {

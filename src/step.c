@@ -34,7 +34,7 @@ static const char *const http_methods[] = { "GET", "HEAD", "POST", "PUT",
 	"DELETE", "OPTIONS", "PATCH", NULL };
 static const char *const smtp_keys[] = { "url", "from", "to", "subject", NULL };
 static const char *const pop3_keys[] = { "url", "user", "password",
-	"expect_messages", NULL };
+	"expect_messages", "expect_subject", NULL };
 static const char *const tcp_keys[] = { "host", "port", "expect", NULL };
 
 /* The name of a step kind, as the plan writes it. */
@@ -360,7 +360,7 @@ step_parse_cmp(const char *s, enum cmp_op *op, long *n)
 	return *end == '\0' && *n >= 0 ? 0 : -1;
 }
 
-/* pop3: {url, user, password, expect_messages} */
+/* pop3: {url, user, password, expect_messages, expect_subject} */
 static void
 step_load_pop3(struct loader *L, const struct node *n, struct step *st)
 {
@@ -373,6 +373,11 @@ step_load_pop3(struct loader *L, const struct node *n, struct step *st)
 	step_str(L, n, "url", 1, &p->url);
 	step_str(L, n, "user", 1, &p->user);
 	step_str(L, n, "password", 1, &p->password);
+	step_str(L, n, "expect_subject", 0, &p->expect_subject);
+	if (p->expect_subject != NULL && p->expect_subject[0] == '\0')
+		load_error(L, node_get(n, "expect_subject"),
+		    "'expect_subject' must not be empty (every message would "
+		    "match)");
 	if ((e = node_get(n, "expect_messages")) != NULL && !node_is_null(e)) {
 		if (e->type != NODE_SCALAR ||
 		    step_parse_cmp(e->value, &p->expect_op, &p->expect_n) == -1)
@@ -672,6 +677,7 @@ step_free(struct step *st)
 	free(st->pop3.url);
 	free(st->pop3.user);
 	free(st->pop3.password);
+	free(st->pop3.expect_subject);
 	free(st->tcp.host);
 	free(st->tcp.port);
 	free(st->unless);
