@@ -13,8 +13,8 @@
 #    FAILs for `PermitRootLogin prohibit-password` (7.0) and for SetEnv
 #    (7.8) in a put to an sshd_config, PASSes for `without-password`;
 #    the same plan passes on a host of today's OpenSSH.
-# The machine's own files are never changed: every copy is bind-mounted
-# inside a namespace only that host's sshd lives in.
+# The machine's own files are never changed: each host's own files are
+# seen only inside a mount namespace that host's sshd lives in.
 set -u
 . "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 
@@ -23,39 +23,41 @@ svc=hostswap-pfs-svc
 both=hostswap-pfs-both # a user and a group on both, with other ids
 only=hostswap-pfs-only # a user only kaki has
 etc=$tmpdir/etc
-mkdir -p "$etc/ika" "$etc/tako" "$etc/kaki"
 
+# Each of ika, tako and kaki sees /etc through an overlay in its own mount
+# namespace: the machine's /etc below, the host's own passwd, group (and
+# for ika os-release and an init script) above. (A bind mount of a single
+# file would not do: another test's useradd renames /etc/passwd, which
+# takes such a mount away in every namespace.)
+for h in ika tako kaki; do
+	mkdir -p "$etc/$h/upper" "$etc/$h/work"
+	cp /etc/passwd /etc/group "$etc/$h/upper/"
+done
 # ika: uid and gid 23455; tako: uid 23456, gid 23466; kaki: ika's, plus
 # a user of its own.
-cp /etc/passwd "$etc/ika/passwd"
-cp /etc/group "$etc/ika/group"
-echo "$both:x:23455:23455::/nonexistent:/usr/sbin/nologin" >>"$etc/ika/passwd"
-echo "$both:x:23455:" >>"$etc/ika/group"
-cp /etc/passwd "$etc/tako/passwd"
-cp /etc/group "$etc/tako/group"
-echo "$both:x:23456:23466::/nonexistent:/usr/sbin/nologin" >>"$etc/tako/passwd"
-echo "$both:x:23466:" >>"$etc/tako/group"
-cp "$etc/ika/passwd" "$etc/ika/group" "$etc/kaki/"
-echo "$only:x:23457:23455::/nonexistent:/usr/sbin/nologin" >>"$etc/kaki/passwd"
+echo "$both:x:23455:23455::/nonexistent:/usr/sbin/nologin" >>"$etc/ika/upper/passwd"
+echo "$both:x:23455:" >>"$etc/ika/upper/group"
+echo "$both:x:23456:23466::/nonexistent:/usr/sbin/nologin" >>"$etc/tako/upper/passwd"
+echo "$both:x:23466:" >>"$etc/tako/upper/group"
+cp "$etc/ika/upper/passwd" "$etc/ika/upper/group" "$etc/kaki/upper/"
+echo "$only:x:23457:23455::/nonexistent:/usr/sbin/nologin" >>"$etc/kaki/upper/passwd"
 # ika: Debian 8's os-release, and an init script of the test service.
-printf '%s\n' 'PRETTY_NAME="Debian GNU/Linux 8 (jessie)"' 'NAME="Debian GNU/Linux"' 'VERSION_ID="8"' >"$etc/ika/os-release"
-cp -a /etc/init.d "$etc/ika/init.d"
-printf '#!/bin/sh\nexit 0\n' >"$etc/ika/init.d/$svc"
-chmod 755 "$etc/ika/init.d/$svc"
+printf '%s\n' 'PRETTY_NAME="Debian GNU/Linux 8 (jessie)"' 'NAME="Debian GNU/Linux"' 'VERSION_ID="8"' >"$etc/ika/upper/os-release"
+mkdir -p "$etc/ika/upper/init.d"
+printf '#!/bin/sh\nexit 0\n' >"$etc/ika/upper/init.d/$svc"
+chmod 755 "$etc/ika/upper/init.d/$svc"
 [ ! -e "/etc/init.d/$svc" ] || { echo "/etc/init.d/$svc exists on this machine"; exit 1; }
 
-# ns_host NAME ADDR PORT MOUNTS: an sshd in a mount namespace of its own.
+# ns_host NAME ADDR PORT: an sshd in a mount namespace with its own /etc.
 ns_host() {
-	unshare -m --propagation private sh -c "$4 && exec '$SSHD' start '$hosts' $1 $2 $3" ||
+	unshare -m --propagation private sh -c "mount -t overlay hostswap-pfs-$1 -o 'lowerdir=/etc,upperdir=$etc/$1/upper,workdir=$etc/$1/work' /etc && exec '$SSHD' start '$hosts' $1 $2 $3" ||
 	    { echo "cannot start sshd $1 in a mount namespace"; exit 1; }
 }
-bind() { echo "mount --bind '$etc/$1/$2' /etc/$2"; }
-passwd_before=$(md5sum </etc/passwd)
-ns_host ika $A 2201 "$(bind ika passwd) && $(bind ika group) && $(bind ika os-release) && $(bind ika init.d)"
-ns_host tako $B 2202 "$(bind tako passwd) && $(bind tako group)"
-ns_host kaki $D 2204 "$(bind kaki passwd) && $(bind kaki group)"
-[ "$(md5sum </etc/passwd)" = "$passwd_before" ] && ok || ko "the machine's own /etc/passwd is not the test's"
+ns_host ika $A 2201
+ns_host tako $B 2202
+ns_host kaki $D 2204
 ! grep -q "$both" /etc/passwd /etc/group && ok || ko "the test user exists only in the namespaces"
+[ ! -e "/etc/init.d/$svc" ] && ok || ko "the test service exists only in ika's namespace"
 
 # old: a copy of sshd whose version string says OpenSSH 6.7p1 Debian-5+deb8u8
 # (the same length as the original's, padded with NULs).
