@@ -7,7 +7,8 @@
 # it) the check passes and names the message that matched, even when an
 # earlier run's message has a like subject. A hostile Subject (terminal
 # escapes, a line break, 5000 bytes) shows escaped and cut in the
-# evidence. user and password come from secrets.
+# evidence. A folded Subject matches unfolded; a "Subject:" line in a
+# body is no header. user and password come from secrets.
 set -u
 . "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 . "$SRC/tests/servers/servers.sh"
@@ -115,6 +116,38 @@ grep -q "$esc" "$tmpdir/evidence" "$runlog" && ko "a raw escape reached the evid
 [ "$(wc -c <"$tmpdir/evidence")" -lt 2000 ] && ok || ko "the evidence is bounded: $(wc -c <"$tmpdir/evidence") bytes"
 grep -q "^message 1 of 4: Subject \"an old message of another day\"" "$tmpdir/evidence" && ok ||
     ko "every message read is named, newest first"
+
+# A folded Subject is read unfolded; a "Subject:" in a body is not a
+# header; a message without one says so.
+raw_message() { # NAME: standard input into the maildir, as delivered
+	_md=$srv/mail/checker/Maildir
+	cat >"$_md/tmp/$1"
+	chown "$SERVERS_MAIL_USER:$SERVERS_MAIL_USER" "$_md/tmp/$1"
+	mv "$_md/tmp/$1" "$_md/new/$1"
+}
+printf 'From: a@check.test\r\nSubject: folded-marker\r\n\tpart-two\r\n\r\nbody\r\n' | raw_message 1.folded.test
+printf 'From: a@check.test\r\n\r\nSubject: body-marker\r\n' | raw_message 2.nosubject.test
+cat >"$tmpdir/fixed.yaml" <<'PLAN'
+hostswap: 1
+name: pop3-fixed
+secrets:
+  pop_user: {env: POP3S_USER}
+  pop_password: {env: POP3S_PASSWORD}
+phases:
+  - id: 2
+    name: fixed subjects
+    steps:
+      - id: pop3-folded
+        pop3: {url: "pop3://${mail}:1110", user: "${secrets.pop_user}", password: "${secrets.pop_password}", expect_subject: "folded-marker\tpart-two"}
+      - id: pop3-body
+        pop3: {url: "pop3://${mail}:1110", user: "${secrets.pop_user}", password: "${secrets.pop_password}", expect_subject: "body-marker"}
+PLAN
+st_run 1 fixed "$tmpdir/fixed.yaml"
+expect_task 2 pop3-folded local succeeded "a folded Subject matches unfolded"
+expect_task 2 pop3-body local failed "a Subject line in a body is no header"
+"$HOSTSWAP" log 2/pop3-body --host local --state "$pst" >"$tmpdir/evidence" 2>&1
+grep -q "^message [0-9]* of 6: no Subject$" "$tmpdir/evidence" && ok ||
+    ko "a message without a Subject says so: $(head -c 600 "$tmpdir/evidence" | cut -c1-100)"
 
 # show says what the check looks for.
 "$HOSTSWAP" show "$tmpdir/send.yaml" --inventory "$inventory" >"$out" 2>&1
