@@ -96,6 +96,14 @@ grep -q "^dennou sudo PASS commands run as $kobe (uid $kuid, sudo -u $kobe) (the
 grep -q "^nopw sudo PASS commands run as $kobe" "$out" && ok || ko "preflight: sudo -u passes on nopw: $(grep sudo "$out")"
 grep -q "^dennou records PASS" "$out" && ok || ko "preflight: the records below $kobe's home: $(grep records "$out")"
 
+# show says whom the steps run as; its JSON keeps a host's keys.
+"$HOSTSWAP" show "$tmpdir/plan.yaml" --inventory "$inventory" >"$out" 2>&1
+grep -q "^  host dennou: $adm@127.0.13.1 port 2731, steps as $kobe through sudo$" "$out" && ok ||
+    ko "show: the host's steps as $kobe: $(grep 'host dennou' "$out")"
+grep -q "run this script as $kobe (sudo -u $kobe):" "$out" && ok || ko "show: the step as $kobe"
+"$HOSTSWAP" show --json "$tmpdir/plan.yaml" --inventory "$inventory" >"$out" 2>&1
+jqt '[.hosts[] | keys] | unique == [["address", "port", "user"]]' "$out" && ok || ko "show --json: a host's keys unchanged"
+
 # The same rule does not make root: without become_user, sudo refuses.
 inv ""
 rm -f "$work/flags/who-dennou"
