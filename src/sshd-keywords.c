@@ -287,31 +287,116 @@ sshd_literal(const char *v)
 	return v != NULL && *v != '\0' && strchr(v, '$') == NULL;
 }
 
-/* Look at one line (a copy, split in place). */
+/* A shell function whose first argument a keyword's value is. */
+struct sshd_fn {
+	char name[64];
+	const char *keyword;
+};
+
+/* The functions of a text, and where the reading of its lines is. */
+struct sshd_scan {
+	struct sshd_fn fns[16];
+	size_t nfns;
+	char cur[64]; /* the function being defined, or "" */
+	sshd_keywords_cb cb;
+	void *arg;
+};
+
+/*
+ * A line that defines a function, NAME() or `function NAME`: its name
+ * into out (1), or 0.
+ */
+static int
+sshd_fn_def(const char *line, char *out, size_t len)
+{
+	const char *p = line, *start;
+	size_t n;
+
+	if (strncmp(p, "function ", 9) == 0)
+		p += 9 + strspn(p + 9, " \t");
+	start = p;
+	if (!isalpha((unsigned char)*p) && *p != '_')
+		return 0;
+	while (isalnum((unsigned char)*p) || *p == '_')
+		p++;
+	n = (size_t)(p - start);
+	p += strspn(p, " \t");
+	if (n == 0 || n >= len || (strncmp(p, "()", 2) != 0 && start == line))
+		return 0;
+	memcpy(out, start, n);
+	out[n] = '\0';
+	return 1;
+}
+
+/* In a function's body: KEYWORD "$1" makes its first argument a value. */
 static void
-sshd_scan_line(char *line, sshd_keywords_cb cb, void *arg)
+sshd_fn_body(struct sshd_scan *S, char **words, size_t n)
 {
 	const struct sshd_keyword *kw;
-	char *words[256], *eq, *value;
-	size_t n, i;
-	int names_sshd = 0;
+	size_t i, k;
 
+	for (i = 0; i + 1 < n && S->nfns < sizeof S->fns / sizeof S->fns[0];
+	     i++) {
+		if ((strcmp(words[i + 1], "$1") != 0 &&
+			strcmp(words[i + 1], "${1}") != 0) ||
+		    (kw = sshd_keyword_find(words[i], NULL)) == NULL)
+			continue;
+		for (k = 0; k < S->nfns; k++)
+			if (strcmp(S->fns[k].name, S->cur) == 0 &&
+			    S->fns[k].keyword == kw->name)
+				break;
+		if (k < S->nfns)
+			continue;
+		snprintf(
+		    S->fns[S->nfns].name, sizeof S->fns[0].name, "%s", S->cur);
+		S->fns[S->nfns++].keyword = kw->name;
+	}
+}
+
+/* Look at one line (a copy, split in place). */
+static void
+sshd_scan_line(struct sshd_scan *S, char *line, int pass)
+{
+	const struct sshd_keyword *kw;
+	char *words[256], *eq, *value, name[64];
+	size_t n, i, k;
+	int names_sshd = 0, def;
+
+	def = sshd_fn_def(line, name, sizeof name);
 	n = sshd_split(line, words, sizeof words / sizeof words[0]);
+	if (pass == 0) {
+		if (def)
+			snprintf(S->cur, sizeof S->cur, "%s", name);
+		if (S->cur[0] != '\0')
+			sshd_fn_body(S, words, n);
+		if (n > 0 && strcmp(words[n - 1], "}") == 0 && (def || n == 1))
+			S->cur[0] = '\0';
+		return;
+	}
 	for (i = 0; i < n; i++)
 		if (strcmp(words[i], "sshd") == 0)
 			names_sshd = 1;
 	for (i = 0; i < n; i++) {
+		value = i + 1 < n ? words[i + 1] : NULL;
+		/* A call of a function that writes its argument. */
+		for (k = 0; !def && k < S->nfns; k++)
+			if (strcmp(words[i], S->fns[k].name) == 0 &&
+			    value != NULL && isalnum((unsigned char)*value) &&
+			    sshd_literal(value))
+				S->cb(
+				    sshd_keyword_find(S->fns[k].keyword, value),
+				    value, S->arg);
 		/* ssh -o Keyword=value: the client's option, not sshd's. */
 		if (i > 0 && strcmp(words[i - 1], "-o") == 0 && !names_sshd)
 			continue;
-		value = i + 1 < n ? words[i + 1] : NULL;
 		if ((eq = strchr(words[i], '=')) != NULL) {
 			*eq = '\0';
 			value = eq[1] != '\0' ? eq + 1 : value;
 		}
 		if ((kw = sshd_keyword_find(words[i], NULL)) != NULL &&
 		    sshd_literal(value))
-			cb(sshd_keyword_find(words[i], value), value, arg);
+			S->cb(
+			    sshd_keyword_find(words[i], value), value, S->arg);
 		if (eq != NULL)
 			*eq = '=';
 	}
@@ -328,30 +413,39 @@ sshd_scan_line(char *line, sshd_keywords_cb cb, void *arg)
  * 's/^PermitRootLogin .*\/PermitRootLogin no/'` and `echo "SetEnv A=1"
  * >>sshd_config` are read too. A value made by an expansion ($1, ${x}) is
  * not literal and the keyword is left out, as is a keyword right after
- * `-o` on a line that does not run sshd (ssh's own options). cb gets the
- * value's entry when the value came later than its keyword. A search
+ * `-o` on a line that does not run sshd (ssh's own options). A shell
+ * function whose body writes KEYWORD "$1" writes KEYWORD VALUE where it
+ * is called with a literal first argument (`sshd_root_login no`). cb gets
+ * the value's entry when the value came later than its keyword. A search
  * pattern that names a keyword and value (grep, sed's old text) counts as
  * written: the reading cannot tell them apart.
  */
 void
 sshd_keywords_scan(const char *text, sshd_keywords_cb cb, void *arg)
 {
-	const char *p = text, *q;
+	struct sshd_scan S;
+	const char *p, *q;
 	size_t len;
 	char *line;
+	int pass;
 
-	while (*p != '\0') {
-		len = strcspn(p, "\n");
-		q = p;
-		while (q < p + len && (*q == ' ' || *q == '\t'))
-			q++;
-		if (q < p + len && *q != '#') {
-			line = xstrndup(q, len - (size_t)(q - p));
-			sshd_scan_line(line, cb, arg);
-			free(line);
+	memset(&S, 0, sizeof S);
+	S.cb = cb;
+	S.arg = arg;
+	for (pass = 0; pass < 2; pass++) {
+		for (p = text; *p != '\0';) {
+			len = strcspn(p, "\n");
+			q = p;
+			while (q < p + len && (*q == ' ' || *q == '\t'))
+				q++;
+			if (q < p + len && *q != '#') {
+				line = xstrndup(q, len - (size_t)(q - p));
+				sshd_scan_line(&S, line, pass);
+				free(line);
+			}
+			p += len;
+			if (*p == '\n')
+				p++;
 		}
-		p += len;
-		if (*p == '\n')
-			p++;
 	}
 }

@@ -5,9 +5,9 @@
 # `uids` FAILs naming it and both UIDs; once the operator aligns them
 # (align_uids_2016), only tako's build accounts remain, on one side only:
 # a WARN. The plan's services exist on both machines (the stop-services
-# loop's candidates, bind9 among them, are not looked for), its sshd edits
-# pass their value through a function (nothing to check), and each host
-# reports its OS, OpenSSH and init.
+# loop's candidates, bind9 among them, are not looked for), the value its
+# sshd_root_login function is called with is read (without-password), and
+# each host reports its OS, OpenSSH and init.
 set -u
 . "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 . "$SRC/tests/integration/sandboxlib.sh"
@@ -47,6 +47,8 @@ for h in ika tako; do
 	has "^$h sshd-keywords PASS " "the swap plan writes no keyword $h's OpenSSH does not know"
 done
 ! grep -q "bind9" "$out" && ok || ko "the stop-services loop's candidates are not looked for"
+has "^tako sshd-keywords PASS OpenSSH [0-9.]* knows PermitRootLogin without-password" \
+    "the value the plan's sshd_root_login is called with is read"
 
 align_uids_2016
 preflight

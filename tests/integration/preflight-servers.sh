@@ -173,4 +173,16 @@ has "^new sshd-keywords PASS OpenSSH $ver knows PermitRootLogin prohibit-passwor
 plan "$tmpdir/without.yaml" "ika, tako" "$(steps without-password)"
 preflight 0 "without-password passes on OpenSSH 6.7" "$tmpdir/without.yaml"
 has "^old sshd-keywords PASS OpenSSH 6.7 knows PermitRootLogin without-password$" "6.7 knows without-password"
+# The swap plan's way: a function writes PermitRootLogin \$1, its call
+# gives the value.
+plan "$tmpdir/fn.yaml" "ika, tako" "      - id: fn
+        on: old
+        run: |
+          root_login() {
+            sed \"s/^#*PermitRootLogin.*/PermitRootLogin \$1/\" /nonexistent/hostswap-pfs/sshd_config
+          }
+          root_login prohibit-password"
+preflight 1 "a function's literal argument is read as the value" "$tmpdir/fn.yaml"
+has "^old sshd-keywords FAIL OpenSSH 6.7 does not know PermitRootLogin prohibit-password (OpenSSH 7.0, 1/fn)$" \
+    "the value a function is called with is checked"
 finish preflight-servers

@@ -185,6 +185,33 @@ skips_what_is_not_written(void **state)
 }
 
 static void
+reads_functions_that_write_their_argument(void **state)
+{
+	(void)state;
+	/* The swap plan's way: a function writes PermitRootLogin "$1". */
+	assert_scan("sshd_root_login() {\n"
+		    "  f=/etc/ssh/sshd_config\n"
+		    "  sed 's/^#*PermitRootLogin.*/PermitRootLogin '\"$1\"'/' "
+		    "\"$f\" >\"$f.new\"\n"
+		    "  grep -q \"^PermitRootLogin $1\\$\" \"$f.new\" ||\n"
+		    "    echo \"PermitRootLogin $1\" >>\"$f.new\"\n"
+		    "}\n"
+		    "sshd_root_login prohibit-password\n"
+		    "sshd_root_login no\n",
+	    "PermitRootLogin prohibit-password@700|PermitRootLogin no@300");
+	/* One line, `function NAME`, ${1}. */
+	assert_scan("function env_set { echo \"SetEnv ${1}\" >>sshd_config; }\n"
+		    "env_set LANG=C\n",
+	    "SetEnv LANG=C@708");
+	/* Called with a value made by an expansion, or no value. */
+	assert_scan("f() { echo \"PermitRootLogin $1\"; }\nf \"$v\"\nf\n", "");
+	/* A function that writes something else with its argument. */
+	assert_scan("backup() { cp -p \"$1\" \"$1.bak\"; }\n"
+		    "backup /etc/ssh/sshd_config\n",
+	    "");
+}
+
+static void
 knows_when_sshd_is_named(void **state)
 {
 	(void)state;
@@ -203,6 +230,7 @@ main(void)
 		cmocka_unit_test(reads_banners),
 		cmocka_unit_test(scans_written_keywords),
 		cmocka_unit_test(skips_what_is_not_written),
+		cmocka_unit_test(reads_functions_that_write_their_argument),
 		cmocka_unit_test(knows_when_sshd_is_named),
 	};
 
