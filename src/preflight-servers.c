@@ -144,13 +144,17 @@ pf_servers_script(const struct pf_host *ph, struct buf *t)
 
 	if (ph->host == NULL)
 		return;
+	/* Builtins only, but for one awk: each process costs a fork. */
 	buf_adds(t,
-	    "if [ -r /etc/os-release ]; then sed -n "
-	    "'s/^PRETTY_NAME=/os-pretty /p' /etc/os-release | head -n 1; fi\n"
-	    "if [ -r /etc/debian_version ]; then echo \"os-debian $(head -n 1 "
-	    "/etc/debian_version)\"; fi\n"
+	    "if [ -r /etc/os-release ]; then while IFS= read -r l || "
+	    "[ -n \"$l\" ]; do case $l in PRETTY_NAME=*) "
+	    "echo \"os-pretty ${l#PRETTY_NAME=}\"; break;; esac; l=; "
+	    "done </etc/os-release; fi\n"
+	    "if [ -r /etc/debian_version ]; then v=; "
+	    "IFS= read -r v </etc/debian_version; echo \"os-debian $v\"; fi\n"
 	    "if [ -d /run/systemd/system ]; then echo init-systemd; fi\n"
-	    "echo \"init-comm $(cat /proc/1/comm 2>/dev/null)\"\n");
+	    "v=; { IFS= read -r v </proc/1/comm; } 2>/dev/null; "
+	    "echo \"init-comm $v\"\n");
 	if (ph->srv.nservices > 0) {
 		buf_adds(t, "for s in");
 		for (i = 0; i < ph->srv.nservices; i++) {
@@ -165,13 +169,20 @@ pf_servers_script(const struct pf_host *ph, struct buf *t)
 		    "[ -e \"/usr/lib/systemd/system/$s.service\" ]; then "
 		    "echo \"svc + $s\"; else echo \"svc - $s\"; fi; done\n");
 	}
+	/* Fields 1 and 3 only; "ids-read" once a file was read to its end. */
 	if (ph->swap_index >= 0)
 		buf_adds(t,
-		    "for f in passwd group; do if [ -r /etc/$f ]; then "
-		    "awk -F: -v f=$f 'NF >= 3 && $3 ~ /^[0-9]+$/ "
-		    "{ print \"id \" f \" \" $1 \" \" $3 }' /etc/$f; "
-		    "echo \"ids-read $f\"; "
-		    "else echo \"ids-unreadable $f\"; fi; done\n");
+		    "v=; for f in passwd group; do if [ -r /etc/$f ]; then "
+		    "v=\"$v /etc/$f\"; else echo \"ids-unreadable $f\"; fi; "
+		    "done\n"
+		    "[ -z \"$v\" ] || awk -F: 'FNR == 1 { if (f != \"\") print "
+		    "\"ids-read \" f; f = FILENAME == \"/etc/passwd\" ? "
+		    "\"passwd\" "
+		    ": \"group\" } NF >= 3 && $3 ~ /^[0-9]+$/ { print \"id \" "
+		    "f "
+		    "\" \" $1 \" \" $3 } END { if (f != \"\") print \"ids-read "
+		    "\" f "
+		    "}' $v\n");
 }
 
 /* Which of passwd (0) or group (1) a word names, or -1. */
