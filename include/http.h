@@ -55,6 +55,7 @@ int http_server_new(uv_loop_t *, const char *, int, int, http_handler, void *,
 void http_server_free(struct http_server *);
 int http_server_port(const struct http_server *);
 uint64_t http_server_requests(const struct http_server *, int);
+const char *http_parser_name(void);
 
 void http_respond(
     struct http_conn *, int, const char *, const char *, size_t, const char *);

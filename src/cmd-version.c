@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "exitcode.h"
+#include "http.h"
 
 static int cmd_version_exec(const struct cmd_entry *, int, char **);
 
@@ -31,8 +32,10 @@ cmd_version_exec(const struct cmd_entry *self, int argc, char **argv)
 	if (optind < argc)
 		return cmd_usage_error(self, "too many arguments");
 	printf("hostswap %s\n", HOSTSWAP_VERSION);
-	printf("libssh %s, libyaml %s, %s, sqlite %s, libuv %s, jansson %s\n",
+	printf("libssh %s, libyaml %s, %s, sqlite %s, libuv %s, jansson %s, "
+	       "%s\n",
 	    ssh_version(0), yaml_get_version_string(), curl_version(),
-	    sqlite3_libversion(), uv_version_string(), JANSSON_VERSION);
+	    sqlite3_libversion(), uv_version_string(), JANSSON_VERSION,
+	    http_parser_name());
 	return EXIT_OK;
 }

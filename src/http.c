@@ -36,12 +36,47 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef HOSTSWAP_LLHTTP
+#include <llhttp.h>
+#else
 #include <http_parser.h>
+#endif
 
 #include "buf.h"
 #include "http.h"
 #include "log.h"
 #include "xmalloc.h"
+
+/*
+ * The parser: llhttp where the build found it (Debian 13's
+ * libllhttp-dev), else http-parser, its predecessor (Debian 12 has no
+ * llhttp). The callbacks are the same; what differs is said here once:
+ * llhttp binds its settings at init, is paused by a callback's return
+ * value, and reports an error code rather than the bytes it consumed.
+ */
+#ifdef HOSTSWAP_LLHTTP
+typedef llhttp_t http_parser_t;
+typedef llhttp_settings_t http_parser_settings_t;
+#define HTTP_CONTENT_LENGTH(p) \
+	(((p)->flags & F_CONTENT_LENGTH) ? (p)->content_length : 0)
+#define HTTP_METHOD_NAME(p) llhttp_method_name((llhttp_method_t)(p)->method)
+#define HTTP_KEEP_ALIVE(p)  llhttp_should_keep_alive(p)
+#define HTTP_PAUSE(p)       ((void)(p), HPE_PAUSED)
+#define HTTP_RESUME(p)      llhttp_resume(p)
+#define HTTP_ERRNO(p)       llhttp_get_errno(p)
+#define HTTP_PARSER_INIT(p) llhttp_init((p), HTTP_REQUEST, &http_settings)
+#else
+typedef http_parser http_parser_t;
+typedef http_parser_settings http_parser_settings_t;
+#define HTTP_CONTENT_LENGTH(p) \
+	((p)->content_length != (uint64_t)-1 ? (p)->content_length : 0)
+#define HTTP_METHOD_NAME(p) http_method_str((enum http_method)(p)->method)
+#define HTTP_KEEP_ALIVE(p)  http_should_keep_alive(p)
+#define HTTP_PAUSE(p)       (http_parser_pause((p), 1), 0)
+#define HTTP_RESUME(p)      http_parser_pause((p), 0)
+#define HTTP_ERRNO(p)       HTTP_PARSER_ERRNO(p)
+#define HTTP_PARSER_INIT(p) http_parser_init((p), HTTP_REQUEST)
+#endif
 
 struct http_server {
 	uv_loop_t *loop;
@@ -81,7 +116,7 @@ struct http_conn {
 	int listed;      /* in the server's list and counts */
 	int paused;      /* answers pile up: parse no more until they drain */
 	struct buf *out; /* no socket: answers go here (the fuzzer) */
-	http_parser parser;
+	http_parser_t parser;
 	struct buf in;   /* bytes read, not yet parsed */
 	size_t head;     /* bytes of the current request's head so far */
 	int in_request;  /* a request has begun */
@@ -197,7 +232,7 @@ http_head_add(struct http_conn *c, size_t n)
 
 /* Parser: a request begins. */
 static int
-http_on_begin(http_parser *p)
+http_on_begin(http_parser_t *p)
 {
 	struct http_conn *c = p->data;
 
@@ -207,7 +242,7 @@ http_on_begin(http_parser *p)
 
 /* Parser: part of the URL. */
 static int
-http_on_url(http_parser *p, const char *at, size_t len)
+http_on_url(http_parser_t *p, const char *at, size_t len)
 {
 	struct http_conn *c = p->data;
 
@@ -219,7 +254,7 @@ http_on_url(http_parser *p, const char *at, size_t len)
 
 /* Parser: part of a header's name. */
 static int
-http_on_field(http_parser *p, const char *at, size_t len)
+http_on_field(http_parser_t *p, const char *at, size_t len)
 {
 	struct http_conn *c = p->data;
 
@@ -233,7 +268,7 @@ http_on_field(http_parser *p, const char *at, size_t len)
 
 /* Parser: part of a header's value. */
 static int
-http_on_value(http_parser *p, const char *at, size_t len)
+http_on_value(http_parser_t *p, const char *at, size_t len)
 {
 	struct http_conn *c = p->data;
 
@@ -247,22 +282,21 @@ http_on_value(http_parser *p, const char *at, size_t len)
 
 /* Parser: the head is complete. */
 static int
-http_on_headers(http_parser *p)
+http_on_headers(http_parser_t *p)
 {
 	struct http_conn *c = p->data;
 	char *q;
 
 	http_header_done(c);
-	if (p->content_length != (uint64_t)-1 &&
-	    p->content_length > HTTP_MAX_BODY) {
+	if (HTTP_CONTENT_LENGTH(p) > HTTP_MAX_BODY) {
 		c->error = 413;
 		return -1;
 	}
-	c->req.method = http_method_str((enum http_method)p->method);
+	c->req.method = HTTP_METHOD_NAME(p);
 	c->req.path = buf_release(&c->url);
 	if ((q = strchr(c->req.path, '?')) != NULL)
 		*q = '\0';
-	c->keep_alive = http_should_keep_alive(p);
+	c->keep_alive = HTTP_KEEP_ALIVE(p);
 	/* The body has its own deadline, counted from the head. */
 	uv_timer_start(&c->timer, http_timer_cb, HTTP_BODY_MS, 0);
 	return 0;
@@ -270,7 +304,7 @@ http_on_headers(http_parser *p)
 
 /* Parser: part of the body. */
 static int
-http_on_body(http_parser *p, const char *at, size_t len)
+http_on_body(http_parser_t *p, const char *at, size_t len)
 {
 	struct http_conn *c = p->data;
 
@@ -284,16 +318,15 @@ http_on_body(http_parser *p, const char *at, size_t len)
 
 /* Parser: the request is complete; pause until it is answered. */
 static int
-http_on_complete(http_parser *p)
+http_on_complete(http_parser_t *p)
 {
 	struct http_conn *c = p->data;
 
 	c->complete = 1;
-	http_parser_pause(p, 1);
-	return 0;
+	return HTTP_PAUSE(p);
 }
 
-static const http_parser_settings http_settings = {
+static const http_parser_settings_t http_settings = {
 	.on_message_begin = http_on_begin,
 	.on_url = http_on_url,
 	.on_header_field = http_on_field,
@@ -598,6 +631,40 @@ http_timer_cb(uv_timer_t *t)
 	http_conn_close(c);
 }
 
+/* The parser this build uses and its version, for `hostswap version`. */
+const char *
+http_parser_name(void)
+{
+	static char name[64];
+#ifdef HOSTSWAP_LLHTTP
+	snprintf(name, sizeof name, "llhttp %d.%d.%d", LLHTTP_VERSION_MAJOR,
+	    LLHTTP_VERSION_MINOR, LLHTTP_VERSION_PATCH);
+#else
+	unsigned long v = http_parser_version();
+
+	snprintf(name, sizeof name, "http-parser %lu.%lu.%lu", (v >> 16) & 255,
+	    (v >> 8) & 255, v & 255);
+#endif
+	return name;
+}
+
+/* Parse what was read: the bytes the parser took (up to a pause). */
+static size_t
+http_parse(struct http_conn *c)
+{
+#ifdef HOSTSWAP_LLHTTP
+	const char *end;
+
+	if (llhttp_execute(&c->parser, c->in.data, c->in.len) == HPE_OK)
+		return c->in.len;
+	end = llhttp_get_error_pos(&c->parser);
+	return end != NULL ? (size_t)(end - c->in.data) : 0;
+#else
+	return http_parser_execute(
+	    &c->parser, &http_settings, c->in.data, c->in.len);
+#endif
+}
+
 /* Parse what was read; answer each complete request in order. */
 static void
 http_conn_parse(struct http_conn *c)
@@ -613,8 +680,7 @@ http_conn_parse(struct http_conn *c)
 			c->paused = 1;
 			return;
 		}
-		n = http_parser_execute(
-		    &c->parser, &http_settings, c->in.data, c->in.len);
+		n = http_parse(c);
 		if (n > 0) {
 			memmove(c->in.data, c->in.data + n, c->in.len - n);
 			c->in.len -= n;
@@ -627,15 +693,15 @@ http_conn_parse(struct http_conn *c)
 				c->server->handler(c->server->arg, c, &c->req);
 			http_req_reset(c);
 			if (c->state == C_READING && !c->last) {
-				http_parser_pause(&c->parser, 0);
+				HTTP_RESUME(&c->parser);
 				/* The next request's head is due from now. */
 				uv_timer_start(&c->timer, http_timer_cb,
 				    c->server->header_ms, 0);
 			}
 			continue;
 		}
-		if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK &&
-		    HTTP_PARSER_ERRNO(&c->parser) != HPE_PAUSED) {
+		if (HTTP_ERRNO(&c->parser) != HPE_OK &&
+		    HTTP_ERRNO(&c->parser) != HPE_PAUSED) {
 			http_error(c, c->error ? c->error : 400);
 			return;
 		}
@@ -702,7 +768,7 @@ http_conn_new(struct http_server *s, enum http_conn_kind kind, struct buf *out)
 		c->tcp.data = c;
 	}
 	buf_init(&c->in);
-	http_parser_init(&c->parser, HTTP_REQUEST);
+	HTTP_PARSER_INIT(&c->parser);
 	c->parser.data = c;
 	c->next = s->conns;
 	s->conns = c;

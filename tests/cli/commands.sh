@@ -9,6 +9,7 @@ expect_rc 64 "no command" "$HOSTSWAP"
 expect_rc 64 "unknown command" "$HOSTSWAP" frobnicate
 expect_rc 0 "version" "$HOSTSWAP" version
 expect_grep "$out" "^hostswap [0-9]" "version output"
+expect_grep "$out" ", \\(llhttp\\|http-parser\\) [0-9]*\\.[0-9]*\\.[0-9]*$" "version names the HTTP parser"
 commands="validate show preflight run resume status approve reject abort
     mark log events known-hosts version"
 expect_rc 0 "help" "$HOSTSWAP" help
