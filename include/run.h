@@ -29,6 +29,7 @@ struct local_job;
 struct waiter;
 struct store;
 struct notify;
+struct run_listener;
 
 enum run_state {
 	RUN_RUNNING,
@@ -147,10 +148,12 @@ struct run {
 	size_t nhosts;
 	struct run_phase *phases;
 	size_t nphases;
-	size_t current;        /* index of the running phase */
-	struct store *store;   /* the state file; NULL for a dry run */
-	struct prober *prober; /* checks (made on first use) */
-	struct notify *notify; /* messages on its states, or NULL */
+	size_t current;                 /* index of the running phase */
+	struct store *store;            /* the state file; NULL for a dry run */
+	struct prober *prober;          /* checks (made on first use) */
+	struct notify *notify;          /* messages on its states, or NULL */
+	struct run_listener *listeners; /* observe.h, in call order */
+	size_t nlisteners;
 	struct run_capture *captures;
 	size_t ncaptures;
 	struct secrets secrets;
@@ -195,47 +198,5 @@ struct remote_job *run_host_start(struct run_host *, enum wrapper_mode,
 int run_host_key(const struct host *, const char *, struct hostkey *, char **);
 void run_host_mark_swapped(struct run_host *);
 int run_host_used(const struct run *, const struct run_host *);
-
-/* sched.c */
-void sched_start(struct run *);
-void sched_task_ended(struct run_task *);
-void sched_stop(struct run *);
-void sched_control_done(struct run *);
-void sched_set_run(struct run *, enum run_state);
-void sched_resume_phase(struct run *, size_t);
-void sched_succeeded(struct run *);
-void sched_finish(struct run *, enum run_state);
-void sched_continue(struct run *);
-void sched_abort(struct run *);
-int run_phase_in_range(const struct run *, size_t);
-
-/* resume.c */
-void resume_start(struct run *);
-void resume_ask(struct run_task *);
-void resume_lost(struct run_task *, const char *);
-
-/* task.c */
-void task_start(struct run_task *);
-void task_set_state(struct run_task *, enum task_state, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-void task_cancel(struct run_task *, const char *);
-void task_free(struct run_task *);
-void task_finish(struct run_task *, int, const char *, const char *);
-void task_watch(struct run_task *);
-void task_approve(struct run_task *);
-void task_reject(struct run_task *);
-int run_task_expected_exit(const struct run_task *, int);
-void run_task_exec_plain(struct run_task *, const char *,
-    const struct remote_job_cb *, void *, struct remote_job **);
-void run_task_exec_detach(struct run_task *, const struct remote_job_cb *,
-    void *, struct remote_job **);
-char *waiter_describe(const struct run_task *);
-
-/* console.c */
-void console_task(const struct run *, const struct run_task *);
-void console_phase(const struct run *, const struct run_phase *);
-void console_run(const struct run *);
-void console_note(const struct run *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -13,5 +13,6 @@ void waiter_start(struct run_task *);
 void waiter_resume(struct run_task *);
 void waiter_cancel(struct run_task *);
 struct run_host *waiter_record_host(const struct run_task *);
+char *waiter_describe(const struct run_task *);
 
 #endif

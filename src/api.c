@@ -25,12 +25,15 @@
 
 #include "api.h"
 #include "buf.h"
+#include "console.h"
 #include "http.h"
 #include "log.h"
 #include "plan.h"
 #include "run.h"
+#include "scheduler.h"
 #include "status.h"
 #include "store.h"
+#include "task.h"
 #include "xmalloc.h"
 
 /* How often an event stream gets a comment line. */

@@ -15,6 +15,7 @@
 #include "probe.h"
 #include "run.h"
 #include "secret.h"
+#include "task.h"
 #include "xmalloc.h"
 
 /* The strings a check's request points to, freed after it started. */

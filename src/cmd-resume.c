@@ -21,6 +21,7 @@
 #include "log.h"
 #include "plan.h"
 #include "run.h"
+#include "run-setup.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -190,8 +191,7 @@ cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
 		daemon_listen_close(&dl);
 		goto out;
 	}
-	r->store = st;
-	store_attach(st, &loop);
+	run_setup(r, st, 0);
 	store_run_plan(st, r->id, h.plan, h.inventory_path, h.inventory);
 	daemon_hashes_free(&h);
 	/* The inventory as it is now: a console fix may have moved a host. */

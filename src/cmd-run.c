@@ -22,6 +22,7 @@
 #include "plan.h"
 #include "preflight.h"
 #include "run.h"
+#include "run-setup.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -387,12 +388,6 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		rc = EXIT_FAILED;
 		goto out;
 	}
-	if (assume_swapped && p->has_swap) {
-		run_host(r, p->swap_hosts[0])->swapped = 1;
-		run_host(r, p->swap_hosts[1])->swapped = 1;
-		r->swapped = 1;
-	}
-	r->started_ms = run_now_ms();
 #ifdef HOSTSWAP_TEST_HOOKS
 	/* Test builds: bench/engine.sh prices the state file by running
 	 * the same plan without one. */
@@ -401,11 +396,11 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		st = NULL;
 	}
 #endif
+	run_setup(r, st, assume_swapped);
+	r->started_ms = run_now_ms();
 	/* The run and everything it starts with is in the state file
 	 * before anything connects anywhere. */
-	r->store = st;
 	if (st != NULL) {
-		store_attach(st, &loop);
 		/* One transaction: the old run is abandoned only if the new
 		 * one is created (a failure before leaves it resumable). */
 		if (abandon_id > 0) {

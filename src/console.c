@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "clock.h"
+#include "console.h"
 #include "daemon.h"
 #include "log.h"
 #include "plan.h"

@@ -289,7 +289,6 @@ daemon_loop(struct run *r, int resumed, struct daemon_listen *l)
 			    "--state %s'",
 			    store_path(st));
 	}
-	r->notify = notify_new(r);
 	if (resumed)
 		run_start_resumed(r, daemon_finished);
 	else

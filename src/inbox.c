@@ -16,7 +16,9 @@
 #include "inbox.h"
 #include "plan.h"
 #include "run.h"
+#include "scheduler.h"
 #include "store.h"
+#include "task.h"
 #include "xmalloc.h"
 
 /* How often the state file is read for new decisions. */

@@ -30,10 +30,13 @@
 #include <string.h>
 
 #include "buf.h"
+#include "observe.h"
 #include "plan.h"
 #include "remote.h"
+#include "resume.h"
 #include "run.h"
-#include "store.h"
+#include "scheduler.h"
+#include "task.h"
 #include "waiter.h"
 #include "wrapper.h"
 #include "xmalloc.h"
@@ -72,26 +75,11 @@ resume_interrupted(struct run_task *t, const char *why)
 		    "idempotent: running it again",
 		    resume_phase_id(t), t->step->id, t->host, why);
 		t->state = TASK_PENDING;
-		store_task(r->store, t);
+		observe_task(t, OBSERVE_TASK_RECORDED);
 		return 0;
 	}
 	task_set_state(t, TASK_INTERRUPTED, "%s", why);
 	return 1;
-}
-
-/* Name an undecided task and the command that decides it. */
-void
-resume_ask(struct run_task *t)
-{
-	struct run *r = t->phase->run;
-
-	run_note(r,
-	    "%d/%s on %s was interrupted and is not idempotent: hostswap "
-	    "cannot tell whether it took effect. Check the host, then decide "
-	    "with 'hostswap mark %d/%s --host %s succeeded|failed|retry "
-	    "--state %s' and run 'hostswap resume' again",
-	    resume_phase_id(t), t->step->id, t->host, resume_phase_id(t),
-	    t->step->id, t->host, store_path(r->store));
 }
 
 /* Every probe answered: decide, then go on with the phase (or wait). */
@@ -106,7 +94,7 @@ resume_decide(struct resume *rs)
 		if (ph->tasks[i].state != TASK_INTERRUPTED)
 			continue;
 		undecided++;
-		resume_ask(&ph->tasks[i]);
+		sched_ask(&ph->tasks[i]);
 	}
 	if (undecided > 0) {
 		free(rs);
@@ -123,7 +111,7 @@ resume_decide(struct resume *rs)
 		    "%d/%s on %s is still under way on the host: "
 		    "waiting for it",
 		    resume_phase_id(t), t->step->id, t->host);
-		store_task(r->store, t);
+		observe_task(t, OBSERVE_TASK_RECORDED);
 		task_watch(t);
 	}
 	free(rs);
@@ -259,11 +247,11 @@ resume_task(struct resume *rs, struct run_task *t)
 		run_note(rs->run, "%d/%s on %s failed: running it again",
 		    resume_phase_id(t), t->step->id, t->host);
 		t->state = TASK_PENDING;
-		store_task(rs->run->store, t);
+		observe_task(t, OBSERVE_TASK_RECORDED);
 		return;
 	case TASK_WAITING:
 		t->state = TASK_PENDING;
-		store_task(rs->run->store, t);
+		observe_task(t, OBSERVE_TASK_RECORDED);
 		return;
 	default:
 		break;
@@ -292,7 +280,7 @@ resume_task(struct resume *rs, struct run_task *t)
 			    "reboot was sent: running it again",
 			    resume_phase_id(t), t->step->id, t->host);
 			t->state = TASK_PENDING;
-			store_task(rs->run->store, t);
+			observe_task(t, OBSERVE_TASK_RECORDED);
 			return;
 		}
 		/* The waiter asks the host's boot id before anything is

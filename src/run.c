@@ -18,14 +18,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
+#include "clock.h"
+#include "observe.h"
 #include "plan.h"
 #include "probe.h"
 #include "remote.h"
-#include "buf.h"
-#include "clock.h"
+#include "resume.h"
 #include "run.h"
+#include "scheduler.h"
 #include "store.h"
 #include "sudo-gate.h"
+#include "task.h"
 #include "wrapper.h"
 #include "xmalloc.h"
 
@@ -53,8 +57,7 @@ run_note(struct run *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	console_note(r, "%s", msg);
-	store_note(r->store, r, msg);
+	observe_note(r, msg, 1);
 }
 
 /*
@@ -640,7 +643,7 @@ run_host_mark_swapped(struct run_host *rh)
 	b = run_host(r, r->plan->swap_hosts[1]);
 	if (a != NULL && b != NULL && a->swapped && b->swapped) {
 		r->swapped = 1;
-		store_run_state(r->store, r);
+		observe_run(r, OBSERVE_RUN_STATE, r->state);
 	}
 }
 
@@ -853,6 +856,7 @@ run_gate_start(struct run *r, void (*go)(struct run *))
 {
 	const struct hostkey *k;
 	struct run_host *rh;
+	char msg[256];
 	size_t i, n = 0;
 
 	for (i = 0; i < r->nhosts && !r->opts.dry_run; i++) {
@@ -869,10 +873,11 @@ run_gate_start(struct run *r, void (*go)(struct run *))
 		go(r);
 		return;
 	}
-	console_note(r,
+	snprintf(msg, sizeof msg,
 	    "connecting first to the %zu host%s whose pinned fingerprint "
 	    "${hosts.NAME.host_key} needs as a key line",
 	    n, n == 1 ? "" : "s");
+	observe_note(r, msg, 0);
 	r->gate_go = go;
 	run_gate_check(r);
 }
@@ -886,7 +891,7 @@ run_start(struct run *r, void (*done)(struct run *))
 	run_begin(r, done);
 	if (r->started_ms == 0)
 		r->started_ms = run_now_ms();
-	console_run(r);
+	observe_run(r, OBSERVE_RUN_STARTED, r->state);
 	/* Every host the tasks use connects at once, in parallel. */
 	for (i = 0; i < r->nhosts && !r->opts.dry_run; i++)
 		if (run_host_used(r, &r->hosts[i]))
@@ -905,9 +910,7 @@ run_start_resumed(struct run *r, void (*done)(struct run *))
 	run_begin(r, done);
 	r->state = RUN_RUNNING;
 	r->finished_ms = 0;
-	console_note(r, "resuming run %d (%s), uid %s, date %s", r->id,
-	    r->plan->name, r->uid, r->date);
-	store_run_resumed(r->store, r);
+	observe_run(r, OBSERVE_RUN_RESUMED, r->state);
 	run_gate_start(r, resume_start);
 }
 
@@ -948,6 +951,7 @@ run_free(struct run *r)
 	}
 	free(r->captures);
 	secrets_free(&r->secrets);
+	observe_free(r);
 	if (r->handles == 0) {
 		free(r);
 		return;

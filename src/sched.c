@@ -19,11 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notify.h"
+#include "observe.h"
 #include "plan.h"
 #include "remote.h"
 #include "run.h"
+#include "scheduler.h"
 #include "store.h"
+#include "task.h"
 #include "wrapper.h"
 #include "xmalloc.h"
 
@@ -39,20 +41,17 @@ sched_set_phase(struct run_phase *ph, enum phase_state s)
 		ph->started_ms = run_now_ms(); /* kept across a resume */
 	else if (s != PHASE_PENDING)
 		ph->finished_ms = run_now_ms();
-	console_phase(ph->run, ph);
-	store_phase(ph->run->store, ph);
+	observe_phase(ph, OBSERVE_PHASE_CHANGED);
 }
 
-/* The one place the run changes state; entering one may notify (notify.c). */
+/* The one place the run changes state; entering one may notify. */
 void
 sched_set_run(struct run *r, enum run_state s)
 {
 	enum run_state old = r->state;
 
 	r->state = s;
-	store_run_state(r->store, r);
-	if (s != old)
-		notify_run(r->notify, r);
+	observe_run(r, OBSERVE_RUN_STATE, old);
 }
 
 /* Report the end, once no control job (a kill) is still under way. */
@@ -64,7 +63,7 @@ sched_report_end(struct run *r)
 		return;
 	}
 	r->finish_deferred = 0;
-	console_run(r);
+	observe_run(r, OBSERVE_RUN_ENDED, r->state);
 	if (r->finished != NULL)
 		r->finished(r);
 }
@@ -149,7 +148,7 @@ sched_swap(struct run *r)
 	for (i = 0; i < 2; i++)
 		run_host_mark_swapped(run_host(r, r->plan->swap_hosts[i]));
 	r->swapped = 1;
-	store_run_state(r->store, r);
+	observe_run(r, OBSERVE_RUN_STATE, r->state);
 	run_note(r,
 	    "the swap is done: %s and %s now reach the other "
 	    "machine",
@@ -215,6 +214,25 @@ sched_task_ended(struct run_task *t)
 }
 
 /*
+ * Name an undecided task (interrupted, not idempotent) and the command
+ * that decides it.
+ */
+void
+sched_ask(struct run_task *t)
+{
+	struct run *r = t->phase->run;
+	int id = r->plan->phases[t->phase->index].id;
+
+	run_note(r,
+	    "%d/%s on %s was interrupted and is not idempotent: hostswap "
+	    "cannot tell whether it took effect. Check the host, then decide "
+	    "with 'hostswap mark %d/%s --host %s succeeded|failed|retry "
+	    "--state %s' and run 'hostswap resume' again",
+	    id, t->step->id, t->host, id, t->step->id, t->host,
+	    store_path(r->store));
+}
+
+/*
  * The barrier: once every task of the current phase has ended, end the
  * phase — succeeded only if all succeeded or were skipped — and start the
  * next one, or end the run.
@@ -276,7 +294,7 @@ sched_phase_check(struct run_phase *ph)
 	if (undecided > 0) {
 		for (i = 0; i < ph->ntasks; i++)
 			if (ph->tasks[i].state == TASK_INTERRUPTED)
-				resume_ask(&ph->tasks[i]);
+				sched_ask(&ph->tasks[i]);
 		sched_finish(r, RUN_WAITING);
 		return;
 	}
@@ -340,7 +358,7 @@ sched_resume_phase(struct run *r, size_t i)
 	if (ph->state != PHASE_RUNNING)
 		sched_set_phase(ph, PHASE_RUNNING);
 	else
-		store_phase(r->store, ph);
+		observe_phase(ph, OBSERVE_PHASE_RECORDED);
 	sched_start_tasks(ph);
 	if (ph->state == PHASE_RUNNING)
 		sched_phase_check(ph);

@@ -25,12 +25,15 @@
 #include "check.h"
 #include "duration.h"
 #include "local.h"
+#include "observe.h"
 #include "plan.h"
 #include "probe.h"
 #include "remote.h"
 #include "run.h"
+#include "scheduler.h"
 #include "secret.h"
 #include "store.h"
+#include "task.h"
 #include "waiter.h"
 #include "wrapper.h"
 #include "xmalloc.h"
@@ -40,8 +43,8 @@ static void task_attempt_failed(struct run_task *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Whether a state is final. */
-static int
-task_ended(enum task_state s)
+int
+task_state_final(enum task_state s)
 {
 	return s == TASK_SUCCEEDED || s == TASK_FAILED || s == TASK_SKIPPED ||
 	    s == TASK_INTERRUPTED;
@@ -64,13 +67,10 @@ task_set_state(struct run_task *t, enum task_state s, const char *fmt, ...)
 	t->state = s;
 	if (s == TASK_RUNNING && t->started_ms == 0)
 		t->started_ms = run_now_ms();
-	if (task_ended(s))
+	if (task_state_final(s))
 		t->finished_ms = run_now_ms();
-	console_task(t->phase->run, t);
-	store_task(t->phase->run->store, t);
-	if (task_ended(s) && t->attempt > 0)
-		store_attempt_end(t->phase->run->store, t, task_state_names[s]);
-	if (task_ended(s)) {
+	observe_task(t, OBSERVE_TASK_CHANGED);
+	if (task_state_final(s)) {
 		if (t->timer != NULL)
 			uv_timer_stop(t->timer);
 		sched_task_ended(t);
@@ -578,7 +578,7 @@ task_attempt_failed(struct run_task *t, const char *fmt, ...)
 		free(t->error);
 		t->error = xstrdup(msg);
 		t->finished_ms = run_now_ms();
-		store_attempt_end(t->phase->run->store, t, "failed");
+		observe_task(t, OBSERVE_TASK_RETRIED);
 		duration_format(t->step->retry_delay_ms, delay, sizeof delay);
 		run_note(t->phase->run,
 		    "%d/%s on %s: attempt %d failed "

@@ -1,0 +1,143 @@
+/*
+ * run-setup.c: sets a run up with its state file and its listeners
+ * (observe.h). The state file listens first, so that a transition is
+ * written before the console or a notification announces it; the
+ * console second; notifications last.
+ */
+#include <stddef.h>
+
+#include "console.h"
+#include "notify.h"
+#include "observe.h"
+#include "plan.h"
+#include "run-setup.h"
+#include "run.h"
+#include "store.h"
+#include "task.h"
+
+/* The state file: every transition, a resume's corrections, the notes. */
+static void
+run_setup_store_task(void *arg, const struct run_task *t, enum observe_task w)
+{
+	struct store *st = arg;
+
+	if (w == OBSERVE_TASK_RETRIED) {
+		store_attempt_end(st, t, "failed");
+		return;
+	}
+	store_task(st, t);
+	if (w == OBSERVE_TASK_CHANGED && task_state_final(t->state) &&
+	    t->attempt > 0)
+		store_attempt_end(st, t, task_state_names[t->state]);
+}
+
+static void
+run_setup_store_phase(
+    void *arg, const struct run_phase *ph, enum observe_phase w)
+{
+	(void)w;
+	store_phase(arg, ph);
+}
+
+static void
+run_setup_store_run(
+    void *arg, struct run *r, enum observe_run w, enum run_state old)
+{
+	(void)old;
+	if (w == OBSERVE_RUN_STATE)
+		store_run_state(arg, r);
+	else if (w == OBSERVE_RUN_RESUMED)
+		store_run_resumed(arg, r);
+}
+
+static void
+run_setup_store_note(void *arg, const struct run *r, const char *msg, int keep)
+{
+	if (keep)
+		store_note(arg, r, msg);
+}
+
+/* The console: transitions as they are announced, and every note. */
+static void
+run_setup_console_task(void *arg, const struct run_task *t, enum observe_task w)
+{
+	(void)arg;
+	if (w == OBSERVE_TASK_CHANGED)
+		console_task(t->phase->run, t);
+}
+
+static void
+run_setup_console_phase(
+    void *arg, const struct run_phase *ph, enum observe_phase w)
+{
+	(void)arg;
+	if (w == OBSERVE_PHASE_CHANGED)
+		console_phase(ph->run, ph);
+}
+
+static void
+run_setup_console_run(
+    void *arg, struct run *r, enum observe_run w, enum run_state old)
+{
+	(void)arg;
+	(void)old;
+	if (w == OBSERVE_RUN_STARTED || w == OBSERVE_RUN_ENDED)
+		console_run(r);
+	else if (w == OBSERVE_RUN_RESUMED)
+		console_note(r, "resuming run %d (%s), uid %s, date %s", r->id,
+		    r->plan->name, r->uid, r->date);
+}
+
+static void
+run_setup_console_note(
+    void *arg, const struct run *r, const char *msg, int keep)
+{
+	(void)arg;
+	(void)keep;
+	console_note(r, "%s", msg);
+}
+
+/* Notifications: the run entering a state. */
+static void
+run_setup_notify_run(
+    void *arg, struct run *r, enum observe_run w, enum run_state old)
+{
+	if (w == OBSERVE_RUN_STATE && r->state != old)
+		notify_run(arg, r);
+}
+
+/*
+ * Set up a run made by run_new() (and, for a resume, filled by
+ * store_restore()): its state file (NULL: none), and, when swapped is set,
+ * the swap as done before it starts (run --assume-swapped); then its
+ * listeners and notifications.
+ */
+void
+run_setup(struct run *r, struct store *st, int swapped)
+{
+	const struct run_listener store_l = { run_setup_store_task,
+		run_setup_store_phase, run_setup_store_run,
+		run_setup_store_note, st };
+	const struct run_listener console_l = { run_setup_console_task,
+		run_setup_console_phase, run_setup_console_run,
+		run_setup_console_note, NULL };
+	struct run_listener notify_l = { NULL, NULL, run_setup_notify_run, NULL,
+		NULL };
+
+	if (swapped && r->plan->has_swap) {
+		run_host(r, r->plan->swap_hosts[0])->swapped = 1;
+		run_host(r, r->plan->swap_hosts[1])->swapped = 1;
+		r->swapped = 1;
+	}
+	r->store = st;
+	if (st != NULL) {
+		store_attach(st, r->loop);
+		observe_add(r, &store_l);
+	}
+	observe_add(r, &console_l);
+	r->notify = notify_new(r);
+	if (r->notify != NULL) {
+		notify_l.arg = r->notify;
+		observe_add(r, &notify_l);
+	}
+}
