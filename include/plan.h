@@ -38,6 +38,13 @@ enum step_kind {
 	STEP_NKINDS
 };
 
+/* Where a step stands in the outage (its `outage:` key). */
+enum step_outage {
+	OUTAGE_NONE,
+	OUTAGE_START, /* the outage starts when its first task starts */
+	OUTAGE_END,   /* and ends when this step's last task succeeds */
+};
+
 enum host_keys_mode {
 	HOST_KEYS_FOLLOW_MACHINE,
 	HOST_KEYS_FOLLOW_ADDRESS,
@@ -141,6 +148,8 @@ struct step {
 	char *capture; /* name or NULL */
 	char **requires;
 	size_t nrequires;
+	enum step_outage outage;
+	unsigned outage_line, outage_col; /* of its value */
 };
 
 struct phase {
@@ -262,5 +271,7 @@ const struct secret *plan_secret(const struct plan *, const char *);
 const struct capture *plan_capture(const struct plan *, const char *);
 const struct phase *plan_phase(const struct plan *, int);
 int plan_swapped_host(const struct plan *, const char *);
+const struct step *plan_outage_step(
+    const struct plan *, enum step_outage, int *);
 
 #endif

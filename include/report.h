@@ -108,6 +108,10 @@ struct report {
 	size_t nphases;
 	struct report_note *notes;
 	size_t nnotes;
+	char *outage_from;        /* "PHASE/STEP" of `outage: start`, or NULL */
+	char *outage_to;          /* of `outage: end` */
+	uint64_t outage_start_ms; /* 0: not started */
+	uint64_t outage_end_ms;   /* 0: not ended */
 };
 
 void report_free(struct report *);

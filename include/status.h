@@ -50,6 +50,7 @@ struct status_task {
 	const char *output_tail;
 };
 
+json_t *status_time_json(uint64_t);
 json_t *status_run_json(const struct status_run *);
 json_t *status_phase_json(const struct status_phase *);
 json_t *status_task_json(const struct status_task *, int);

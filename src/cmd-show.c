@@ -542,6 +542,22 @@ show_task_options(struct show *s, struct buf *b, json_t *t)
 	buf_free(&o);
 }
 
+/* The summary's outage line, for a plan that marks one. */
+static void
+show_outage_sum(const struct plan *p, struct buf *b)
+{
+	const struct step *a, *z;
+	int pa, pz;
+
+	a = plan_outage_step(p, OUTAGE_START, &pa);
+	z = plan_outage_step(p, OUTAGE_END, &pz);
+	if (a != NULL && z != NULL)
+		buf_printf(b,
+		    "  outage: from the start of %d/%s to the success of "
+		    "%d/%s\n",
+		    pa, a->id, pz, z->id);
+}
+
 /* What the closing summary counts. */
 struct show_sum {
 	size_t phases, steps, tasks, manual, gates_n, checks;
@@ -593,6 +609,25 @@ show_count(struct show_sum *sum, json_t *t, int phase_id, int first_host)
 	}
 }
 
+/* The outage's start or end at the step that marks it. */
+static void
+show_outage_mark(struct show *s, struct buf *b, int phase_id, const char *id)
+{
+	const struct step *st;
+	int ph;
+
+	st = plan_outage_step(s->plan, OUTAGE_START, &ph);
+	if (st != NULL && ph == phase_id && strcmp(st->id, id) == 0)
+		buf_adds(b,
+		    "      OUTAGE STARTS: the users' outage starts when this "
+		    "step's first task starts\n");
+	st = plan_outage_step(s->plan, OUTAGE_END, &ph);
+	if (st != NULL && ph == phase_id && strcmp(st->id, id) == 0)
+		buf_adds(b,
+		    "      OUTAGE ENDS: the users' outage ends when this "
+		    "step's last task succeeds\n");
+}
+
 /*
  * One step of a phase: its tasks [i, end) as one checklist item, the
  * hosts that do the same work together.
@@ -632,6 +667,7 @@ show_step_text(struct show *s, struct buf *b, json_t *tasks, size_t i,
 	if (strcmp(name, show_str(t, "step")) != 0)
 		buf_printf(b, ": %s", name);
 	buf_adds(b, "\n");
+	show_outage_mark(s, b, phase_id, show_str(t, "step"));
 	for (k = 0; k < ngroups; k++) {
 		for (j = 0; j < n && group[j] != (int)k; j++)
 			;
@@ -767,6 +803,7 @@ show_summary_text(struct show *s, struct buf *b, struct show_sum *sum)
 		    s->plan->swap_after_phase);
 	else
 		buf_adds(b, "  swap: none\n");
+	show_outage_sum(s->plan, b);
 }
 
 /*

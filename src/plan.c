@@ -101,6 +101,25 @@ plan_phase(const struct plan *p, int id)
 	return NULL;
 }
 
+/*
+ * The step marked `outage: start` or `outage: end`, and its phase's id in
+ * *phase_id; NULL when the plan marks no outage.
+ */
+const struct step *
+plan_outage_step(const struct plan *p, enum step_outage which, int *phase_id)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nphases; i++)
+		for (j = 0; j < p->phases[i].nsteps; j++)
+			if (p->phases[i].steps[j].outage == which) {
+				if (phase_id != NULL)
+					*phase_id = p->phases[i].id;
+				return &p->phases[i].steps[j];
+			}
+	return NULL;
+}
+
 /* Index (0 or 1) of a host in the swap, or -1 if it is not swapped. */
 int
 plan_swapped_host(const struct plan *p, const char *name)
@@ -315,6 +334,62 @@ plan_check_exclusive(struct loader *L, const struct phase *ph)
 	}
 }
 
+/*
+ * The plan's outage marks: at most one `outage: start` and one `outage:
+ * end`, both or neither, and the start in a phase before or the same as
+ * the end's (a plan reads top to bottom, and so does its outage).
+ */
+static void
+plan_check_outage(struct loader *L)
+{
+	const struct plan *p = L->plan;
+	const struct step *mark[3] = { NULL, NULL, NULL }, *st;
+	size_t i, j, at[3] = { 0, 0, 0 };
+	static const char *const names[3] = { "", "start", "end" };
+
+	for (i = 0; i < p->nphases; i++) {
+		for (j = 0; j < p->phases[i].nsteps; j++) {
+			st = &p->phases[i].steps[j];
+			if (st->outage == OUTAGE_NONE)
+				continue;
+			if (mark[st->outage] != NULL) {
+				load_error_at(L, st->outage_line,
+				    st->outage_col,
+				    "a second 'outage: %s' (the first is "
+				    "step '%s', line %u): a plan has one "
+				    "outage",
+				    names[st->outage],
+				    mark[st->outage]->id ? mark[st->outage]->id
+							 : "?",
+				    mark[st->outage]->outage_line);
+				continue;
+			}
+			mark[st->outage] = st;
+			at[st->outage] = i;
+		}
+	}
+	if (mark[OUTAGE_START] != NULL && mark[OUTAGE_END] == NULL)
+		load_error_at(L, mark[OUTAGE_START]->outage_line,
+		    mark[OUTAGE_START]->outage_col,
+		    "'outage: start' needs a step with 'outage: end' in "
+		    "this phase or a later one");
+	else if (mark[OUTAGE_END] != NULL && mark[OUTAGE_START] == NULL)
+		load_error_at(L, mark[OUTAGE_END]->outage_line,
+		    mark[OUTAGE_END]->outage_col,
+		    "'outage: end' needs a step with 'outage: start' in "
+		    "this phase or an earlier one");
+	else if (mark[OUTAGE_START] != NULL &&
+	    at[OUTAGE_END] < at[OUTAGE_START])
+		load_error_at(L, mark[OUTAGE_END]->outage_line,
+		    mark[OUTAGE_END]->outage_col,
+		    "'outage: end' in phase %d comes before 'outage: start' "
+		    "(step '%s', phase %d): the outage must start in the "
+		    "same phase or an earlier one",
+		    p->phases[at[OUTAGE_END]].id,
+		    mark[OUTAGE_START]->id ? mark[OUTAGE_START]->id : "?",
+		    p->phases[at[OUTAGE_START]].id);
+}
+
 /* Read one phase; index is its place in the plan. */
 static void
 plan_load_phase(struct loader *L, const struct node *n, size_t index,
@@ -473,6 +548,7 @@ plan_load_phases(struct loader *L, const struct node *root)
 		    i > 0 ? node_get(n->vals[i - 1], "id") : NULL);
 		p->nphases++;
 	}
+	plan_check_outage(L);
 }
 
 struct plan_cycle {

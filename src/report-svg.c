@@ -2,7 +2,8 @@
  * report-svg.c: the report's timeline, drawn as SVG — a Gantt chart of
  * the run: one row per host (and `local`, the controller), a bar per task
  * attempt from its start to its end coloured by its outcome, a dashed
- * line where each phase began, and a time axis from the run's start.
+ * line where each phase began, the users' outage as a band behind the
+ * bars, and a time axis from the run's start.
  *
  * Plain SVG 1.1 with presentation attributes only: no <style>, and
  * <title> tooltips only when asked (HTML), since a wiki's Markdown filter
@@ -359,6 +360,38 @@ report_svg_phases(struct report_svg *s, int bottom)
 	}
 }
 
+/*
+ * The users' outage: a translucent band behind the bars from its start
+ * to its end (to the axis's end while it still runs), labelled with its
+ * length under the phase labels.
+ */
+static void
+report_svg_outage(struct report_svg *s, int bottom)
+{
+	const struct report *rp = s->rp;
+	uint64_t end;
+	double x1, x2;
+	char took[64];
+
+	if (rp->outage_start_ms == 0)
+		return;
+	end = rp->outage_end_ms != 0 ? rp->outage_end_ms : s->t1;
+	x1 = report_svg_x(s, rp->outage_start_ms);
+	x2 = report_svg_x(s, end);
+	if (x2 - x1 < SVG_MINBAR)
+		x2 = x1 + SVG_MINBAR;
+	report_duration(took, sizeof took, end - rp->outage_start_ms);
+	buf_printf(s->b,
+	    "<rect class=\"outage\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
+	    "height=\"%d\" fill=\"#c62828\" fill-opacity=\"0.12\" "
+	    "stroke=\"#c62828\" stroke-opacity=\"0.5\"/>\n",
+	    x1, SVG_TOP - 4, x2 - x1, bottom - SVG_TOP + 4);
+	buf_printf(s->b,
+	    "<text x=\"%.1f\" y=\"%d\" class=\"outage-label\" "
+	    "fill=\"#c62828\">outage %s%s</text>\n",
+	    x1 + 3, bottom - 3, took, rp->outage_end_ms == 0 ? " so far" : "");
+}
+
 /* The colours' meaning, under the axis. */
 static void
 report_svg_legend(struct report_svg *s, int y)
@@ -419,6 +452,7 @@ report_svg(const struct report *rp, int titles, struct buf *b)
 		report_xml(b, s.rows[i].host, strlen(s.rows[i].host));
 		buf_adds(b, "</text>\n");
 	}
+	report_svg_outage(&s, s.bottom);
 	report_svg_phases(&s, s.bottom);
 	for (i = 0; i < s.nbars; i++)
 		report_svg_bar(&s, &s.bars[i]);

@@ -38,14 +38,44 @@ report_elapsed(
 		report_span(out, len, from, to);
 }
 
+/*
+ * The outage as the report states it: its length (so far, while it
+ * runs) and which steps bound it, when it started and when it ended.
+ */
+static void
+report_outage_facts(const struct report *rp, char *len, size_t lenz, char *from,
+    size_t fromz, char *to, size_t toz)
+{
+	char took[64];
+
+	report_time(from, fromz, rp->outage_start_ms);
+	report_time(to, toz, rp->outage_end_ms);
+	if (rp->outage_start_ms == 0) {
+		snprintf(len, lenz,
+		    "not started (it starts with %s and ends when %s succeeds)",
+		    rp->outage_from, rp->outage_to);
+		snprintf(from, fromz, "not yet");
+		snprintf(to, toz, "not yet");
+		return;
+	}
+	report_elapsed(
+	    rp, took, sizeof took, rp->outage_start_ms, rp->outage_end_ms);
+	snprintf(len, lenz, "%s%s (from the start of %s to the success of %s)",
+	    took, rp->outage_end_ms == 0 ? ", still running" : "",
+	    rp->outage_from, rp->outage_to);
+	if (rp->outage_end_ms == 0)
+		snprintf(
+		    to, toz, "not yet (%s has not succeeded)", rp->outage_to);
+}
+
 /* The title and the run's facts: plan, state, times, the swap. */
 static void
 report_summary(struct report_doc *d)
 {
 	const struct report *rp = d->rp;
 	char run[128], started[40], finished[40], took[64], made[40];
-	char phases[64], resumes[32];
-	const char *kv[32];
+	char phases[64], resumes[32], outage[256], o_from[80], o_to[80];
+	const char *kv[40];
 	size_t n = 0;
 
 	report_doc_h(d, 1, "hostswap report: %s, run %d", rp->name, rp->id);
@@ -84,6 +114,13 @@ report_summary(struct report_doc *d)
 	    rp->inventory_path ? rp->inventory_path
 			       : "the plan's own inventory");
 	FACT("Inventory SHA-256", rp->inventory_sha256);
+	if (rp->outage_from != NULL && rp->outage_to != NULL) {
+		report_outage_facts(rp, outage, sizeof outage, o_from,
+		    sizeof o_from, o_to, sizeof o_to);
+		FACT("Outage", outage);
+		FACT("Outage started", o_from);
+		FACT("Outage ended", o_to);
+	}
 	FACT("Report made", made);
 #undef FACT
 	report_doc_facts(d, n / 2, kv);
@@ -167,8 +204,11 @@ report_timeline(struct report_doc *d)
 	report_doc_p(d, NULL,
 	    "One row per host (tasks that ran at once side by side); a bar "
 	    "per task attempt from its start to its end, coloured by its "
-	    "outcome; a dashed line where each phase began. The axis counts "
-	    "from the run's start, %s.",
+	    "outcome; a dashed line where each phase began%s. The axis "
+	    "counts from the run's start, %s.",
+	    d->rp->outage_start_ms != 0
+		? "; the users' outage as a red band behind them"
+		: "",
 	    started);
 	if (d->fmt == REPORT_MARKDOWN && d->svg_path != NULL) {
 		buf_adds(d->b, "![Timeline of run ");
@@ -822,5 +862,7 @@ report_free(struct report *rp)
 	free(rp->inventory_path);
 	free(rp->inventory_sha256);
 	free(rp->vars);
+	free(rp->outage_from);
+	free(rp->outage_to);
 	memset(rp, 0, sizeof *rp);
 }

@@ -9,12 +9,13 @@
 #include <time.h>
 
 #include "clock.h"
+#include "outage.h"
 #include "plan.h"
 #include "run.h"
 #include "status.h"
 
 /* A time, or null for 0. */
-static json_t *
+json_t *
 status_time_json(uint64_t ms)
 {
 	char ts[CLOCK_RFC3339_LEN];
@@ -150,22 +151,28 @@ status_json(const struct run *r)
 	struct status_run rv;
 	struct status_phase pv;
 	struct status_task tv;
-	json_t *o = json_object(), *phases = json_array(), *po, *tasks;
+	json_t *o = json_object(), *phases = json_array(), *po, *tasks, *run;
+	struct outage out;
 	size_t i, j;
 
 	status_view_run(r, &rv);
-	json_object_set_new(o, "run", status_run_json(&rv));
+	run = status_run_json(&rv);
+	json_object_set_new(o, "run", run);
+	outage_init_plan(&out, r->plan);
 	for (i = 0; i < r->nphases; i++) {
 		status_view_phase(&r->phases[i], &pv);
 		po = status_phase_json(&pv);
 		tasks = json_array();
 		for (j = 0; j < r->phases[i].ntasks; j++) {
 			status_view_task(&r->phases[i].tasks[j], &tv);
+			outage_task(&out, tv.phase, tv.step, tv.state,
+			    tv.started_ms, tv.finished_ms);
 			json_array_append_new(tasks, status_task_json(&tv, 0));
 		}
 		json_object_set_new(po, "tasks", tasks);
 		json_array_append_new(phases, po);
 	}
 	json_object_set_new(o, "phases", phases);
+	json_object_set_new(run, "outage", outage_json(&out, clock_now_ms()));
 	return o;
 }

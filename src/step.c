@@ -22,7 +22,7 @@ static const char *const step_keys[] = { "id", "name", "description", "on",
 	"run", "put", "detach", "reboot", "wait", "manual", "http", "smtp",
 	"pop3", "tcp", "timeout", "retries", "retry_delay", "unless",
 	"expect_exit", "idempotent", "sensitive", "capture", "requires", "gate",
-	NULL };
+	"outage", NULL };
 
 static const char *const put_keys[] = { "path", "content", "src", "mode",
 	"owner", "backup", NULL };
@@ -527,6 +527,24 @@ step_load_id(struct loader *L, const struct node *n, struct step *st)
 		st->name = xstrdup(st->id);
 }
 
+/* Read `outage: start|end`: where the users' outage starts or ends. */
+static void
+step_load_outage(struct loader *L, const struct node *n, struct step *st)
+{
+	const struct node *v = node_get(n, "outage");
+
+	if (v == NULL)
+		return;
+	st->outage_line = v->line;
+	st->outage_col = v->col;
+	if (v->type == NODE_SCALAR && strcmp(v->value, "start") == 0)
+		st->outage = OUTAGE_START;
+	else if (v->type == NODE_SCALAR && strcmp(v->value, "end") == 0)
+		st->outage = OUTAGE_END;
+	else
+		load_error(L, v, "'outage' must be 'start' or 'end'");
+}
+
 /* Read one step's mapping into st. */
 void
 step_load(struct loader *L, const struct node *n, struct step *st)
@@ -650,6 +668,7 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 			    "captured");
 	}
 	load_strlist(L, n, "requires", &st->requires, &st->nrequires);
+	step_load_outage(L, n, st);
 }
 
 /* Free a step's contents. */

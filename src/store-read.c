@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "hostkey.h"
+#include "outage.h"
 #include "plan.h"
 #include "run.h"
 #include "secret.h"
@@ -292,12 +293,14 @@ store_status_json(struct store *st, int run_id, json_t **out)
 	struct status_phase pv;
 	struct status_task tv;
 	sqlite3_stmt *s, *ts;
-	json_t *o, *phases, *po, *tasks;
+	json_t *o, *phases, *po, *tasks, *run;
+	struct outage og;
 
 	*out = NULL;
 	s = store_query(st,
 	    "SELECT id, uid, plan_path, name, state, started_ms, finished_ms, "
-	    "current_phase, swapped, date FROM runs WHERE id = ?",
+	    "current_phase, swapped, date, outage_start, outage_end FROM runs "
+	    "WHERE id = ?",
 	    "i", (int64_t)run_id);
 	if (s == NULL || sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_finalize(s);
@@ -317,8 +320,11 @@ store_status_json(struct store *st, int run_id, json_t **out)
 	rv.date = (const char *)sqlite3_column_text(s, 9);
 	if (strcmp(rv.state, "running") == 0)
 		rv.finished_ms = 0;
+	outage_init_marks(&og, (const char *)sqlite3_column_text(s, 10),
+	    (const char *)sqlite3_column_text(s, 11));
 	o = json_object();
-	json_object_set_new(o, "run", status_run_json(&rv));
+	run = status_run_json(&rv);
+	json_object_set_new(o, "run", run);
 	sqlite3_finalize(s);
 
 	phases = json_array();
@@ -345,6 +351,8 @@ store_status_json(struct store *st, int run_id, json_t **out)
 			    strcmp(tv.state, "pending") == 0 ||
 			    strcmp(tv.state, "waiting") == 0)
 				tv.finished_ms = 0;
+			outage_task(&og, tv.phase, tv.step, tv.state,
+			    tv.started_ms, tv.finished_ms);
 			json_array_append_new(tasks, status_task_json(&tv, 0));
 		}
 		sqlite3_finalize(ts);
@@ -353,6 +361,7 @@ store_status_json(struct store *st, int run_id, json_t **out)
 	}
 	sqlite3_finalize(s);
 	json_object_set_new(o, "phases", phases);
+	json_object_set_new(run, "outage", outage_json(&og, run_now_ms()));
 	*out = o;
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "outage.h"
 #include "report.h"
 #include "run.h"
 #include "store.h"
@@ -44,8 +45,8 @@ store_report_run(struct store *st, int run_id, struct report *rp)
 	s = store_query(st,
 	    "SELECT id, uid, name, state, date, plan_path, plan_sha256, "
 	    "inventory_path, inventory_sha256, vars, started_ms, finished_ms, "
-	    "current_phase, swapped, from_phase, to_phase, resumes "
-	    "FROM runs WHERE id = ?",
+	    "current_phase, swapped, from_phase, to_phase, resumes, "
+	    "outage_start, outage_end FROM runs WHERE id = ?",
 	    "i", (int64_t)run_id);
 	if (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
 		rp->id = sqlite3_column_int(s, 0);
@@ -65,6 +66,8 @@ store_report_run(struct store *st, int run_id, struct report *rp)
 		rp->from_phase = store_report_int(s, 14, -1);
 		rp->to_phase = store_report_int(s, 15, -1);
 		rp->resumes = sqlite3_column_int(s, 16);
+		rp->outage_from = store_col_str(s, 17);
+		rp->outage_to = store_col_str(s, 18);
 		if (strcmp(rp->state, "running") == 0)
 			rp->finished_ms = 0;
 		rc = 0;
@@ -284,6 +287,27 @@ store_report_notes(struct store *st, struct report *rp)
 	sqlite3_finalize(s);
 }
 
+/* The outage from the marks the run recorded and its tasks' times. */
+static void
+store_report_outage(struct report *rp)
+{
+	struct outage o;
+	const struct report_task *t;
+	size_t i, j;
+
+	if (outage_init_marks(&o, rp->outage_from, rp->outage_to) == -1 ||
+	    !o.marked)
+		return;
+	for (i = 0; i < rp->nphases; i++)
+		for (j = 0; j < rp->phases[i].ntasks; j++) {
+			t = &rp->phases[i].tasks[j];
+			outage_task(&o, t->phase, t->step, t->state,
+			    t->started_ms, t->finished_ms);
+		}
+	rp->outage_start_ms = o.start_ms;
+	rp->outage_end_ms = outage_end_ms(&o);
+}
+
 /*
  * Read run run_id whole into rp (report_free() frees it). STORE_NOFILE
  * when the file holds no such run, STORE_ERROR (*err) when it cannot be
@@ -310,6 +334,7 @@ store_report(struct store *st, int run_id, struct report *rp, char **err)
 		store_report_attempts(st, rp);
 		store_report_starts(st, rp);
 		store_report_notes(st, rp);
+		store_report_outage(rp);
 	}
 	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 	return rc;

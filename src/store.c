@@ -104,8 +104,18 @@ static const char store_schema_v1[] =
     " seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL,"
     " ts_ms INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL);";
 
+/*
+ * Version 2: the plan's outage marks ("PHASE/STEP" of its `outage: start`
+ * and `outage: end` steps), so that readers compute the outage from the
+ * tasks' times without the plan.
+ */
+static const char store_schema_v2[] =
+    "ALTER TABLE runs ADD COLUMN outage_start TEXT;"
+    "ALTER TABLE runs ADD COLUMN outage_end TEXT;";
+
 /* Migrations: migrations[v] takes the schema from version v to v + 1. */
-static const char *const store_migrations[STORE_SCHEMA] = { store_schema_v1 };
+static const char *const store_migrations[STORE_SCHEMA] = { store_schema_v1,
+	store_schema_v2 };
 
 /* Die on a write that failed: the engine cannot act without its intent. */
 static void __attribute__((noreturn))

@@ -50,7 +50,7 @@ hs run "$tmpdir/ok.yaml" --state "$st" --inventory "$inventory" --known-hosts "$
 hs status --state "$st" --json
 [ $? = 0 ] && ok || ko "status --state --json"
 cp "$out" "$tmpdir/status.json"
-jqt '.run | keys == (["current_phase","date","finished_at","id","name","plan","started_at","state","swapped","uid"])' "$tmpdir/status.json" && ok || ko "run object has exactly the keys of SPEC §6"
+jqt '.run | keys == (["current_phase","date","finished_at","id","name","outage","plan","started_at","state","swapped","uid"])' "$tmpdir/status.json" && ok || ko "run object has exactly the keys of SPEC §6 and the documented addition outage"
 jqt '[.phases[] | keys] | unique == [["finished_at","id","name","started_at","state","tasks"]]' "$tmpdir/status.json" && ok || ko "phase objects have the keys of SPEC §6"
 jqt '[.phases[].tasks[] | keys] | unique == [["attempt","error","exit_code","finished_at","host","output_tail","started_at","state","step"]]' "$tmpdir/status.json" && ok || ko "task objects have the keys of SPEC §6"
 jqt '.run.state == "succeeded" and .run.swapped == false and (.run.uid | test("^[0-9a-f]{16}$")) and (.run.date | test("^[0-9]{8}$"))' "$tmpdir/status.json" && ok || ko "run state, uid, date, swapped"

@@ -14,6 +14,7 @@
 
 #include "diag.h"
 #include "expand.h"
+#include "outage.h"
 #include "plan.h"
 #include "step.h"
 
@@ -210,6 +211,144 @@ columns_count_characters(void **state)
 	    "(did you mean 'ika'?)");
 }
 
+static const char outage_plan[] =
+    "hostswap: 1\n"
+    "name: t\n"
+    "inventory: {hosts: {ika: {address: 127.0.0.1}, tako: {address: "
+    "127.0.0.2}}}\n"
+    "phases:\n"
+    "  - id: 1\n"
+    "    name: stop\n"
+    "    steps:\n"
+    "      - {id: stop, on: [ika, tako], run: x, outage: start}\n"
+    "  - id: 3\n"
+    "    name: check\n"
+    "    steps:\n"
+    "      - {id: check, on: [ika, tako], run: x, outage: end}\n"
+    "      - {id: other, on: ika, run: x}\n";
+
+static void
+outage_marks_parse(void **state)
+{
+	struct diag d;
+	struct plan *p = load(outage_plan, &d);
+	const struct step *st;
+	int ph = -1;
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(p->phases[0].steps[0].outage, OUTAGE_START);
+	assert_int_equal(p->phases[1].steps[0].outage, OUTAGE_END);
+	assert_int_equal(p->phases[1].steps[1].outage, OUTAGE_NONE);
+	st = plan_outage_step(p, OUTAGE_END, &ph);
+	assert_non_null(st);
+	assert_string_equal(st->id, "check");
+	assert_int_equal(ph, 3);
+	plan_free(p);
+	diag_free(&d);
+}
+
+/* The outage's figure from tasks fed in any order. */
+static void
+outage_from_tasks(void **state)
+{
+	struct diag d;
+	struct plan *p = load(outage_plan, &d);
+	struct outage o;
+	json_t *j;
+
+	(void)state;
+	assert_non_null(p);
+	outage_init_plan(&o, p);
+	assert_true(o.marked);
+	/* Nothing started: all null. */
+	outage_task(&o, 1, "stop", "pending", 0, 0);
+	j = outage_json(&o, 5000);
+	assert_true(json_is_null(json_object_get(j, "start")));
+	assert_true(json_is_null(json_object_get(j, "seconds")));
+	assert_true(json_is_false(json_object_get(j, "running")));
+	json_decref(j);
+	/* The start step's first task starts it; the clock runs. */
+	outage_init_plan(&o, p);
+	outage_task(&o, 1, "stop", "succeeded", 2000, 2500);
+	outage_task(&o, 1, "stop", "succeeded", 1000, 3000);
+	outage_task(&o, 3, "check", "succeeded", 8000, 9000);
+	outage_task(&o, 3, "check", "running", 8000, 0);
+	assert_int_equal(o.start_ms, 1000);
+	assert_int_equal(outage_end_ms(&o), 0);
+	j = outage_json(&o, 11500);
+	assert_true(json_is_true(json_object_get(j, "running")));
+	assert_true(json_is_null(json_object_get(j, "end")));
+	assert_true(json_real_value(json_object_get(j, "seconds")) == 10.5);
+	json_decref(j);
+	/* The end step's last success ends it; other steps do not count. */
+	outage_init_plan(&o, p);
+	outage_task(&o, 1, "stop", "succeeded", 1000, 3000);
+	outage_task(&o, 3, "check", "succeeded", 8000, 9000);
+	outage_task(&o, 3, "check", "skipped", 8000, 9250);
+	outage_task(&o, 3, "other", "succeeded", 8000, 20000);
+	assert_int_equal(outage_end_ms(&o), 9250);
+	j = outage_json(&o, 50000);
+	assert_true(json_is_false(json_object_get(j, "running")));
+	assert_string_equal(json_string_value(json_object_get(j, "start")),
+	    "1970-01-01T00:00:01.000Z");
+	assert_string_equal(json_string_value(json_object_get(j, "end")),
+	    "1970-01-01T00:00:09.250Z");
+	assert_true(json_real_value(json_object_get(j, "seconds")) == 8.25);
+	json_decref(j);
+	/* A failed end task keeps it running. */
+	outage_init_plan(&o, p);
+	outage_task(&o, 1, "stop", "succeeded", 1000, 3000);
+	outage_task(&o, 3, "check", "failed", 8000, 9000);
+	outage_task(&o, 3, "check", "succeeded", 8000, 9000);
+	assert_int_equal(outage_end_ms(&o), 0);
+	/* Marks as the state file keeps them; a bad one reads as none. */
+	assert_int_equal(outage_init_marks(&o, "1/stop", "3/check"), 0);
+	assert_true(o.marked);
+	assert_int_equal(o.end_phase, 3);
+	assert_string_equal(o.end_step, "check");
+	assert_int_equal(outage_init_marks(&o, "x/stop", "3/check"), -1);
+	assert_false(o.marked);
+	assert_int_equal(outage_init_marks(&o, NULL, NULL), 0);
+	assert_false(o.marked);
+	plan_free(p);
+	diag_free(&d);
+}
+
+static void
+outage_errors(void **state)
+{
+	static const char twice[] =
+	    "hostswap: 1\n"
+	    "name: t\n"
+	    "inventory: {hosts: {ika: {address: 127.0.0.1}}}\n"
+	    "phases:\n"
+	    "  - id: 1\n"
+	    "    name: one\n"
+	    "    steps:\n"
+	    "      - {id: a, on: ika, run: x, outage: end}\n"
+	    "      - {id: b, on: ika, run: x, outage: end}\n"
+	    "      - {id: c, on: ika, run: x, outage: start}\n";
+	static const char backwards[] =
+	    "hostswap: 1\n"
+	    "name: t\n"
+	    "inventory: {hosts: {ika: {address: 127.0.0.1}}}\n"
+	    "phases:\n"
+	    "  - {id: 1, name: a, steps: [{id: a, on: ika, run: x, outage: "
+	    "end}]}\n"
+	    "  - {id: 2, name: b, steps: [{id: b, on: ika, run: x, outage: "
+	    "start}]}\n";
+
+	(void)state;
+	assert_string_equal(first_error(twice),
+	    "9:42: a second 'outage: end' (the first is step 'a', line 8): a "
+	    "plan has one outage");
+	assert_string_equal(first_error(backwards),
+	    "5:63: 'outage: end' in phase 1 comes before 'outage: start' (step "
+	    "'b', phase 2): the outage must start in the same phase or an "
+	    "earlier one");
+}
+
 static void
 slugs(void **state)
 {
@@ -239,6 +378,9 @@ main(void)
 		cmocka_unit_test(positions_inside_block_scalars),
 		cmocka_unit_test(columns_count_characters),
 		cmocka_unit_test(slugs),
+		cmocka_unit_test(outage_marks_parse),
+		cmocka_unit_test(outage_from_tasks),
+		cmocka_unit_test(outage_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -386,6 +386,55 @@ documents(void **state)
 	report_free(&rp);
 }
 
+/* The outage: stated in the facts and drawn as one band, or not at all. */
+static void
+outage(void **state)
+{
+	struct report rp;
+	struct buf b;
+
+	(void)state;
+	small_run(&rp);
+	buf_init(&b);
+	report_write(&rp, REPORT_MARKDOWN, NULL, &b);
+	buf_addc(&b, '\0');
+	assert_null(strstr(b.data, "Outage"));
+	assert_null(strstr(b.data, "class=\"outage\""));
+	buf_free(&b);
+
+	rp.outage_from = xstrdup("1/a");
+	rp.outage_to = xstrdup("2/c");
+	rp.outage_start_ms = 1500;
+	buf_init(&b);
+	report_write(&rp, REPORT_MARKDOWN, NULL, &b);
+	buf_addc(&b, '\0');
+	assert_non_null(strstr(b.data,
+	    "| **Outage** | 2.5 s so far, still running (from the start of "
+	    "1/a to the success of 2/c) |\n"));
+	assert_non_null(strstr(b.data,
+	    "| **Outage ended** | not yet (2/c has not succeeded) |\n"));
+	assert_int_equal(count(b.data, "<rect class=\"outage\""), 1);
+	assert_non_null(strstr(b.data, ">outage 2.5 s so far</text>"));
+	buf_free(&b);
+
+	rp.outage_end_ms = 3500;
+	buf_init(&b);
+	report_write(&rp, REPORT_HTML, NULL, &b);
+	buf_addc(&b, '\0');
+	assert_non_null(strstr(b.data,
+	    "2.0 s (from the start of 1/a to the "
+	    "success of 2/c)"));
+	assert_non_null(strstr(b.data,
+	    "<tr><th>Outage ended</th><td>1970-01-01 00:00:03 UTC</td>"));
+	assert_int_equal(count(b.data, "<rect class=\"outage\""), 1);
+	/* From 1.5 s to 3.5 s of an axis from 1 s to 4 s. */
+	assert_non_null(strstr(b.data,
+	    "<rect class=\"outage\" x=\"256.0\" y=\"32\" width=\"544.0\""));
+	assert_non_null(strstr(b.data, ">outage 2.0 s</text>"));
+	buf_free(&b);
+	report_free(&rp);
+}
+
 int
 main(void)
 {
@@ -396,6 +445,7 @@ main(void)
 		cmocka_unit_test(durations),
 		cmocka_unit_test(svg_timeline),
 		cmocka_unit_test(documents),
+		cmocka_unit_test(outage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
