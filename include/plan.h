@@ -216,6 +216,7 @@ struct secret {
 	char *name;
 	char *env; /* exactly one of env, file */
 	char *file;
+	int in_steps; /* a step's text refers to it */
 };
 
 /* A captured value and the phase that produces it. */

@@ -17,6 +17,7 @@ struct secrets {
 };
 
 char *secrets_resolve_one(const struct secret *, char **);
+int secrets_needed(const struct plan *, size_t);
 int secrets_resolve(struct secrets *, const struct plan *, char **);
 const char *secrets_get(const struct secrets *, const char *);
 const char *secrets_find(const struct secrets *, const char *);

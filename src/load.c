@@ -626,6 +626,11 @@ load_varcheck_cb(const char *name, size_t len, size_t off, size_t k, void *arg)
 			*dot = '.';
 		}
 	} else if (strncmp(s, "secrets.", 8) == 0) {
+		size_t si;
+
+		for (si = 0; L->scope == SCOPE_STEP && si < p->nsecrets; si++)
+			if (strcmp(p->secrets[si].name, s + 8) == 0)
+				p->secrets[si].in_steps = 1;
 		if (plan_secret(p, s + 8) == NULL) {
 			why = "no such secret under 'secrets:'";
 			if ((near = load_near_secret(p, s + 8)) != NULL) {

@@ -23,6 +23,7 @@
 #include "hostkey.h"
 #include "local.h"
 #include "plan.h"
+#include "placeholder.h"
 #include "preflight-int.h"
 #include "preflight.h"
 #include "remote.h"
@@ -673,10 +674,24 @@ pf_host_start(struct pf_host *ph)
 	const struct host *h = ph->host;
 	struct remote_cfg cfg, jump;
 	const struct pf_host *bastion;
+	const char *why;
 
 	ph->active = 1;
 	pf->pending++;
 	pf_host_timer_init(ph);
+	if ((why = placeholder_address(h->address)) != NULL) {
+		/* Not filled in yet: name it, connect nowhere. */
+		pf_host_add(ph, SLOT_ADDRESS, 0, "address", PREFLIGHT_FAIL,
+		    "'%s' is %s, not this host's: fill in hosts.%s.address "
+		    "in %s (line %u)",
+		    h->address, why, ph->name,
+		    pf->plan->inv->path != NULL ? pf->plan->inv->path
+						: "the inventory",
+		    h->line);
+		pf_block(ph, "%s has no real address yet", ph->name);
+		pf_host_end(ph);
+		return;
+	}
 	if (h->host_key != NULL && !ph->has_machine) {
 		/* An unreadable pin: nothing can be verified. */
 		pf_host_add(ph, SLOT_HOSTKEY, 0, "hostkey", PREFLIGHT_FAIL,

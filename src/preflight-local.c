@@ -46,8 +46,15 @@ pf_secrets(struct preflight *pf)
 	for (i = 0; i < s->n; i++) {
 		sec = &p->secrets[i];
 		s->names[i] = xstrdup(sec->name);
-		s->values[i] = secrets_resolve_one(sec, &err);
 		snprintf(check, sizeof check, "secret:%s", sec->name);
+		if (!secrets_needed(p, i)) {
+			pf_host_add(lh, SLOT_SECRET, i, check, PREFLIGHT_PASS,
+			    "not read by this plan (no step refers to it, "
+			    "and no host a step runs on has it as "
+			    "become_password)");
+			continue;
+		}
+		s->values[i] = secrets_resolve_one(sec, &err);
 		if (s->values[i] == NULL) {
 			pf_host_add(lh, SLOT_SECRET, i, check, PREFLIGHT_FAIL,
 			    "%s", err);

@@ -65,8 +65,41 @@ secrets_resolve_one(const struct secret *sec, char **err)
 }
 
 /*
- * Resolve every secret of the plan. Returns 0, or -1 with *err naming the
- * first one that cannot be had (its value is never in the message).
+ * Whether the plan can ever read its secret number i: a step's text
+ * refers to it, or it is the become_password of a host some step runs
+ * on. An inventory shared by several plans may name, for a host one plan
+ * never uses, a secret that plan declares only to be valid: a run of that
+ * plan must not need it.
+ */
+int
+secrets_needed(const struct plan *p, size_t i)
+{
+	const struct secret *sec = &p->secrets[i];
+	const struct host *h;
+	size_t ph, st, k, n = strlen(sec->name);
+
+	if (sec->in_steps)
+		return 1;
+	for (ph = 0; ph < p->nphases; ph++)
+		for (st = 0; st < p->phases[ph].nsteps; st++)
+			for (k = 0; k < p->phases[ph].steps[st].non; k++) {
+				h = plan_host(p, p->phases[ph].steps[st].on[k]);
+				if (h != NULL && h->become_password != NULL &&
+				    strncmp(h->become_password, "${secrets.",
+					10) == 0 &&
+				    strncmp(h->become_password + 10, sec->name,
+					n) == 0 &&
+				    strcmp(h->become_password + 10 + n, "}") ==
+					0)
+					return 1;
+			}
+	return 0;
+}
+
+/*
+ * Resolve every secret the plan can read (secrets_needed). Returns 0, or
+ * -1 with *err naming the first one that cannot be had (its value is
+ * never in the message). A secret the plan never reads stays unresolved.
  */
 int
 secrets_resolve(struct secrets *s, const struct plan *p, char **err)
@@ -80,6 +113,8 @@ secrets_resolve(struct secrets *s, const struct plan *p, char **err)
 	s->values = xcalloc(s->n, sizeof *s->values);
 	for (i = 0; i < s->n; i++) {
 		s->names[i] = xstrdup(p->secrets[i].name);
+		if (!secrets_needed(p, i))
+			continue;
 		if ((s->values[i] = secrets_resolve_one(&p->secrets[i], err)) ==
 		    NULL)
 			return -1;
