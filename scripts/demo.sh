@@ -36,6 +36,8 @@ SANDBOX_OWNER=$$ sh tests/sandbox/sandbox.sh up "$sbx"
 sh tests/sandbox/sandbox.sh status "$sbx"
 
 export HOSTSWAP_SUDO_PASSWORD=sandbox-sudo-password
+export HOSTSWAP_POP3_CHECK_PASSWORD=sandbox-pop-check
+export HOSTSWAP_DENNOU_SUDO_PASSWORD=sandbox-yamada-password
 echo
 echo "== REHEARSAL: every manual step is approved automatically"
 echo "   (--auto-approve) only because this is a rehearsal on sandbox hosts."

@@ -49,7 +49,7 @@ grep -v '^ *[|>] ' "$text" | grep -q 'null' && ko "no null outside scripts and t
 expect_grep "$text" '^      reboot, then wait up to 15m until the host answers with a new boot id$' "reboot in words"
 expect_grep "$text" '^      check that GET https://itpass.scitec.kobe-u.ac.jp/ answers 200, within 10m$' "http in words"
 expect_grep "$text" '^      check that port 80 on 133.30.109.21 is closed$' "tcp in words"
-expect_grep "$text" 'lets itpadmin log in and holds at least 1 messages$' "pop3 in words"
+expect_grep "$text" 'lets hostswap-check log in and holds at least 1 messages, one of the last 50 with a Subject containing "hostswap check <run.uid> 9/smtp-send"$' "pop3 in words"
 expect_grep "$text" '^      write /var/qmail/control/locals, keeping the old file as /var/qmail/control/locals\.[0-9]\{8\}, this content:$' "put in words"
 expect_grep "$text" '^      retried up to 3 times, 5s apart$' "retries in words"
 expect_no_grep "$text" '\*\*\*.*sudo_password\|s3cr3t' "no secret"

@@ -16,6 +16,8 @@ trap 'browser_close; [ -n "$pid" ] && kill $pid 2>/dev/null; sh "$SB" down "$sbx
 SANDBOX_OWNER=$$ sh "$SB" up "$sbx" ika tako dennou || { echo "sandbox up failed"; exit 1; }
 sed "s#/run/hostswap-sandbox#$sbx#g" "$SRC/tests/sandbox/inventory.yaml" >"$tmpdir/inventory.yaml"
 export HOSTSWAP_SUDO_PASSWORD=sandbox-sudo-password
+export HOSTSWAP_POP3_CHECK_PASSWORD=sandbox-pop-check
+export HOSTSWAP_DENNOU_SUDO_PASSWORD=sandbox-yamada-password
 st=$tmpdir/rehearsal.db
 cd "$SRC" || exit 1
 "$HOSTSWAP" run plans/itpass-2016-swap.yaml --state "$st" --listen 127.0.0.1:0 \

@@ -3,7 +3,8 @@
 # hosts differ from a modern Debian where the real servers of 2016 did
 # (OpenSSH 6.7's configuration check, UIDs that differ between ika and
 # tako, /etc/hosts with aliases, interfaces with several stanzas, init
-# scripts named as there and failing to stop a stopped service). For each
+# scripts named as there and failing to stop a stopped service, insserv's
+# LSB warnings, BIND's own zone check). For each
 # difference: the profile has it, and the shipped swap plan's step that
 # meets it does no harm. Each step runs as hostswap runs it (its script
 # as the plan expands it, as root, with errexit) inside its machine.
@@ -39,9 +40,19 @@ run_step() {
 	    '.phases[] | select(.id == $p) | .tasks[] | select(.step == $s and .host == $h) | .script' \
 	    "$tmpdir/plan.json" | sed -e "s/<run\.uid>/$ruid/g" -e "s#<host_key:tako>#$tkey#g" >"$tmpdir/step.sh"
 	[ -s "$tmpdir/step.sh" ] || { echo "no step $1/$2 on $3" >"$tmpdir/step.out"; return 99; }
-	_m=$3
+	_m=${ON_MACHINE:-$3}
 	shift 3
 	sh "$SB" exec "$sbx" "$_m" env "$@" sh -e <"$tmpdir/step.sh" >"$tmpdir/step.out" 2>&1
+}
+# run_step_on MACHINE PHASE STEP HOST: the step planned for HOST, run in
+# MACHINE (after the swap a name reaches the other machine).
+run_step_on() {
+	ON_MACHINE=$1
+	shift
+	run_step "$@"
+	_rc=$?
+	ON_MACHINE=
+	return $_rc
 }
 
 # == 1. OpenSSH 6.7: prohibit-password is refused, the reload ends sshd.
@@ -128,5 +139,98 @@ in_m ika 'grep -qx "127.0.0.21 ika-itpass.scitec.kobe-u.ac.jp ika-itpass itpass.
     ko "every line and alias of /etc/hosts kept: $(in_m ika 'cat /etc/hosts' | tr '\n' '|')"
 [ "$(in_m ika 'getent hosts tako-itpass.scitec.kobe-u.ac.jp' | awk '{print $1}')" = 127.0.0.22 ] && ok ||
     ko "ika's machine resolves its new name to its new address: $(in_m ika 'getent hosts tako-itpass.scitec.kobe-u.ac.jp')"
+
+# == 6. insserv warns about an init script without LSB tags (tcpserver's):
+# the header goes in (phase 5, on the new machine), the body stays byte
+# for byte, no second tcpserver script in /etc/init.d, the original kept
+# once, and insserv is quiet when phase 7 enables bind there.
+in_m tako 'insserv bind' 2>&1 | grep -q "insserv: warning: script 'tcpserver' missing LSB tags and overrides" && ok ||
+    ko "the profile's insserv warns about tcpserver's missing LSB tags"
+in_m tako 'cat /etc/init.d/tcpserver' >"$tmpdir/tcpserver.orig"
+in_m tako 'ls -i /etc/init.d/tcpserver' >"$tmpdir/tcpserver.inode"
+run_step 5 tcpserver-lsb-header tako
+rc=$?
+[ "$rc" = 0 ] && ok || ko "5/tcpserver-lsb-header on tako (exit $rc): $(tail -n 3 "$tmpdir/step.out")"
+in_m tako 'cat /etc/init.d/tcpserver' >"$tmpdir/tcpserver.new"
+[ "$(head -n 1 "$tmpdir/tcpserver.new")" = "$(head -n 1 "$tmpdir/tcpserver.orig")" ] && ok ||
+    ko "tcpserver's #! line stays first"
+tail -n +2 "$tmpdir/tcpserver.orig" >"$tmpdir/tcpserver.body"
+sed '1,/^### END INIT INFO$/d' "$tmpdir/tcpserver.new" | cmp -s - "$tmpdir/tcpserver.body" && ok ||
+    ko "tcpserver's body after the header is the original's, byte for byte: $(sed '1,/^### END INIT INFO$/d' "$tmpdir/tcpserver.new" | head -n 3 | tr '\n' '|')"
+[ "$(in_m tako 'grep -l "Provides: *tcpserver" /etc/init.d/* /etc/init.d/.[!.]* 2>/dev/null' | wc -l)" = 1 ] &&
+    [ -z "$(in_m tako 'ls -A /etc/init.d | grep tcpserver | grep -vx tcpserver')" ] && ok ||
+    ko "one tcpserver script in /etc/init.d: $(in_m tako 'ls -A /etc/init.d | grep tcpserver' | tr '\n' ' ')"
+in_m tako 'cat /var/backups/init.d-tcpserver.$(date +%Y%m%d)' | cmp -s - "$tmpdir/tcpserver.orig" && ok ||
+    ko "the original tcpserver script is kept in /var/backups"
+[ "$(in_m tako 'ls -i /etc/init.d/tcpserver')" != "$(cat "$tmpdir/tcpserver.inode")" ] && ok ||
+    ko "the new tcpserver script replaced the old by a rename (a new inode)"
+run_step 5 tcpserver-lsb-header tako && in_m tako 'cat /etc/init.d/tcpserver' | cmp -s - "$tmpdir/tcpserver.new" &&
+    in_m tako 'cat /var/backups/init.d-tcpserver.$(date +%Y%m%d)' | cmp -s - "$tmpdir/tcpserver.orig" && ok ||
+    ko "5/tcpserver-lsb-header run again changes neither the script nor its backup"
+# Phase 7 on that machine (named ika by then): insserv quiet, bind enabled.
+run_step_on tako 7 ika-dns ika
+rc=$?
+[ "$rc" = 0 ] && ok || ko "7/ika-dns on the new machine (exit $rc): $(tail -n 3 "$tmpdir/step.out")"
+[ -z "$(in_m tako 'insserv bind 2>&1')" ] && ok || ko "insserv gives no warning afterwards: $(in_m tako 'insserv bind 2>&1')"
+# Without the header (the old machine) 7/ika-dns stops on the warning.
+run_step 7 ika-dns ika
+rc=$?
+[ "$rc" != 0 ] && grep -q "missing LSB tags" "$tmpdir/step.out" && ok ||
+    ko "7/ika-dns where tcpserver has no LSB header fails on insserv's warning (exit $rc)"
+
+# == 7. BIND checks the zones the host name edit touched: a zone it would
+# not load stops the step with every file as it was (a broken zone found
+# at phase 5, not by a BIND that does not start after phase 8's reboot).
+in_m tako '/usr/local/bind/sbin/named-checkconf -z /usr/local/bind/etc/named.conf >/dev/null' && ok ||
+    ko "tako's BIND configuration loads before the edit"
+in_m tako 'echo "bad-record IN NOTATYPE x" >>/usr/local/bind/etc/namedb/localhost.rev
+    cat /var/qmail/control/me /usr/local/bind/etc/namedb/localhost.zone /usr/local/bind/etc/namedb/localhost.rev' >"$tmpdir/tako.before"
+run_step 5 change-hostnames tako
+rc=$?
+[ "$rc" != 0 ] && grep -q "named-checkconf -z refuses" "$tmpdir/step.out" &&
+    in_m tako 'cat /var/qmail/control/me /usr/local/bind/etc/namedb/localhost.zone /usr/local/bind/etc/namedb/localhost.rev' | cmp -s - "$tmpdir/tako.before" && ok ||
+    ko "5/change-hostnames with a zone BIND refuses fails (exit $rc) and leaves the files as they were: $(tail -n 2 "$tmpdir/step.out")"
+in_m tako 'sed -i "/^bad-record/d" /usr/local/bind/etc/namedb/localhost.rev'
+run_step 5 change-hostnames tako
+rc=$?
+[ "$rc" = 0 ] && in_m tako 'grep -q "ika-itpass" /usr/local/bind/etc/namedb/localhost.zone &&
+    [ "$(cat /var/qmail/control/me)" = ika-itpass.scitec.kobe-u.ac.jp ]' && ok ||
+    ko "5/change-hostnames on tako with sound zones (exit $rc): $(tail -n 3 "$tmpdir/step.out")"
+run_step 5 change-hostnames tako
+rc=$?
+[ "$rc" = 0 ] && ok || ko "5/change-hostnames run again (exit $rc): $(tail -n 3 "$tmpdir/step.out")"
+# qmail's me holds one host name: a second line is refused, me unchanged.
+in_m tako 'printf "tako-itpass.scitec.kobe-u.ac.jp\nmore\n" >/var/qmail/control/me'
+run_step 5 change-hostnames tako
+rc=$?
+[ "$rc" != 0 ] && [ "$(in_m tako 'cat /var/qmail/control/me' | wc -l)" = 2 ] &&
+    in_m tako 'grep -qx tako-itpass.scitec.kobe-u.ac.jp /var/qmail/control/me' && ok ||
+    ko "5/change-hostnames refuses a qmail me of two lines and leaves it (exit $rc): $(tail -n 2 "$tmpdir/step.out")"
+
+# == 8. sudoers: the backup plan's removal of the build accounts goes
+# through visudo and a rename; a file visudo refuses stays as it was.
+bplan=plans/itpass-2016-backup.yaml
+"$HOSTSWAP" show --json "$bplan" --inventory "$tmpdir/inventory.yaml" >"$tmpdir/bplan.json" || ko "hostswap show --json $bplan"
+run_bstep() {
+	jq -r --argjson p "$1" --arg s "$2" --arg h "$3" \
+	    '.phases[] | select(.id == $p) | .tasks[] | select(.step == $s and .host == $h) | .script' \
+	    "$tmpdir/bplan.json" >"$tmpdir/step.sh"
+	[ -s "$tmpdir/step.sh" ] || { echo "no step $1/$2 on $3" >"$tmpdir/step.out"; return 99; }
+	sh "$SB" exec "$sbx" "$4" sh -e <"$tmpdir/step.sh" >"$tmpdir/step.out" 2>&1
+}
+in_m tako 'cp -p /etc/sudoers.d/rebuild /tmp/rebuild.good; echo "chikuwa2 ALL=(ALL:ALL) NOT A RULE" >>/etc/sudoers.d/rebuild
+    cat /etc/sudoers.d/rebuild' >"$tmpdir/rebuild.before"
+run_bstep 6 remove-rebuild-users ika tako
+rc=$?
+[ "$rc" != 0 ] && in_m tako 'cat /etc/sudoers.d/rebuild' | cmp -s - "$tmpdir/rebuild.before" &&
+    [ -z "$(in_m tako 'ls -A /etc/sudoers.d | grep hostswap')" ] && ok ||
+    ko "a sudoers file visudo refuses after the edit: the step fails (exit $rc), the file as it was, no temporary left: $(tail -n 2 "$tmpdir/step.out")"
+in_m tako 'cp -p /tmp/rebuild.good /etc/sudoers.d/rebuild; ls -i /etc/sudoers.d/rebuild' >"$tmpdir/rebuild.inode"
+run_bstep 6 remove-rebuild-users ika tako
+rc=$?
+[ "$rc" = 0 ] && ! in_m tako 'grep -q chikuwa /etc/sudoers.d/rebuild' && in_m tako 'visudo -c >/dev/null' &&
+    [ "$(in_m tako 'stat -c "%a %U" /etc/sudoers.d/rebuild')" = "440 root" ] &&
+    [ "$(in_m tako 'ls -i /etc/sudoers.d/rebuild')" != "$(cat "$tmpdir/rebuild.inode")" ] && ok ||
+    ko "6/remove-rebuild-users: no chikuwa line, sudoers valid, mode 440 root, replaced by a rename (exit $rc): $(tail -n 2 "$tmpdir/step.out")"
 
 finish profile2016

@@ -45,7 +45,7 @@ fi
 set -- $SWAP_MANUAL
 shift 2
 approve_each "$st" "$@"
-end_of_daemon "the whole swap, phases 0-10"
+end_of_daemon "the whole swap, phases 0-10" "$st"
 echo "rehearsal: the swap took $(($(date +%s) - t0)) s"
 
 "$HOSTSWAP" status --state "$st" --json >"$tmpdir/final.json"
@@ -76,8 +76,8 @@ lg() { "$HOSTSWAP" log "$1" --host "${2:-local}" --state "$st" 2>&1; }
 lg 9/ika-http | grep -qx 'GET https://ika-itpass.scitec.kobe-u.ac.jp/ -> 200, [0-9]* bytes' && ok ||
     ko "9/ika-http's evidence: $(lg 9/ika-http | head -n 2)"
 lg 9/service-http | grep -q '^GET https://itpass.scitec.kobe-u.ac.jp/ -> 200' && ok || ko "9/service-http's evidence"
-lg 9/smtp-send | grep -q 'to itpadmin@itpass.scitec.kobe-u.ac.jp .*answered 250' && ok || ko "9/smtp-send's evidence: $(lg 9/smtp-send)"
-lg 9/pop3-fetch | grep -q '^[1-9][0-9]* messages\{0,1\} for itpadmin at pop3://itpass.scitec.kobe-u.ac.jp:110' && ok ||
+lg 9/smtp-send | grep -q 'to hostswap-check@itpass.scitec.kobe-u.ac.jp .*answered 250' && ok || ko "9/smtp-send's evidence: $(lg 9/smtp-send)"
+lg 9/pop3-fetch | grep -q '^[1-9][0-9]* messages\{0,1\} for hostswap-check at pop3://itpass.scitec.kobe-u.ac.jp:110' && ok ||
     ko "9/pop3-fetch's evidence: $(lg 9/pop3-fetch)"
 for p in http https pop3; do
 	lg "9/tako-$p-closed" | grep -q '^127.0.0.22:[0-9]* is closed' && ok || ko "9/tako-$p-closed's evidence"
@@ -89,12 +89,24 @@ lg 9/tako-dns-answers ika | grep -q '^Address: 127.0.0.22#53$' && lg 9/tako-dns-
 lg 9/ika-services-up ika | grep -c '^running: ' | grep -qx 5 && ok || ko "9/ika-services-up saw five services"
 lg 9/root-login-forbidden tako >/dev/null && [ "$(state_of "$st" 9 root-login-forbidden tako)" = succeeded ] && ok ||
     ko "9/root-login-forbidden on tako"
-lg 10/dennou-dry-run dennou | grep -q 'dry run (-n)' && ok || ko "10/dennou-dry-run read the backup logs on dennou"
+lg 10/dennou-dry-run dennou | grep -q 'rsync -n from itpass.scitec.kobe-u.ac.jp: status 0$' && ok ||
+    ko "10/dennou-dry-run: dennou's pull from the service name worked after the swap: $(lg 10/dennou-dry-run dennou | tail -n 3)"
+# The seed's incident: with kobe's known_hosts of before the swap (the
+# plan's backup of it), the same pull fails on the host key, as the
+# nightly backup did in 2016; the plan's 10/dennou-known-hosts is what
+# makes it pass.
+in_m dennou "su - kobe -c 'cp -p \$(ls ~/.ssh/known_hosts.2* | head -n 1) ~/.ssh/known_hosts; ./itpass_rsync_epa2dennou.sh -n'" >/dev/null 2>&1 &&
+    ko "with the pre-swap known_hosts dennou's pull still worked (the sandbox cannot say no)" || ok
+in_m dennou "tail -n 5 ~kobe/itpass_rsync_epa2dennnou_log/itpass_rsync_epa2dennnou.log" | grep -q 'Host key verification failed' && ok ||
+    ko "the stale key fails the pull with 'Host key verification failed'"
 # The check's test message is in the mailbox of the machine now named ika.
 run_uid=$(jq -r .run.uid "$tmpdir/final.json")
-in_m tako "grep -rqs 'run 1 ($run_uid) 9/smtp-send' /home/itpadmin/Maildir" && ok ||
-    ko "the SMTP check's message reached the new ika's mailbox"
-in_m ika "! grep -rqs '($run_uid) 9/smtp-send' /home/itpadmin/Maildir" && ok || ko "and not the new tako's"
+in_m tako "grep -rqs 'hostswap check $run_uid 9/smtp-send' /home/hostswap-check/Maildir" && ok ||
+    ko "the SMTP check's message reached the new ika's check mailbox"
+in_m ika "! grep -rqs 'hostswap check $run_uid 9/smtp-send' /home/hostswap-check/Maildir" && ok || ko "and not the new tako's"
+# The POP3 check counted that message, not last year's.
+lg 9/pop3-fetch | grep -q "has a Subject containing \"hostswap check $run_uid 9/smtp-send\"" && ok ||
+    ko "9/pop3-fetch found the message this run sent: $(lg 9/pop3-fetch | tail -n 2)"
 # The run's preflight looked at every host and the controller, and found
 # nothing failing on the sandbox before the night.
 pf=$(jq -Rc 'fromjson? | select(.event == "preflight")' "$runlog")

@@ -9,15 +9,12 @@
 # and answering on the old machine again, and the /home files the swap
 # copied to the new machine as the copy brought them.
 set -u
-. "${HOSTSWAP_SRC:?}/tests/cli/lib.sh"
-SB=$SRC/tests/sandbox/sandbox.sh
-sbx=$(mktemp -d /tmp/hostswap-sbx.XXXXXX)
-cleanup_sbx() { sh "$SB" down "$sbx" >/dev/null 2>&1; rm -rf "$sbx" "$tmpdir"; }
-trap cleanup_sbx EXIT
-SANDBOX_OWNER=$$ sh "$SB" up "$sbx" ika tako dennou || { echo "sandbox up failed"; exit 1; }
-sed "s#/run/hostswap-sandbox#$sbx#g" "$SRC/tests/sandbox/inventory.yaml" >"$tmpdir/inventory.yaml"
-export HOSTSWAP_SUDO_PASSWORD=sandbox-sudo-password
-in_m() { m=$1; shift; sh "$SB" exec "$sbx" "$m" sh -c "$*"; }
+. "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
+. "$SRC/tests/integration/sandboxlib.sh"
+trap sandbox_cleanup EXIT
+sandbox_up
+# (Profile 2016: tako's administrators take ika's UIDs first.)
+align_uids_2016
 
 # What "as before" means: every file the swap edits, the services enabled
 # at boot, root's keys, sshd's root rule, and the running name. Files in

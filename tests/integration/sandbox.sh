@@ -33,6 +33,7 @@ run() { # RC DESCRIPTION PLAN
 }
 in_host() { sh "$SB" exec "$sbx" "$@"; }
 pw=$SANDBOX_PW
+popw=sandbox-pop-itpadmin
 cu() { curl -sS --noproxy '*' --connect-timeout 3 --max-time 5 "$@"; }
 # The hostname of the machine that answers https for NAME on ADDR
 # (verified against the sandbox CA), empty when none does.
@@ -47,7 +48,7 @@ send() {
 }
 # The number of messages itpadmin has over POP3 on ADDR (empty: no answer).
 pop_count() {
-	l=$(cu -u "itpadmin:$pw" "pop3://$1/" 2>/dev/null) || return 0
+	l=$(cu -u "itpadmin:$popw" "pop3://$1/" 2>/dev/null) || return 0
 	printf '%s\n' "$l" | grep -c '^[0-9]'
 }
 # closed ADDR PORT: a connection there is refused.
@@ -90,7 +91,7 @@ in_ps ika apache2 && ok || ko "ps on ika shows apache2 (phase 9's check)"
 closed 127.0.0.22 443 && closed 127.0.0.23 443 && ok || ko "ika's web server listens on ika's address only"
 send 127.0.0.21 itpadmin@itpass.scitec.kobe-u.ac.jp sandbox-t1 && ok || ko "ika accepts mail for the service name"
 [ "$(pop_count 127.0.0.21)" = 1 ] && ok || ko "the message is in itpadmin's mailbox over POP3"
-cu -u "itpadmin:$pw" pop3://127.0.0.21/1 | grep -q '^body sandbox-t1' && ok || ko "POP3 returns the message sent"
+cu -u "itpadmin:$popw" pop3://127.0.0.21/1 | grep -q '^body sandbox-t1' && ok || ko "POP3 returns the message sent"
 send 127.0.0.21 itpadmin@example.org sandbox-x
 [ $? = 55 ] && ok || ko "ika refuses a domain not in its rcpthosts"
 # qmail stopped: tcpserver queues, qmail delivers once it starts.
@@ -102,6 +103,11 @@ in_host ika service qmail start
 # (Last before dovecot restarts: a failed login delays the next ones.)
 cu -u itpadmin:wrong pop3://127.0.0.21/ >/dev/null 2>&1
 [ $? = 67 ] && ok || ko "POP3 refuses a wrong password"
+# As qpopper with pop.auth: the POP secret, never the system password.
+# (A second failure from one address waits longer: dovecot's penalty.)
+cu --connect-timeout 30 --max-time 30 -u "itpadmin:$pw" pop3://127.0.0.21/ >"$tmpdir/pop-sys.out" 2>&1
+rc=$?
+[ $rc = 67 ] && ok || ko "POP3 refuses itpadmin's system password (pop.auth only): curl exit $rc, $(head -c 300 "$tmpdir/pop-sys.out")"
 # Stop means gone: no port, no process.
 in_host ika service apache2 stop
 closed 127.0.0.21 443 && closed 127.0.0.21 80 && ! in_ps ika nginx && ok || ko "apache2 stop ends the web server"

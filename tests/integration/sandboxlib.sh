@@ -15,6 +15,8 @@ SB=$SRC/tests/sandbox/sandbox.sh
 sbx=
 pid=
 export HOSTSWAP_SUDO_PASSWORD=sandbox-sudo-password
+export HOSTSWAP_POP3_CHECK_PASSWORD=sandbox-pop-check
+export HOSTSWAP_DENNOU_SUDO_PASSWORD=sandbox-yamada-password
 # Every manual step of the swap plan (the gate of phase 6 among them),
 # in the order the run reaches them.
 SWAP_MANUAL="0/save-manual 6/point-of-no-return 7/inetd-conf-note
@@ -45,6 +47,14 @@ align_uids_2016() {
 		in_m tako "groupmod -g $_ig $_u && usermod -u $_iu -g $_ig $_u && chown -R $_iu:$_ig /home/$_u" &&
 		    [ "$(in_m tako "id -u $_u")" = "$_iu" ] && ok || ko "tako's $_u takes ika's UID $_iu before the night"
 	done
+}
+
+# show_failed STATE: each failed task of the run in STATE and the tail of
+# its output, indented (what a failing test prints to say why).
+show_failed() {
+	"$HOSTSWAP" status --state "$1" --json 2>/dev/null |
+	    jq -r '.phases[] | .id as $p | .tasks[] | select(.state == "failed") |
+	        "  \($p)/\(.step) on \(.host): \(.error)\n\(.output_tail // "" | split("\n") | .[-8:] | map("    | " + .) | join("\n"))"'
 }
 
 # sandbox_down: the sandbox gone, if there is one.
@@ -136,7 +146,8 @@ approve_each() {
 	done
 }
 
-# end_of_daemon WHAT: wait (bounded) for the daemon $pid; 0 if it exited 0.
+# end_of_daemon WHAT [STATE]: wait (bounded) for the daemon $pid; 0 if it
+# exited 0 (else, with STATE, its failed tasks are shown).
 end_of_daemon() {
 	i=0
 	while ! daemon_gone && [ "$i" -lt 1800 ]; do
@@ -147,7 +158,7 @@ end_of_daemon() {
 	wait "$pid"
 	_rc=$?
 	pid=
-	[ "$_rc" = 0 ] && ok || ko "$1: exit $_rc"
+	[ "$_rc" = 0 ] && ok || { ko "$1: exit $_rc"; [ -z "${2:-}" ] || show_failed "$2"; }
 	return "$_rc"
 }
 
@@ -209,8 +220,8 @@ production data of $u" ] && ok || ko "$w: /home/$u copied with owners, modes and
 17 3 * * * /home/$u/bin/nightly" ] && ok || ko "$w: $u's crontab copied with owner and mode"
 	done
 	[ "$(in_m tako 'stat -c %U:%a /usr/local/qpopper/pop.auth && cat /usr/local/qpopper/pop.auth')" = "root:600
-user1 pop-secret-1
-user2 pop-secret-2" ] && ok || ko "$w: pop.auth copied to tako's machine"
+$(in_m ika 'cat /usr/local/qpopper/pop.auth')" ] && in_m tako 'grep -q "^user1:{PLAIN}pop-secret-1$" /usr/local/qpopper/pop.auth' &&
+	    ok || ko "$w: pop.auth copied to tako's machine"
 	in_m ika "cmp -s /usr/local/qpopper/pop.auth.$d /usr/local/qpopper/pop.auth" && ok ||
 	    ko "$w: pop.auth backed up as pop.auth.$d on ika's machine"
 	in_m tako "[ \"\$(stat -c %U:%G:%a /etc/shadow.$d)\" = \"\$(stat -c %U:%G:%a /etc/shadow)\" ] && grep -q '^itpadmin:' /etc/shadow.$d" && ok ||

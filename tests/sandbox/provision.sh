@@ -119,11 +119,18 @@ Host *
     HashKnownHosts no
 CFG
 
-# Accounts: the machine's files plus the administrator.
-for f in passwd group shadow gshadow; do
-	cp -p "/etc/$f" "$u/etc/$f"
-done
-uid=$(awk -F: 'BEGIN{m=1000} $3>=m && $3<60000 {m=$3+1} END{print m}' /etc/passwd)
+# Accounts: the machine's system accounts (IDs below 1000, and nobody)
+# plus the administrator at fixed IDs. Never the machine's other users:
+# tests running meanwhile add and remove users on this machine, and two
+# hosts provisioned a moment apart would otherwise differ in them.
+awk -F: '$3 < 1000 || $3 == 65534' /etc/passwd >"$u/etc/passwd"
+awk -F: '$3 < 1000 || $3 == 65534' /etc/group >"$u/etc/group"
+awk -F: 'NR == FNR { keep[$1] = 1; next } $1 in keep' "$u/etc/passwd" /etc/shadow >"$u/etc/shadow"
+awk -F: 'NR == FNR { keep[$1] = 1; next } $1 in keep' "$u/etc/group" /etc/gshadow >"$u/etc/gshadow"
+chmod 644 "$u/etc/passwd" "$u/etc/group"
+chmod 640 "$u/etc/shadow" "$u/etc/gshadow"
+chgrp shadow "$u/etc/shadow" "$u/etc/gshadow"
+uid=1000
 # Profile 2016: tako's administrator came later than ika's (another UID
 # for the same name: what rsync --numeric-ids gets wrong).
 [ "$profile" != 2016 ] || [ "$name" != tako ] || uid=$((uid + 100))
@@ -167,7 +174,7 @@ mkdir -p "$u/usr/local/bin"
 cp "$here/stubs/bin/mail" "$u/usr/local/bin/mail"
 cp "$here/stubs/networking" "$u/etc/init.d/networking"
 for s in apache2 bind bind9 openbsd-inetd qmail tcpserver fail2ban; do
-	cp "$here/stubs/initd" "$u/etc/init.d/$s"
+	sed "s/NAME/$s/" "$here/stubs/initd" >"$u/etc/init.d/$s"
 done
 echo "$profile" >"$u/usr/local/lib/hostswap-sandbox/profile"
 if [ "$profile" = 2016 ]; then
@@ -193,10 +200,15 @@ echo "<html><body>ITPASS top page</body></html>" >"$u/var/www/html/index.html"
 
 # The host's starting data (ika a production server, tako a fresh one).
 if [ -f "$here/data/$name.sh" ]; then
-	sh "$here/data/$name.sh" "$u" "$addr"
+	sh "$here/data/$name.sh" "$u" "$addr" "$tls"
 fi
 if [ -d "$u/home/kobe/.ssh" ]; then
 	cp "$pub" "$u/home/kobe/.ssh/authorized_keys"
 	chown -R 3001:3001 "$u/home/kobe"
 	chmod 700 "$u/home/kobe/.ssh"
+fi
+if [ -d "$u/home/yamada/.ssh" ]; then
+	cp "$pub" "$u/home/yamada/.ssh/authorized_keys"
+	chown -R 3101:3101 "$u/home/yamada"
+	chmod 700 "$u/home/yamada/.ssh"
 fi

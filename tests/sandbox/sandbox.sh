@@ -67,6 +67,9 @@ up() {
 	fi
 	[ -f "$dir/client_key" ] ||
 	    ssh-keygen -q -t ed25519 -N '' -C hostswap-controller -f "$dir/client_key"
+	# dennou's backup account's key (ika's users accept it for the pull).
+	[ -f "$dir/kobe_key" ] ||
+	    ssh-keygen -q -t ed25519 -N '' -C kobe@dennou -f "$dir/kobe_key"
 	# The sandbox CA and the hosts' https certificate (DIR/ca.pem).
 	sh "$here/ca.sh" "$dir"
 	: >"$dir/known_hosts.new"

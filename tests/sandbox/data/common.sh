@@ -18,6 +18,18 @@ for user in itpass epalab aoelab gate; do
 	chown "$uid:$uid" "$u/home/$user"
 	uid=$((uid + 1))
 done
+# The mailbox phase 9's POP3 check reads, an account of its own on both
+# machines (made with the same UID before the night, as the group
+# accounts); its POP3 secret is in pop.auth, its system password locked.
+grep -q "^hostswap-check:" "$u/etc/passwd" || {
+	echo "hostswap-check:x:2010:2010:hostswap mail check:/home/hostswap-check:/usr/sbin/nologin" >>"$u/etc/passwd"
+	echo "hostswap-check:x:2010:" >>"$u/etc/group"
+	echo "hostswap-check:!:19000:0:99999:7:::" >>"$u/etc/shadow"
+	echo "hostswap-check:!::" >>"$u/etc/gshadow"
+}
+mkdir -p "$u/home/hostswap-check/Maildir/new" "$u/home/hostswap-check/Maildir/cur" "$u/home/hostswap-check/Maildir/tmp"
+chown -R 2010:2010 "$u/home/hostswap-check"
+chmod 700 "$u/home/hostswap-check/Maildir"
 echo "$short" >"$u/etc/hostname"
 echo "$fqdn" >"$u/etc/mailname"
 echo "$short: ITPASS server ($fqdn)" >"$u/etc/motd"
@@ -38,6 +50,16 @@ cat >"$u/usr/local/bind/etc/namedb/localhost.rev" <<Z
   IN NS $fqdn.
 1 IN PTR localhost.
 Z
+# BIND's configuration names its zone files, and BIND's own checker is
+# where a BIND built into /usr/local/bind has it (Debian's named-checkconf,
+# from bind9-utils, the same checker).
+cat >"$u/usr/local/bind/etc/named.conf" <<C
+options { directory "/usr/local/bind/etc/namedb"; };
+zone "localhost" { type master; file "localhost.zone"; };
+zone "0.0.127.in-addr.arpa" { type master; file "localhost.rev"; };
+C
+mkdir -p "$u/usr/local/bind/sbin"
+ln -sf /usr/bin/named-checkconf "$u/usr/local/bind/sbin/named-checkconf"
 echo "$fqdn" >"$u/var/qmail/control/me"
 echo "$fqdn" >"$u/var/qmail/control/defaulthost"
 if [ "${SANDBOX_PROFILE:-default}" = 2016 ]; then
@@ -70,8 +92,16 @@ cat >"$u/usr/local/bind/etc/namedb/scitec.kobe-u.ac.jp.hosts" <<Z
 127.0.0.21 ika-itpass.scitec.kobe-u.ac.jp itpass.scitec.kobe-u.ac.jp epa.scitec.kobe-u.ac.jp aoe.scitec.kobe-u.ac.jp
 127.0.0.22 tako-itpass.scitec.kobe-u.ac.jp
 Z
-# An init script without LSB header, as the wiki's tcpserver has.
-printf '#!/bin/sh\nexec service tcpserver "$@"\n' >"$u/etc/init.d/tcpserver"
+# An init script without LSB header, as the wiki's tcpserver has (its
+# body indented as a hand-written script is: an edit must keep it).
+cat >"$u/etc/init.d/tcpserver" <<'S'
+#!/bin/sh
+# tcpserver: qmail-smtpd under tcpserver (the site's own script).
+case "$1" in
+          start|stop|restart|status) exec service tcpserver "$@" ;;
+          *) echo "usage: $0 start|stop|restart|status" >&2; exit 1 ;;
+esac
+S
 chmod 755 "$u/etc/init.d/tcpserver"
 for f in /etc/crontab; do
 	[ -e "$u$f" ] || cp -p "$f" "$u$f" 2>/dev/null || echo "# /etc/crontab" >"$u$f"

@@ -5,9 +5,9 @@
 # it), services enabled, root's authorized_keys (phase 4 renames it .bk),
 # and its own local backups in /etc/cron.local (the standby's, which the
 # backup plan turns off).
-#   ika.sh UPPER ADDRESS
+#   ika.sh UPPER ADDRESS SANDBOX_DIR
 set -eu
-u=$1 addr=$2
+u=$1 addr=$2 sbx=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 sh "$here/common.sh" "$u" ika-itpass "$addr"
 fqdn=ika-itpass.scitec.kobe-u.ac.jp
@@ -25,6 +25,17 @@ for user in itpass epalab aoelab gate; do
 	chown "$uid:crontab" "$u/var/spool/cron/crontabs/$user" 2>/dev/null || chown "$uid" "$u/var/spool/cron/crontabs/$user"
 	chmod 600 "$u/var/spool/cron/crontabs/$user"
 done
+# dennou's nightly pull logs in as itpass and epalab with kobe's key,
+# from dennou's address only (the keys move to tako with /home).
+if [ -n "$sbx" ] && [ -f "$sbx/kobe_key.pub" ]; then
+	for user in itpass epalab; do
+		mkdir -p "$u/home/$user/.ssh"
+		echo "from=\"127.0.0.23\" $(cat "$sbx/kobe_key.pub")" >"$u/home/$user/.ssh/authorized_keys"
+		chmod 700 "$u/home/$user/.ssh"
+		chmod 600 "$u/home/$user/.ssh/authorized_keys"
+		chown -R "$(awk -F: -v n="$user" '$1==n{print $3":"$4}' "$u/etc/passwd")" "$u/home/$user/.ssh"
+	done
+fi
 mkdir -p "$u/home/itpass/ml/ml-ctrl" "$u/home/itpass/hiki" "$u/home/epalab/hiki" "$u/home/itpass/hiki-secret"
 echo "&itpadmin@ika-itpass.scitec.kobe-u.ac.jp" >"$u/home/itpass/ml/ml-ctrl/bouncer"
 chown -R 2001:2001 "$u/home/itpass"
@@ -60,7 +71,15 @@ ssh-keygen -q -t ed25519 -N '' -C old-admin@ika-itpass -f "$u/root/.ssh/old-admi
 cp "$u/root/.ssh/old-admin.pub" "$u/root/.ssh/authorized_keys"
 rm -f "$u/root/.ssh/old-admin" "$u/root/.ssh/old-admin.pub"
 chmod 600 "$u/root/.ssh/authorized_keys"
-printf 'user1 pop-secret-1\nuser2 pop-secret-2\n' >"$u/usr/local/qpopper/pop.auth"
+# POP3 secrets (pop.auth; the sandbox's stand-in format, USER:{PLAIN}SECRET):
+# not the system passwords. hostswap-check is the mailbox phase 9 reads.
+printf '%s\n' 'user1:{PLAIN}pop-secret-1' 'user2:{PLAIN}pop-secret-2' \
+    'itpadmin:{PLAIN}sandbox-pop-itpadmin' 'hostswap-check:{PLAIN}sandbox-pop-check' \
+    >"$u/usr/local/qpopper/pop.auth"
+# Last year's check left a message: counting messages proves nothing.
+printf 'From: hostswap@ika-itpass.scitec.kobe-u.ac.jp\nSubject: hostswap check of last year\n\nold\n' \
+    >"$u/home/hostswap-check/Maildir/cur/1480000000.M1P1.ika-itpass:2,S"
+chown 2010:2010 "$u/home/hostswap-check/Maildir/cur/1480000000.M1P1.ika-itpass:2,S"
 chmod 600 "$u/usr/local/qpopper/pop.auth"
 # (Profile 2016: the DNS server's script is ITPASS's "bind", no bind9.)
 dns=bind9

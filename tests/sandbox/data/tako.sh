@@ -1,6 +1,6 @@
 #!/bin/sh
 # tako: the replacement, freshly built: the same accounts with empty homes,
-# no crontabs or pop.auth yet, its own hiki under /usr/local/hiki (a
+# no crontabs yet, a pop.auth with its builders' entry only (itpadmin), its own hiki under /usr/local/hiki (a
 # plugin still in EUC-JP), mail for itself only, only qmail and tcpserver
 # enabled (web and pop come with phase 7), and the accounts of its build
 # (chikuwa1, chikuwa2, with sudo) that go a week after the swap.
@@ -10,6 +10,8 @@ u=$1 addr=$2
 here=$(cd "$(dirname "$0")" && pwd)
 sh "$here/common.sh" "$u" tako-itpass "$addr"
 echo localhost | tee "$u/var/qmail/control/locals" >"$u/var/qmail/control/rcpthosts"
+echo 'itpadmin:{PLAIN}sandbox-pop-itpadmin' >"$u/usr/local/qpopper/pop.auth"
+chmod 600 "$u/usr/local/qpopper/pop.auth"
 mkdir -p "$u/usr/local/hiki/misc/plugin"
 printf '# table_form_rd.rb\n# \xc9\xbd\xb7\xc1\xbc\xb0 (EUC-JP)\n' >"$u/usr/local/hiki/misc/plugin/table_form_rd.rb"
 # The accounts of the build (chikuwa*), removed a week after the swap.
