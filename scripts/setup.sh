@@ -23,7 +23,7 @@ libjansson4 zlib1g
 TEST="
 jq time sqlite3 curl libcmocka-dev
 clang clang-format libclang-rt-14-dev
-chromium chromium-driver wrk
+chromium chromium-driver wrk fonts-ipafont-gothic
 openssh-server openssh-client sudo openssl rsync
 libxml2-utils cmark-gfm python3-html5lib
 nginx dovecot-pop3d python3-aiosmtpd
