@@ -173,6 +173,7 @@ struct run {
 };
 
 uint64_t run_now_ms(void);
+void run_opts_init(struct run_opts *);
 int run_new(uv_loop_t *, struct plan *, const struct run_opts *, struct run **,
     char **);
 void run_start(struct run *, void (*)(struct run *));

@@ -176,6 +176,22 @@ api_fail(struct http_conn *c, int status, const char *msg)
 	api_json(c, status, json_pack("{s:s}", "error", msg));
 }
 
+/*
+ * An event as an SSE message in b (initialised here); 0 for an event the
+ * streams do not carry (notes, hosts), with b left untouched.
+ */
+static int
+api_sse_frame(struct buf *b, int64_t seq, const char *type, const char *data)
+{
+	if (strcmp(type, "run") != 0 && strcmp(type, "phase") != 0 &&
+	    strcmp(type, "task") != 0)
+		return 0;
+	buf_init(b);
+	buf_printf(
+	    b, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)seq, type, data);
+	return 1;
+}
+
 /* One event as an SSE message. */
 static void
 api_sse_event(void *arg, int64_t seq, uint64_t ts, const char *type, int run,
@@ -186,12 +202,8 @@ api_sse_event(void *arg, int64_t seq, uint64_t ts, const char *type, int run,
 
 	(void)ts;
 	(void)run;
-	if (strcmp(type, "run") != 0 && strcmp(type, "phase") != 0 &&
-	    strcmp(type, "task") != 0)
+	if (!api_sse_frame(&b, seq, type, data))
 		return;
-	buf_init(&b);
-	buf_printf(&b, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)seq,
-	    type, data);
 	http_sse_send(c, seq, b.data, b.len);
 	buf_free(&b);
 }
@@ -207,12 +219,8 @@ api_broadcast_event(void *arg, int64_t seq, uint64_t ts, const char *type,
 	(void)ts;
 	(void)run;
 	a->last_seq = seq;
-	if (strcmp(type, "run") != 0 && strcmp(type, "phase") != 0 &&
-	    strcmp(type, "task") != 0)
+	if (!api_sse_frame(&b, seq, type, data))
 		return;
-	buf_init(&b);
-	buf_printf(&b, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)seq,
-	    type, data);
 	http_server_broadcast(a->http, seq, b.data, b.len);
 	buf_free(&b);
 }

@@ -53,9 +53,18 @@ cmd_resume_same_plan(const struct store_run_info *ri,
 	return new_inventory || strcmp(ri->inventory_sha256, h->inventory) == 0;
 }
 
-/* hostswap resume */
+/* What the command line of `resume` says. */
+struct cmd_resume_args {
+	struct run_opts ro;
+	const char *state, *inv, *listen;
+	int accept;
+	int help; /* --help was answered */
+};
+
+/* Parse resume's options into a; EXIT_OK, or EXIT_USAGE (said why). */
 static int
-cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
+cmd_resume_parse(const struct cmd_entry *self, int argc, char **argv,
+    struct cmd_resume_args *a)
 {
 	static const struct option opts[] = { { "state", required_argument,
 						  NULL, 's' },
@@ -65,50 +74,38 @@ cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
 		{ "auto-approve", no_argument, NULL, 'a' },
 		{ "log-format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 } };
-	const char *state = DAEMON_STATE, *inv = NULL, *plan_path;
-	const char *listen = DAEMON_LISTEN;
-	struct daemon_listen dl;
-	int ch, rc, accept = 0;
-	struct store_run_info ri;
-	struct daemon_hashes h;
-	struct run_opts ro;
-	struct store *st = NULL;
-	struct plan *p = NULL;
-	struct run *r = NULL;
-	char *err = NULL;
-	uv_loop_t loop;
-	size_t i;
+	int ch;
 
-	memset(&ro, 0, sizeof ro);
-	memset(&ri, 0, sizeof ri);
-	ro.from_phase = ro.to_phase = -1;
-	ro.log_format = LOG_TEXT;
-	ro.grace_ms = 10000;
-	ro.resume = 1;
+	memset(a, 0, sizeof *a);
+	run_opts_init(&a->ro);
+	a->ro.resume = 1;
+	a->state = DAEMON_STATE;
+	a->listen = DAEMON_LISTEN;
 	optind = 0;
 	while ((ch = cmd_getopt(self, argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			state = optarg;
+			a->state = optarg;
 			break;
 		case 'i':
-			inv = optarg;
+			a->inv = optarg;
 			break;
 		case 'l':
-			listen = optarg;
+			a->listen = optarg;
 			break;
 		case 'C':
-			accept = 1;
+			a->accept = 1;
 			break;
 		case 'a':
-			ro.auto_approve = 1;
+			a->ro.auto_approve = 1;
 			break;
 		case 'f':
-			if (cmd_log_format_arg(self, optarg, &ro.log_format) ==
-			    -1)
+			if (cmd_log_format_arg(
+				self, optarg, &a->ro.log_format) == -1)
 				return EXIT_USAGE;
 			break;
 		case CMD_HELP:
+			a->help = 1;
 			return EXIT_OK;
 		default:
 			return EXIT_USAGE;
@@ -116,59 +113,116 @@ cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
 	}
 	if (argc - optind != 0)
 		return cmd_usage_error(self, "too many arguments");
-	if (daemon_parse_listen(listen, &dl, &err) == -1) {
-		rc = cmd_usage_error(self, "%s", err);
-		free(err);
-		return rc;
-	}
-	log_init(ro.log_format, 0);
+	return EXIT_OK;
+}
+
+/*
+ * Hold the state file and read its newest run. Returns EXIT_OK with *st
+ * set when there is an unfinished run to take up; EXIT_OK with *st NULL
+ * when there is none (said so); or an error.
+ */
+static int
+cmd_resume_open(const char *state, struct store **st, struct store_run_info *ri)
+{
+	int rc;
+
+	*st = NULL;
 	if (access(state, F_OK) == -1) {
 		log_warnx("%s: no such state file", state);
 		return EXIT_NOINPUT;
 	}
-	if ((rc = daemon_open_state(state, &st)) != EXIT_OK)
+	if ((rc = daemon_open_state(state, st)) != EXIT_OK)
 		return rc;
-	if (store_newest_run(st, &ri) != STORE_OK) {
+	if (store_newest_run(*st, ri) != STORE_OK) {
 		log_info("%s holds no run: nothing to resume", state);
-		store_free(st);
+		store_free(*st);
+		*st = NULL;
 		return EXIT_OK;
 	}
-	if (!store_run_unfinished(&ri)) {
-		log_info("run %d (%s) is %s: nothing to resume", ri.id,
-		    ri.plan_path, ri.state);
-		store_run_info_free(&ri);
-		store_free(st);
+	if (!store_run_unfinished(ri)) {
+		log_info("run %d (%s) is %s: nothing to resume", ri->id,
+		    ri->plan_path, ri->state);
+		store_run_info_free(ri);
+		store_free(*st);
+		*st = NULL;
 		return EXIT_OK;
 	}
+	return EXIT_OK;
+}
+
+/*
+ * Load the run's plan (from where it was, else as given) with the
+ * inventory the command line names, else the run's; hash both, and refuse
+ * a changed plan unless --accept-plan-change. On EXIT_OK, *p and h are
+ * set.
+ */
+static int
+cmd_resume_plan(const struct cmd_resume_args *a,
+    const struct store_run_info *ri, struct plan **p, struct daemon_hashes *h)
+{
+	const char *plan_path, *inv = a->inv;
+	int rc;
+
 	plan_path =
-	    ri.plan_realpath != NULL && access(ri.plan_realpath, F_OK) == 0
-	    ? ri.plan_realpath
-	    : ri.plan_path;
+	    ri->plan_realpath != NULL && access(ri->plan_realpath, F_OK) == 0
+	    ? ri->plan_realpath
+	    : ri->plan_path;
 	if (inv == NULL)
-		inv = ri.inventory_path;
-	if ((rc = cmd_load_plan(plan_path, inv, &p)) != EXIT_OK)
-		goto out;
-	if (daemon_hashes(p, &h) == -1) {
-		log_warn("cannot read %s or its inventory", p->path);
-		daemon_hashes_free(&h);
-		rc = EXIT_NOINPUT;
-		goto out;
+		inv = ri->inventory_path;
+	if ((rc = cmd_load_plan(plan_path, inv, p)) != EXIT_OK)
+		return rc;
+	if (daemon_hashes(*p, h) == -1) {
+		log_warn("cannot read %s or its inventory", (*p)->path);
+		daemon_hashes_free(h);
+		return EXIT_NOINPUT;
 	}
-	if (!cmd_resume_same_plan(&ri, &h, inv != ri.inventory_path)) {
-		if (!accept) {
+	if (!cmd_resume_same_plan(ri, h, inv != ri->inventory_path)) {
+		if (!a->accept) {
 			log_warnx("%s: the plan %s (or its inventory) changed "
 				  "since run %d was made (SHA-256 %.12s, now "
 				  "%.12s): check the change, then resume "
 				  "with --accept-plan-change",
-			    state, plan_path, ri.id, ri.plan_sha256, h.plan);
-			daemon_hashes_free(&h);
-			rc = EXIT_REFUSED;
-			goto out;
+			    a->state, plan_path, ri->id, ri->plan_sha256,
+			    h->plan);
+			daemon_hashes_free(h);
+			return EXIT_REFUSED;
 		}
 		log_info("the plan changed since run %d was made: going on "
 			 "with the new one (--accept-plan-change)",
-		    ri.id);
+		    ri->id);
 	}
+	return EXIT_OK;
+}
+
+/* hostswap resume */
+static int
+cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
+{
+	struct cmd_resume_args a;
+	struct daemon_listen dl;
+	int rc;
+	struct store_run_info ri;
+	struct daemon_hashes h;
+	struct store *st = NULL;
+	struct plan *p = NULL;
+	struct run *r = NULL;
+	char *err = NULL;
+	uv_loop_t loop;
+	size_t i;
+
+	memset(&ri, 0, sizeof ri);
+	if ((rc = cmd_resume_parse(self, argc, argv, &a)) != EXIT_OK || a.help)
+		return rc;
+	if (daemon_parse_listen(a.listen, &dl, &err) == -1) {
+		rc = cmd_usage_error(self, "%s", err);
+		free(err);
+		return rc;
+	}
+	log_init(a.ro.log_format, 0);
+	if ((rc = cmd_resume_open(a.state, &st, &ri)) != EXIT_OK || st == NULL)
+		return rc;
+	if ((rc = cmd_resume_plan(&a, &ri, &p, &h)) != EXIT_OK)
+		goto out;
 
 	/* The endpoint's port before the run is taken up: a busy port
 	 * leaves the run as it was. */
@@ -177,7 +231,7 @@ cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
 		goto out;
 	}
 	uv_loop_init(&loop);
-	if (run_new(&loop, p, &ro, &r, &err) == -1 ||
+	if (run_new(&loop, p, &a.ro, &r, &err) == -1 ||
 	    store_restore(st, r, &err) == -1) {
 		/* A secret that cannot be resolved fails the run (as
 		 * `run` does); a run the inventory does not fit is invalid. */

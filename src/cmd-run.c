@@ -205,9 +205,18 @@ cmd_run_phase_exists(
 	return rc;
 }
 
-/* hostswap run */
+/* What the command line of `run` says. */
+struct cmd_run_args {
+	struct run_opts ro;
+	const char *plan, *inv, *known_arg, *state, *listen;
+	int assume_swapped, assume_not, abandon, no_preflight;
+	int help; /* --help was answered */
+};
+
+/* Parse run's options into a; EXIT_OK, or EXIT_USAGE (said why). */
 static int
-cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
+cmd_run_parse(
+    const struct cmd_entry *self, int argc, char **argv, struct cmd_run_args *a)
 {
 	static const struct option opts[] = { { "inventory", required_argument,
 						  NULL, 'i' },
@@ -225,13 +234,161 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		{ "no-preflight", no_argument, NULL, 'P' },
 		{ "log-format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 } };
-	struct run_opts ro;
-	const char *inv = NULL, *known_arg = NULL, *state = DAEMON_STATE;
-	const char *listen = DAEMON_LISTEN;
+	struct run_opts *ro = &a->ro;
+	int ch, rc = EXIT_OK;
+
+	memset(a, 0, sizeof *a);
+	run_opts_init(ro);
+	a->state = DAEMON_STATE;
+	a->listen = DAEMON_LISTEN;
+	optind = 0;
+	while ((ch = cmd_getopt(self, argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			a->inv = optarg;
+			break;
+		case 's':
+			a->state = optarg;
+			break;
+		case 'U':
+			a->abandon = 1;
+			break;
+		case 'l':
+			a->listen = optarg;
+			break;
+		case 'P':
+			a->no_preflight = 1;
+			break;
+		case 'F':
+			if (cmd_run_phase_arg(self, "--from-phase", optarg,
+				&ro->from_phase) == -1)
+				rc = EXIT_USAGE;
+			break;
+		case 'T':
+			if (cmd_run_phase_arg(self, "--to-phase", optarg,
+				&ro->to_phase) == -1)
+				rc = EXIT_USAGE;
+			break;
+		case 'n':
+			ro->dry_run = 1;
+			break;
+		case 'a':
+			ro->auto_approve = 1;
+			break;
+		case 'k':
+			a->known_arg = optarg;
+			break;
+		case 'A':
+			ro->accept_new = 1;
+			break;
+		case 'S':
+			a->assume_swapped = 1;
+			break;
+		case 'N':
+			a->assume_not = 1;
+			break;
+		case 'f':
+			if (cmd_log_format_arg(self, optarg, &ro->log_format) ==
+			    -1)
+				rc = EXIT_USAGE;
+			break;
+		case CMD_HELP:
+			a->help = 1;
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+		if (rc != EXIT_OK)
+			return rc;
+	}
+	if (argc - optind != 1)
+		return cmd_usage_error(self,
+		    argc - optind == 0 ? "missing PLAN" : "too many arguments");
+	a->plan = argv[optind];
+	if (a->assume_swapped && a->assume_not)
+		return cmd_usage_error(self,
+		    "--assume-swapped and "
+		    "--assume-not-swapped exclude each other");
+	if (ro->from_phase >= 0 && ro->to_phase >= 0 &&
+	    ro->to_phase < ro->from_phase)
+		return cmd_usage_error(self,
+		    "--to-phase %d is before "
+		    "--from-phase %d",
+		    ro->to_phase, ro->from_phase);
+	return EXIT_OK;
+}
+
+/* The phases the command line names, against the plan's. */
+static int
+cmd_run_check_range(const struct cmd_entry *self, const struct plan *p,
+    const struct cmd_run_args *a)
+{
+	int rc;
+
+	if ((rc = cmd_run_phase_exists(
+		 self, p, "--from-phase", a->ro.from_phase)) != EXIT_OK ||
+	    (rc = cmd_run_phase_exists(
+		 self, p, "--to-phase", a->ro.to_phase)) != EXIT_OK)
+		return rc;
+	if (p->has_swap && a->ro.from_phase > p->swap_after_phase &&
+	    !a->assume_swapped && !a->assume_not) {
+		log_warnx("--from-phase %d starts after the swap (phase %d): "
+			  "say whether it happened with --assume-swapped or "
+			  "--assume-not-swapped",
+		    a->ro.from_phase, p->swap_after_phase);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/*
+ * Record the new run, with everything it starts with, in the state file
+ * before anything connects anywhere; then carry it to its end. The
+ * daemon frees the run and the state file and closes the loop; h is
+ * freed here.
+ */
+static int
+cmd_run_go(struct run *r, const struct cmd_run_args *a, struct store *st,
+    int abandon_id, struct daemon_hashes *h, struct cmd_run_keys *ks,
+    struct daemon_listen *dl)
+{
+#ifdef HOSTSWAP_TEST_HOOKS
+	/* Test builds: bench/engine.sh prices the state file by running
+	 * the same plan without one. */
+	if (getenv("HOSTSWAP_BENCH_NO_STATE") != NULL) {
+		store_free(st);
+		st = NULL;
+	}
+#endif
+	run_setup(r, st, a->assume_swapped);
+	r->started_ms = run_now_ms();
+	if (st != NULL) {
+		/* One transaction: the old run is abandoned only if the new
+		 * one is created (a failure before leaves it resumable). */
+		if (abandon_id > 0) {
+			log_info("abandoning unfinished run %d", abandon_id);
+			store_run_abandon(st, abandon_id);
+		}
+		store_run_create(st, r, h->plan, h->inventory_path,
+		    h->inventory, h->inventory_text);
+	}
+	/* Keys preflight completed are the run's, committed before any
+	 * session of the run connects. */
+	cmd_run_keys_apply(ks, r);
+	if (st != NULL)
+		store_commit(st);
+	daemon_hashes_free(h);
+	return daemon_loop(r, 0, dl);
+}
+
+/* hostswap run */
+static int
+cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
+{
+	struct cmd_run_args a;
 	struct daemon_listen dl;
 	char *known = NULL, *err = NULL;
-	int ch, rc = EXIT_OK, assume_swapped = 0, assume_not = 0, abandon = 0;
-	int no_preflight = 0, abandon_id = 0, hashed = 0, looping = 0;
+	int rc, abandon_id = 0, hashed = 0, looping = 0;
 	struct plan *p = NULL;
 	struct run *r = NULL;
 	struct store *st = NULL;
@@ -240,122 +397,28 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	uv_loop_t loop;
 
 	memset(&ks, 0, sizeof ks);
-	memset(&ro, 0, sizeof ro);
 	dl.fd = -1;
-	ro.from_phase = ro.to_phase = -1;
-	ro.log_format = LOG_TEXT;
-	ro.grace_ms = 10000;
-	optind = 0;
-	while ((ch = cmd_getopt(self, argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'i':
-			inv = optarg;
-			break;
-		case 's':
-			state = optarg;
-			break;
-		case 'U':
-			abandon = 1;
-			break;
-		case 'l':
-			listen = optarg;
-			break;
-		case 'P':
-			no_preflight = 1;
-			break;
-		case 'F':
-			if (cmd_run_phase_arg(self, "--from-phase", optarg,
-				&ro.from_phase) == -1)
-				rc = EXIT_USAGE;
-			break;
-		case 'T':
-			if (cmd_run_phase_arg(
-				self, "--to-phase", optarg, &ro.to_phase) == -1)
-				rc = EXIT_USAGE;
-			break;
-		case 'n':
-			ro.dry_run = 1;
-			break;
-		case 'a':
-			ro.auto_approve = 1;
-			break;
-		case 'k':
-			known_arg = optarg;
-			break;
-		case 'A':
-			ro.accept_new = 1;
-			break;
-		case 'S':
-			assume_swapped = 1;
-			break;
-		case 'N':
-			assume_not = 1;
-			break;
-		case 'f':
-			if (cmd_log_format_arg(self, optarg, &ro.log_format) ==
-			    -1)
-				rc = EXIT_USAGE;
-			break;
-		case CMD_HELP:
-			rc = EXIT_OK;
-			goto out;
-		default:
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		if (rc != EXIT_OK)
-			goto out;
-	}
-	if (argc - optind != 1) {
-		rc = cmd_usage_error(self,
-		    argc - optind == 0 ? "missing PLAN" : "too many arguments");
+	if ((rc = cmd_run_parse(self, argc, argv, &a)) != EXIT_OK || a.help)
 		goto out;
-	}
-	if (assume_swapped && assume_not) {
-		rc = cmd_usage_error(self,
-		    "--assume-swapped and "
-		    "--assume-not-swapped exclude each other");
-		goto out;
-	}
-	if (ro.from_phase >= 0 && ro.to_phase >= 0 &&
-	    ro.to_phase < ro.from_phase) {
-		rc = cmd_usage_error(self,
-		    "--to-phase %d is before "
-		    "--from-phase %d",
-		    ro.to_phase, ro.from_phase);
-		goto out;
-	}
-	if (daemon_parse_listen(listen, &dl, &err) == -1) {
+	if (daemon_parse_listen(a.listen, &dl, &err) == -1) {
 		rc = cmd_usage_error(self, "%s", err);
 		free(err);
 		goto out;
 	}
-	log_init(ro.log_format, 0);
-	if ((rc = cmd_load_plan(argv[optind], inv, &p)) != EXIT_OK)
+	log_init(a.ro.log_format, 0);
+	if ((rc = cmd_load_plan(a.plan, a.inv, &p)) != EXIT_OK ||
+	    (rc = cmd_run_check_range(self, p, &a)) != EXIT_OK)
 		goto out;
-	if ((rc = cmd_run_phase_exists(
-		 self, p, "--from-phase", ro.from_phase)) != EXIT_OK ||
-	    (rc = cmd_run_phase_exists(self, p, "--to-phase", ro.to_phase)) !=
-		EXIT_OK)
-		goto out;
-	if (p->has_swap && ro.from_phase > p->swap_after_phase &&
-	    !assume_swapped && !assume_not) {
-		log_warnx("--from-phase %d starts after the swap (phase %d): "
-			  "say whether it happened with --assume-swapped or "
-			  "--assume-not-swapped",
-		    ro.from_phase, p->swap_after_phase);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (ro.dry_run) {
+	if (a.ro.dry_run) {
 		printf("dry run: nothing connects anywhere\n");
-		rc = show_plan_text(p, stdout, ro.from_phase, ro.to_phase) == 0
+		rc = show_plan_text(
+			 p, stdout, a.ro.from_phase, a.ro.to_phase) == 0
 		    ? EXIT_OK
 		    : EXIT_SOFTWARE;
 		goto out;
 	}
-	known = cmd_known_hosts_path(known_arg);
-	ro.known_hosts = known;
+	known = cmd_known_hosts_path(a.known_arg);
+	a.ro.known_hosts = known;
 
 	hashed = 1;
 	if (daemon_hashes(p, &h) == -1) {
@@ -363,8 +426,8 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		rc = EXIT_NOINPUT;
 		goto out;
 	}
-	if ((rc = daemon_open_state(state, &st)) != EXIT_OK ||
-	    (rc = cmd_run_check_unfinished(st, abandon, &abandon_id)) !=
+	if ((rc = daemon_open_state(a.state, &st)) != EXIT_OK ||
+	    (rc = cmd_run_check_unfinished(st, a.abandon, &abandon_id)) !=
 		EXIT_OK)
 		goto out;
 
@@ -376,11 +439,11 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 	looping = 1;
 	/* Before the run exists: a failed preflight leaves the state file
 	 * as it was (an unfinished run still unfinished). */
-	if (!no_preflight &&
-	    (rc = cmd_run_preflight(p, &ro, assume_swapped, &loop, &ks)) !=
+	if (!a.no_preflight &&
+	    (rc = cmd_run_preflight(p, &a.ro, a.assume_swapped, &loop, &ks)) !=
 		EXIT_OK)
 		goto out;
-	if (run_new(&loop, p, &ro, &r, &err) == -1) {
+	if (run_new(&loop, p, &a.ro, &r, &err) == -1) {
 		log_warnx("%s", err);
 		free(err);
 		uv_loop_close(&loop);
@@ -388,38 +451,9 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 		rc = EXIT_FAILED;
 		goto out;
 	}
-#ifdef HOSTSWAP_TEST_HOOKS
-	/* Test builds: bench/engine.sh prices the state file by running
-	 * the same plan without one. */
-	if (getenv("HOSTSWAP_BENCH_NO_STATE") != NULL) {
-		store_free(st);
-		st = NULL;
-	}
-#endif
-	run_setup(r, st, assume_swapped);
-	r->started_ms = run_now_ms();
-	/* The run and everything it starts with is in the state file
-	 * before anything connects anywhere. */
-	if (st != NULL) {
-		/* One transaction: the old run is abandoned only if the new
-		 * one is created (a failure before leaves it resumable). */
-		if (abandon_id > 0) {
-			log_info("abandoning unfinished run %d", abandon_id);
-			store_run_abandon(st, abandon_id);
-		}
-		store_run_create(st, r, h.plan, h.inventory_path, h.inventory,
-		    h.inventory_text);
-	}
-	/* Keys preflight completed are the run's, committed before any
-	 * session of the run connects. */
-	cmd_run_keys_apply(&ks, r);
-	if (st != NULL)
-		store_commit(st);
-	daemon_hashes_free(&h);
-	hashed = 0;
-	/* The daemon frees the run and the state file and closes the loop. */
-	rc = daemon_loop(r, 0, &dl);
+	rc = cmd_run_go(r, &a, st, abandon_id, &h, &ks, &dl);
 	st = NULL;
+	hashed = 0;
 	looping = 0;
 out:
 	cmd_run_keys_apply(&ks, NULL);

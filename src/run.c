@@ -417,6 +417,17 @@ run_load_keys(struct run *r, char **err)
 	return 0;
 }
 
+/* The options of a run no option changed: every phase, text logs, 10 s. */
+void
+run_opts_init(struct run_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->from_phase = -1;
+	o->to_phase = -1;
+	o->log_format = LOG_TEXT;
+	o->grace_ms = 10000;
+}
+
 /*
  * Create a run of plan p. Returns 0, or -1 with *err (allocated) when a
  * secret cannot be resolved or a key cannot be read.

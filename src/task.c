@@ -376,17 +376,10 @@ task_main(struct run_task *t)
 
 	switch (st->kind) {
 	case STEP_RUN:
-		if ((text = task_script(t, st->script, &err)) == NULL) {
-			task_attempt_failed(t, "%s", err);
-			free(err);
-			return;
-		}
-		task_exec(t, WRAPPER_RUN, t->record, text, &task_job_cb);
-		explicit_bzero(text, strlen(text));
-		free(text);
-		return;
 	case STEP_PUT:
-		if ((text = task_put_script(t, &err)) == NULL) {
+		text = st->kind == STEP_RUN ? task_script(t, st->script, &err)
+					    : task_put_script(t, &err);
+		if (text == NULL) {
 			task_attempt_failed(t, "%s", err);
 			free(err);
 			return;
@@ -514,6 +507,28 @@ task_kill(struct run_task *t, struct run_host *rh, const char *record)
 	free(script);
 }
 
+/*
+ * Let go of what the attempt waits for: its job on the host or the
+ * controller, its check. Returns whether a job on the host was let go
+ * (its process group may live on there).
+ */
+static int
+task_abandon(struct run_task *t)
+{
+	int remote = t->job != NULL;
+
+	if (t->job != NULL)
+		remote_job_abandon(t->job);
+	if (t->ljob != NULL)
+		local_job_abandon(t->ljob);
+	if (t->probe != NULL)
+		probe_cancel(t->probe);
+	t->job = NULL;
+	t->ljob = NULL;
+	t->probe = NULL;
+	return remote;
+}
+
 /* Timer: the attempt took longer than its limit. */
 static void
 task_timeout_cb(uv_timer_t *h)
@@ -540,9 +555,7 @@ task_timeout_cb(uv_timer_t *h)
 		free(why);
 		return;
 	}
-	if (t->job != NULL) {
-		remote_job_abandon(t->job);
-		t->job = NULL;
+	if (task_abandon(t)) {
 		/* A second channel ends the whole process group: the step's,
 		 * or its `unless` check's. */
 		rec = t->in_unless ? task_unless_record(t) : xstrdup(t->record);
@@ -550,14 +563,6 @@ task_timeout_cb(uv_timer_t *h)
 		free(rec);
 	}
 	t->in_unless = 0;
-	if (t->ljob != NULL) {
-		local_job_abandon(t->ljob);
-		t->ljob = NULL;
-	}
-	if (t->probe != NULL) {
-		probe_cancel(t->probe);
-		t->probe = NULL;
-	}
 	task_attempt_failed(t, "timed out after %llu s", secs);
 }
 
@@ -788,18 +793,7 @@ task_cancel(struct run_task *t, const char *why)
 	if (t->state != TASK_RUNNING && t->state != TASK_WAITING)
 		return;
 	waiter_cancel(t);
-	if (t->job != NULL) {
-		remote_job_abandon(t->job);
-		t->job = NULL;
-	}
-	if (t->ljob != NULL) {
-		local_job_abandon(t->ljob);
-		t->ljob = NULL;
-	}
-	if (t->probe != NULL) {
-		probe_cancel(t->probe);
-		t->probe = NULL;
-	}
+	task_abandon(t);
 	task_set_state(t, TASK_INTERRUPTED, "%s", why);
 }
 
@@ -815,12 +809,7 @@ void
 task_free(struct run_task *t)
 {
 	waiter_cancel(t);
-	if (t->job != NULL)
-		remote_job_abandon(t->job);
-	if (t->ljob != NULL)
-		local_job_abandon(t->ljob);
-	if (t->probe != NULL)
-		probe_cancel(t->probe);
+	task_abandon(t);
 	if (t->timer != NULL)
 		uv_close((uv_handle_t *)t->timer, task_timer_closed_cb);
 	output_free(&t->out);

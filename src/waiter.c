@@ -532,53 +532,64 @@ waiter_search_next(struct waiter *w)
 	waiter_later(w, W_RECORD, back ? WAITER_POLL_MS : 0);
 }
 
-/* The record (or boot id) was read. */
+/* A reboot's wait: the boot id the host answers with. */
 static void
-waiter_record_cb(void *arg, const struct remote_result *res)
+waiter_boot_read(struct waiter *w)
 {
-	struct waiter *w = arg;
-	struct run_task *t = w->task;
-	struct run_host *rh = w->at;
-	const char *out = w->reply.data ? w->reply.data : "";
-	char msg[256], *rest, *now;
-	int status = -1;
-	char sig[32] = "";
+	char *now = waiter_first_line(w);
 
-	w->job = NULL;
-	if (w->stage != W_RECORD_RUNNING)
-		return;
-	w->stage = W_RECORD;
-	if (res->error != NULL || res->exit_status != 0) {
-		/* Not back yet: the session failed (refused, or another key:
-		 * nothing was sent) or the command did. */
-		w->running = 0;
-		waiter_note(w, res->error ? res->error : "not answering",
-		    rh->remote ? remote_seen_key(rh->remote) : NULL);
-		waiter_reply_free(w);
-		if (w->search)
-			waiter_search_next(w);
-		else
-			waiter_later(w, W_RECORD, WAITER_POLL_MS);
-		return;
-	}
-	if (t->step->kind == STEP_REBOOT) {
-		now = waiter_first_line(w);
-		if (now[0] == '\0' || strcmp(now, w->boot_id) == 0) {
-			free(now);
-			waiter_note(w, "still the same boot id", NULL);
-			waiter_reply_free(w);
-			waiter_later(w, W_RECORD, WAITER_POLL_MS);
-			return;
-		}
-		waiter_rebooted(w, now, 0);
+	if (now[0] == '\0' || strcmp(now, w->boot_id) == 0) {
 		free(now);
-		return;
-	}
-	if (t->step->kind == STEP_WAIT) {
+		waiter_note(w, "still the same boot id", NULL);
 		waiter_reply_free(w);
-		waiter_end(w, 1, NULL);
+		waiter_later(w, W_RECORD, WAITER_POLL_MS);
 		return;
 	}
+	waiter_rebooted(w, now, 0);
+	free(now);
+}
+
+/*
+ * A detach's record holds its end: "status S signal [SIG]" then the
+ * script's output, which becomes the task's; the status ends the task.
+ */
+static void
+waiter_detach_ended(struct waiter *w, const char *out)
+{
+	struct run_task *t = w->task;
+	char first[128], msg[256], sig[32] = "", *rest;
+	size_t n = strcspn(out, "\n");
+	int status = -1;
+
+	snprintf(first, sizeof first, "%.*s", (int)(n < 127 ? n : 127), out);
+	if (sscanf(first, "status %d signal %31s", &status, sig) < 1)
+		status = -1;
+	rest = strchr(out, '\n');
+	if (rest != NULL)
+		memmove(w->reply.data, rest + 1, strlen(rest + 1) + 1);
+	else
+		w->reply.data[0] = '\0';
+	w->reply.len = strlen(w->reply.data);
+	if (w->reply_err.len > 0)
+		buf_add(&w->reply, w->reply_err.data, w->reply_err.len);
+	t->exit_code = sig[0] != '\0' ? -1 : status;
+	if (sig[0] != '\0') {
+		snprintf(msg, sizeof msg, "killed by signal %s", sig);
+		waiter_end(w, 0, msg);
+	} else if (run_task_expected_exit(t, status))
+		waiter_end(w, 1, NULL);
+	else {
+		snprintf(msg, sizeof msg, "exit status %d", status);
+		waiter_end(w, 0, msg);
+	}
+}
+
+/* A detach's record as read through rh: none, running, dead or ended. */
+static void
+waiter_detach_read(struct waiter *w, struct run_host *rh, const char *out)
+{
+	struct run_task *t = w->task;
+
 	if (strncmp(out, "none", 4) == 0 && w->search) {
 		/* That name reaches the other machine (or the record is not
 		 * written yet). Neither machine has it, after a resume: the
@@ -604,33 +615,8 @@ waiter_record_cb(void *arg, const struct remote_result *res)
 			run_host_mark_swapped(rh);
 	}
 	w->running = 0;
-	/* detach: "status S signal [SIG]" then the script's output. */
 	if (strncmp(out, "status ", 7) == 0) {
-		char first[128];
-		size_t n = strcspn(out, "\n");
-
-		snprintf(
-		    first, sizeof first, "%.*s", (int)(n < 127 ? n : 127), out);
-		if (sscanf(first, "status %d signal %31s", &status, sig) < 1)
-			status = -1;
-		rest = strchr(out, '\n');
-		if (rest != NULL)
-			memmove(w->reply.data, rest + 1, strlen(rest + 1) + 1);
-		else
-			w->reply.data[0] = '\0';
-		w->reply.len = strlen(w->reply.data);
-		if (w->reply_err.len > 0)
-			buf_add(&w->reply, w->reply_err.data, w->reply_err.len);
-		t->exit_code = sig[0] != '\0' ? -1 : status;
-		if (sig[0] != '\0') {
-			snprintf(msg, sizeof msg, "killed by signal %s", sig);
-			waiter_end(w, 0, msg);
-		} else if (run_task_expected_exit(t, status))
-			waiter_end(w, 1, NULL);
-		else {
-			snprintf(msg, sizeof msg, "exit status %d", status);
-			waiter_end(w, 0, msg);
-		}
+		waiter_detach_ended(w, out);
 		return;
 	}
 	if (strncmp(out, "dead", 4) == 0 && t->output_lost) {
@@ -653,6 +639,40 @@ waiter_record_cb(void *arg, const struct remote_result *res)
 	w->running = strncmp(out, "running", 7) == 0;
 	waiter_reply_free(w);
 	waiter_later(w, W_RECORD, WAITER_POLL_MS / 4);
+}
+
+/* The record (or boot id) was read. */
+static void
+waiter_record_cb(void *arg, const struct remote_result *res)
+{
+	struct waiter *w = arg;
+	struct run_task *t = w->task;
+	struct run_host *rh = w->at;
+
+	w->job = NULL;
+	if (w->stage != W_RECORD_RUNNING)
+		return;
+	w->stage = W_RECORD;
+	if (res->error != NULL || res->exit_status != 0) {
+		/* Not back yet: the session failed (refused, or another key:
+		 * nothing was sent) or the command did. */
+		w->running = 0;
+		waiter_note(w, res->error ? res->error : "not answering",
+		    rh->remote ? remote_seen_key(rh->remote) : NULL);
+		waiter_reply_free(w);
+		if (w->search)
+			waiter_search_next(w);
+		else
+			waiter_later(w, W_RECORD, WAITER_POLL_MS);
+		return;
+	}
+	if (t->step->kind == STEP_REBOOT)
+		waiter_boot_read(w);
+	else if (t->step->kind == STEP_WAIT) {
+		waiter_reply_free(w);
+		waiter_end(w, 1, NULL);
+	} else
+		waiter_detach_read(w, rh, w->reply.data ? w->reply.data : "");
 }
 
 static const struct remote_job_cb waiter_record_jcb = { waiter_output_cb,
