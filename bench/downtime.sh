@@ -80,7 +80,7 @@ outage() {
 	  | (ph(8) | dur) as $reboot | (ph(9) | dur) as $checks
 	  | ([.phases[] | select(.id >= 1 and .id <= 9) | .id as $p | .tasks[]
 	      | select(("\($p)/\(.step)") as $k | $manual | index($k)) | dur] | add // 0) as $waits
-	  | "\($name): outage \(($b - $a) * 10 | round / 10) s = copy \($copy * 10 | round / 10) s + reboot \($reboot * 10 | round / 10) s + checks \($checks * 10 | round / 10) s + the rest \((($b - $a) - $copy - $reboot - $checks) * 10 | round / 10) s (of which manual waits \($waits * 10 | round / 10) s)"'
+	  | "\($name): outage \(($b - $a) * 10 | round / 10) s = copy \($copy * 10 | round / 10) s + reboot \($reboot * 10 | round / 10) s + checks \($checks * 10 | round / 10) s + the rest \((($b - $a) - $copy - $reboot - $checks) * 10 | round / 10) s (of which manual waits \($waits * 10 | round / 10) s); the plan'"'"'s own mark (1/stop-services to 9/pop3-fetch): \(.run.outage.seconds // "none") s"'
 }
 seconds() { sed -n 's/^[^:]*: outage \([0-9.]*\) s.*/\1/p' "$1"; }
 
@@ -89,6 +89,7 @@ up
 in_m ika "python3 $gen churn $churn" >/dev/null
 run itpass-2016-swap.yaml "$work/single.db"
 outage "$work/single.db" single | tee "$work/single.line"
+"$hs" log 3/rsync-home --host ika --state "$work/single.db" 2>&1 | grep -E '^(deletions|copied|verified)' | sed 's/^/   single pass: /'
 down
 
 up
@@ -98,6 +99,7 @@ echo "   warm pass (services running): $pre"
 in_m ika "python3 $gen churn $churn"
 run itpass-2016-swap.yaml "$work/two.db"
 outage "$work/two.db" two-pass | tee "$work/two.line"
+"$hs" log 3/rsync-home --host ika --state "$work/two.db" 2>&1 | grep -E '^(deletions|copied|verified)' | sed 's/^/   final pass: /'
 down
 
 s=$(seconds "$work/single.line") t=$(seconds "$work/two.line")
