@@ -37,6 +37,16 @@ struct status_phase {
 	uint64_t finished_ms;
 };
 
+/* A host name and the machines that answer to it (status "hosts"). */
+struct status_host {
+	const char *name;
+	const char *address;
+	int port;
+	const char *key_before; /* the fingerprint its machine had, or NULL */
+	const char *key_now;    /* the fingerprint it expects now, or NULL */
+	int swapped;
+};
+
 struct status_task {
 	int phase; /* the phase id (events carry it; status nests tasks) */
 	const char *step;
@@ -54,6 +64,7 @@ json_t *status_time_json(uint64_t);
 json_t *status_run_json(const struct status_run *);
 json_t *status_phase_json(const struct status_phase *);
 json_t *status_task_json(const struct status_task *, int);
+json_t *status_host_json(const struct status_host *);
 
 void status_view_run(const struct run *, struct status_run *);
 void status_view_phase(const struct run_phase *, struct status_phase *);

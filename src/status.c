@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "hostkey.h"
 #include "outage.h"
 #include "plan.h"
 #include "run.h"
@@ -92,6 +93,45 @@ status_task_json(const struct status_task *v, int with_phase)
 	return o;
 }
 
+/* A host object of "hosts" (an addition to the status JSON). */
+json_t *
+status_host_json(const struct status_host *v)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", status_str(v->name));
+	json_object_set_new(o, "address", status_str(v->address));
+	json_object_set_new(o, "port", json_integer(v->port));
+	json_object_set_new(o, "key_before", status_str(v->key_before));
+	json_object_set_new(o, "key_now", status_str(v->key_now));
+	json_object_set_new(o, "swapped", json_boolean(v->swapped));
+	return o;
+}
+
+/* The hosts of a live run: which machine answers to each name. */
+static json_t *
+status_hosts_json(const struct run *r)
+{
+	json_t *a = json_array();
+	struct status_host v;
+	const struct hostkey *k;
+	size_t i;
+
+	for (i = 0; i < r->nhosts; i++) {
+		const struct run_host *rh = &r->hosts[i];
+
+		v.name = rh->host->name;
+		v.address = rh->host->address;
+		v.port = rh->host->port;
+		v.key_before = rh->has_key ? rh->machine_key.fingerprint : NULL;
+		k = run_expected_key(rh);
+		v.key_now = k != NULL ? k->fingerprint : NULL;
+		v.swapped = rh->swapped;
+		json_array_append_new(a, status_host_json(&v));
+	}
+	return a;
+}
+
 /* The view of a live run. */
 void
 status_view_run(const struct run *r, struct status_run *v)
@@ -173,6 +213,7 @@ status_json(const struct run *r)
 		json_array_append_new(phases, po);
 	}
 	json_object_set_new(o, "phases", phases);
+	json_object_set_new(o, "hosts", status_hosts_json(r));
 	json_object_set_new(run, "outage", outage_json(&out, clock_now_ms()));
 	return o;
 }

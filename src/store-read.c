@@ -285,6 +285,52 @@ store_task_view(sqlite3_stmt *s, struct status_task *v)
 		v->error = NULL;
 }
 
+/* The fingerprint of a key as the file keeps it, into fp; NULL if none. */
+static const char *
+store_key_fingerprint(const char *line, char *fp, size_t len)
+{
+	struct hostkey k;
+
+	memset(&k, 0, sizeof k);
+	if (line == NULL || hostkey_from_pin(line, &k) == -1 ||
+	    k.fingerprint == NULL) {
+		hostkey_clear(&k);
+		return NULL;
+	}
+	snprintf(fp, len, "%s", k.fingerprint);
+	hostkey_clear(&k);
+	return fp;
+}
+
+/* The status JSON's "hosts" of a run, from the file. */
+static json_t *
+store_status_hosts(struct store *st, int run_id)
+{
+	json_t *a = json_array();
+	struct status_host v;
+	sqlite3_stmt *s;
+	char before[128], now[128];
+
+	s = store_query(st,
+	    "SELECT name, address, port, machine_key, expected_key, swapped "
+	    "FROM hosts WHERE run_id = ? ORDER BY rowid",
+	    "i", (int64_t)run_id);
+	while (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
+		v.name = (const char *)sqlite3_column_text(s, 0);
+		v.address = (const char *)sqlite3_column_text(s, 1);
+		v.port = sqlite3_column_int(s, 2);
+		v.key_before = store_key_fingerprint(
+		    (const char *)sqlite3_column_text(s, 3), before,
+		    sizeof before);
+		v.key_now = store_key_fingerprint(
+		    (const char *)sqlite3_column_text(s, 4), now, sizeof now);
+		v.swapped = sqlite3_column_int(s, 5);
+		json_array_append_new(a, status_host_json(&v));
+	}
+	sqlite3_finalize(s);
+	return a;
+}
+
 /* The status JSON of SPEC §6 for a run, from the file alone. */
 int
 store_status_json(struct store *st, int run_id, json_t **out)
@@ -361,6 +407,7 @@ store_status_json(struct store *st, int run_id, json_t **out)
 	}
 	sqlite3_finalize(s);
 	json_object_set_new(o, "phases", phases);
+	json_object_set_new(o, "hosts", store_status_hosts(st, run_id));
 	json_object_set_new(run, "outage", outage_json(&og, run_now_ms()));
 	*out = o;
 	return 0;

@@ -100,6 +100,12 @@ got=$(jq -r '.run.outage.seconds * 1000 | round' "$j")
 [ $((e_ms - s_ms)) -ge 800 ] && ok || ko "the outage spans the steps between the marks: $((e_ms - s_ms)) ms"
 jqt '.run.outage.end < ([.phases[] | select(.id == 3) | .tasks[] | select(.step == "after") | .finished_at] | max)' "$j" && ok ||
     ko "the outage ends before the step after it"
+# The hosts: which machine answers to each name (no swap: the same).
+fp=$(ssh-keygen -lf "$hosts/ika/ssh_host_ed25519_key.pub" | cut -d' ' -f2)
+[ "$(jq -r --arg fp "$fp" '[.hosts[] | select(.name == "ika")][0] | .key_before == $fp and .key_now == $fp and .swapped == false and .port == 2415' "$j")" = true ] && ok ||
+    ko "hosts: ika's machine and its fingerprint $fp: $(jq -c .hosts "$j")"
+jqt '(keys == ["hosts", "phases", "run"]) and (.hosts | length == 2)' "$j" && ok || ko "the status JSON's keys: run, phases and the addition hosts"
+jqt '[.hosts[] | select(.name == "ika")] | length == 1' "$tmpdir/live.json" && ok || ko "the endpoint's status has the hosts too"
 # The other keys are as they were.
 jqt '.run.state == "succeeded" and .run.swapped == false and .run.finished_at != null' "$j" && ok || ko "the run's own keys"
 
