@@ -53,8 +53,8 @@ up() {
 	SANDBOX_OWNER=$$ sh "$root/tests/sandbox/sandbox.sh" up "$sbx" ika tako dennou >"$work/up.log" 2>&1 ||
 	    { tail -n 5 "$work/up.log"; exit 1; }
 	sed "s#/run/hostswap-sandbox#$sbx#g" "$root/tests/sandbox/inventory.yaml" >"$work/inventory.yaml"
-	for m in ika tako; do in_m $m "python3 $gen accounts $users" >/dev/null; done
-	in_m ika "python3 $gen create $mb $files $users"
+	for m in ika tako; do in_m $m "python3 - accounts $users" <"$gen" >/dev/null; done
+	in_m ika "python3 - create $mb $files $users" <"$gen"
 }
 
 # run PLAN STATE [ARGS]: a run to its end, every manual step approved.
@@ -86,7 +86,7 @@ seconds() { sed -n 's/^[^:]*: outage \([0-9.]*\) s.*/\1/p' "$1"; }
 
 echo "== downtime: $mb MB in $files files over $users users, $churn% changed before the night"
 up
-in_m ika "python3 $gen churn $churn" >/dev/null
+in_m ika "python3 - churn $churn" <"$gen" >/dev/null
 run itpass-2016-swap.yaml "$work/single.db"
 outage "$work/single.db" single | tee "$work/single.line"
 "$hs" log 3/rsync-home --host ika --state "$work/single.db" 2>&1 | grep -E '^(deletions|copied|verified)' | sed 's/^/   single pass: /'
@@ -96,7 +96,7 @@ up
 run itpass-2016-precopy.yaml "$work/pre.db"
 pre=$("$hs" status --state "$work/pre.db" --json | jq -r '[.phases[] | select(.id == 2) | .tasks[] | .started_at, .finished_at] | "\(.[0]) \(.[1])"')
 echo "   warm pass (services running): $pre"
-in_m ika "python3 $gen churn $churn"
+in_m ika "python3 - churn $churn" <"$gen"
 run itpass-2016-swap.yaml "$work/two.db"
 outage "$work/two.db" two-pass | tee "$work/two.line"
 "$hs" log 3/rsync-home --host ika --state "$work/two.db" 2>&1 | grep -E '^(deletions|copied|verified)' | sed 's/^/   final pass: /'

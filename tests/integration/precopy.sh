@@ -15,9 +15,9 @@ align_uids_2016
 cd "$SRC" || exit 1
 gen=$SRC/tests/sandbox/gen-home.py
 for m in ika tako; do
-	in_m $m "python3 $gen accounts 20" >/dev/null || ko "lab accounts on $m"
+	in_m $m "python3 - accounts 20" <"$gen" >/dev/null || ko "lab accounts on $m"
 done
-in_m ika "python3 $gen create 20 2000 20" >"$tmpdir/gen.out" && ok || ko "lab data on ika: $(cat "$tmpdir/gen.out")"
+in_m ika "python3 - create 20 2000 20" <"$gen" >"$tmpdir/gen.out" && ok || ko "lab data on ika: $(cat "$tmpdir/gen.out")"
 # What only tako has: a home made there on purpose, and its
 # administrator's own file in a home both have.
 in_m tako 'mkdir -p /home/tako-only && echo keep >/home/tako-only/made-on-tako && echo mine >/home/itpadmin/tako-admin-file'
@@ -39,7 +39,7 @@ f=$(in_m ika 'find /home/u0003 -type f -name "f*.dat" | sort | head -n 1')
     ko "the warm pass closed tako's root login again ($(rootlogin), was $before) and left no transfer key"
 
 # == mail arrives and users work while nobody waits
-in_m ika "python3 $gen churn 3" >"$tmpdir/churn.out" && ok || ko "churn: $(cat "$tmpdir/churn.out")"
+in_m ika "python3 - churn 3" <"$gen" >"$tmpdir/churn.out" && ok || ko "churn: $(cat "$tmpdir/churn.out")"
 in_m ika 'cd /home && find u0* -type f | sort' >"$tmpdir/ika.files"
 in_m tako 'cd /home && find u0* -type f | sort' >"$tmpdir/tako.files"
 gone=$(comm -13 "$tmpdir/ika.files" "$tmpdir/tako.files" | head -n 1)

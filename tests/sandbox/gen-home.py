@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Sandbox data with the shape of a lab server's /home (run inside a
-sandbox machine, as its root; tests/sandbox/sandbox.sh exec DIR MACHINE).
+sandbox machine, as its root, from standard input:
+tests/sandbox/sandbox.sh exec DIR MACHINE python3 - ARGS < gen-home.py).
 
   gen-home.py accounts USERS        the lab's users u0001.. (UID 5001..),
                                     as the operator makes them on both
