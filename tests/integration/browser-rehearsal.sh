@@ -45,6 +45,9 @@ jqt '[.phases[] | select(.id == 6) | .tasks[] | select(.step == "restart-network
     ok || ko "the network restart waits behind the gate"
 gate_marked() { js 'var e = document.querySelector(\"#task-6-point-of-no-return-local\"); return e && e.classList.contains(\"gate\") && /point of no return/.test(e.textContent) ? \"yes\" : \"no\"' | grep -qx yes; }
 wait_for "the page marks the point of no return" 20 gate_marked
+# HOSTSWAP_SCREENSHOT_DIR=DIR keeps the page as docs/ shows it.
+shot() { [ -n "${HOSTSWAP_SCREENSHOT_DIR:-}" ] && js 'window.scrollTo(0, 0); return 1' >/dev/null && wd GET "/session/$sid/screenshot" | jq -r .value | base64 -d >"$HOSTSWAP_SCREENSHOT_DIR/$1"; }
+shot status-page-gate.png
 click_until "#task-6-point-of-no-return-local button.approve" task_is "$st" point-of-no-return succeeded && ok || ko "Approve on 6/point-of-no-return took"
 # Until phase 7 waits; a daemon that ended on the way is a failure now.
 at7() { waiting_at "$st" inetd-conf-note || ! kill -0 "$pid" 2>/dev/null; }
@@ -57,6 +60,7 @@ if ! kill -0 "$pid" 2>/dev/null; then
 fi
 wait_for "the page shows phase 6 (the network restart) succeeded" 20 state_of 6 succeeded
 wait_for "the page offers the phase 7 note" 20 shows "look at /etc/inetd.conf"
+shot status-page.png
 click_until "#task-7-inetd-conf-note-local button.approve" task_is "$st" inetd-conf-note succeeded && ok || ko "Approve on 7/inetd-conf-note took"
 ended() { ! kill -0 "$pid" 2>/dev/null; }
 wait_for "the run ends" 120 ended

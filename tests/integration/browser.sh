@@ -116,7 +116,7 @@ cjk=$(js 'var e = document.querySelector(\"#phase-2 .name\"), c = document.creat
 echo "CJK width of 6 glyphs at 40px: ${cjk% *} px (tofu: ${cjk#* } px)"
 set -- $cjk
 [ "$1" -ge 216 ] && [ "$1" -le 264 ] && [ "$1" != "$2" ] && ok || ko "the Japanese names render with a CJK font: $1 px for 6 glyphs at 40px (tofu $2 px)"
-[ -n "${HOSTSWAP_SCREENSHOT_DIR:-}" ] && wd GET "/session/$sid/screenshot" | jq -r .value | base64 -d >"$HOSTSWAP_SCREENSHOT_DIR/status-page-gate.png"
+[ -n "${HOSTSWAP_SCREENSHOT_DIR:-}" ] && wd GET "/session/$sid/screenshot" | jq -r .value | base64 -d >"$HOSTSWAP_SCREENSHOT_DIR/browser-gate.png"
 
 # Approve from the top.
 click_until "#need-2-look-local button.approve" task_is "$st" look succeeded && ok || ko "Approve on the gate at the top took"
@@ -132,7 +132,7 @@ wait_for "the outage clock stops when 3/after succeeds" 10 ended_clock
 want=$(jq -r '.run.outage.seconds' "$tmpdir/mid.json")
 shown=$(js 'return document.getElementById(\"outage\").dataset.seconds')
 [ "$shown" = "$(printf '%.3f' "$want")" ] && ok || ko "the stopped clock shows the outage's length: '$shown', want $want s"
-[ -n "${HOSTSWAP_SCREENSHOT_DIR:-}" ] && wd GET "/session/$sid/screenshot" | jq -r .value | base64 -d >"$HOSTSWAP_SCREENSHOT_DIR/status-page.png"
+[ -n "${HOSTSWAP_SCREENSHOT_DIR:-}" ] && wd GET "/session/$sid/screenshot" | jq -r .value | base64 -d >"$HOSTSWAP_SCREENSHOT_DIR/browser-after.png"
 wait_for "the page offers Reject on 4/last" 20 shows "Reject this one"
 click_until "#need-4-last-local button.reject" task_is "$st" last failed && ok || ko "Reject on 4/last took"
 wait_for "the run ends after the rejection" 20 sh -c "! kill -0 $pid"
