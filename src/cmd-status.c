@@ -40,6 +40,25 @@ cmd_status_str(json_t *o, const char *key)
 	return s ? s : "";
 }
 
+/* The outage's line, once it started: its length and since when. */
+static int
+cmd_status_outage(json_t *o, FILE *fp)
+{
+	json_t *secs = json_object_get(o, "seconds");
+
+	if (!json_is_string(json_object_get(o, "start")) ||
+	    !json_is_number(secs))
+		return 0;
+	if (json_is_true(json_object_get(o, "running")))
+		fprintf(fp, "  outage: %.1f s so far, running since %s\n",
+		    json_number_value(secs), cmd_status_str(o, "start"));
+	else
+		fprintf(fp, "  outage: %.1f s, from %s to %s\n",
+		    json_number_value(secs), cmd_status_str(o, "start"),
+		    cmd_status_str(o, "end"));
+	return 1;
+}
+
 /* The compact table: the run, each phase, the tasks worth a look. */
 static int
 cmd_status_text(json_t *st, FILE *fp)
@@ -53,6 +72,7 @@ cmd_status_text(json_t *st, FILE *fp)
 	    cmd_status_str(run, "state"), cmd_status_str(run, "date"),
 	    json_is_true(json_object_get(run, "swapped")) ? ", swapped" : "");
 	lines++;
+	lines += cmd_status_outage(json_object_get(run, "outage"), fp);
 	phases = json_object_get(st, "phases");
 	json_array_foreach(phases, i, ph)
 	{

@@ -72,6 +72,8 @@ for f in live file; do
 	jqt '(.run | keys) == ["current_phase","date","finished_at","id","name","outage","plan","started_at","state","swapped","uid"]' "$j" && ok ||
 	    ko "$f: the run's keys are the documented ones plus outage: $(jq -c '.run | keys' "$j")"
 done
+"$HOSTSWAP" status --state "$st" >"$tmpdir/waiting.txt"
+grep -q '^  outage: [0-9.]* s so far, running since 20' "$tmpdir/waiting.txt" && ok || ko "status (text): the outage runs: $(sed -n 2p "$tmpdir/waiting.txt")"
 "$HOSTSWAP" report --state "$st" >"$tmpdir/waiting.md"
 grep -q '^| \*\*Outage\*\* | .* so far, still running (from the start of 1/stop-services to the success of 3/checks) |$' "$tmpdir/waiting.md" && ok ||
     ko "the report says the outage still runs: $(grep -i outage "$tmpdir/waiting.md" | head -n 3)"
@@ -106,6 +108,10 @@ fp=$(ssh-keygen -lf "$hosts/ika/ssh_host_ed25519_key.pub" | cut -d' ' -f2)
     ko "hosts: ika's machine and its fingerprint $fp: $(jq -c .hosts "$j")"
 jqt '(keys == ["hosts", "phases", "run"]) and (.hosts | length == 2)' "$j" && ok || ko "the status JSON's keys: run, phases and the addition hosts"
 jqt '[.hosts[] | select(.name == "ika")] | length == 1' "$tmpdir/live.json" && ok || ko "the endpoint's status has the hosts too"
+# The text status names it too.
+"$HOSTSWAP" status --state "$st" >"$tmpdir/done.txt"
+grep -q "^  outage: $(printf '%.1f' "$(jq -r .run.outage.seconds "$j")") s, from $(jq -r .run.outage.start "$j") to $(jq -r .run.outage.end "$j")\$" "$tmpdir/done.txt" && ok ||
+    ko "status (text) states the outage: $(sed -n 2p "$tmpdir/done.txt")"
 # The other keys are as they were.
 jqt '.run.state == "succeeded" and .run.swapped == false and .run.finished_at != null' "$j" && ok || ko "the run's own keys"
 
