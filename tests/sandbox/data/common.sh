@@ -7,7 +7,7 @@ set -eu
 u=$1 short=$2 addr=$3
 fqdn=$short.scitec.kobe-u.ac.jp
 uid=2001
-for user in itpass epalab aoelab gate; do
+for user in itpass epalab aoelab gate hiki; do
 	grep -q "^$user:" "$u/etc/passwd" || {
 		echo "$user:x:$uid:$uid:$user group account:/home/$user:/bin/bash" >>"$u/etc/passwd"
 		echo "$user:x:$uid:" >>"$u/etc/group"

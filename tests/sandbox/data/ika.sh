@@ -54,6 +54,9 @@ cat >"$u/home/hiki/cgi/hikiconf.rb" <<'H'
 @lang           = 'ja'
 ### END: CREATED BY DEBIAN HIKISETUP ###
 H
+# The CGI directory is the hiki account's own (as on the real server):
+# the swap edits it as that account, never as root.
+chown -R 2005:2005 "$u/home/hiki"
 # hiki's data; the local backups this machine runs as production, which
 # the backup plan turns off once it is the standby.
 for d in epalab/hiki itpass/hiki itpass/hiki-secret; do
