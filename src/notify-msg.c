@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "notify-int.h"
 #include "notify.h"
+#include "outage.h"
 #include "plan.h"
 #include "run.h"
 #include "secret.h"
@@ -519,6 +520,26 @@ notify_msg_scrub_json(json_t *j, const struct secrets *sec)
 	}
 }
 
+/* The status JSON's run object, its outage included. */
+static json_t *
+notify_msg_run_json(const struct run *r, const struct status_run *rv)
+{
+	json_t *run = status_run_json(rv);
+	struct status_task tv;
+	struct outage out;
+	size_t i, j;
+
+	outage_init_plan(&out, r->plan);
+	for (i = 0; i < r->nphases; i++)
+		for (j = 0; j < r->phases[i].ntasks; j++) {
+			status_view_task(&r->phases[i].tasks[j], &tv);
+			outage_task(&out, tv.phase, tv.step, tv.state,
+			    tv.started_ms, tv.finished_ms);
+		}
+	json_object_set_new(run, "outage", outage_json(&out, clock_now_ms()));
+	return run;
+}
+
 /*
  * The webhook's JSON: {"event", "summary", "run" (the status run
  * object), "phase", "tasks" (those that failed, wait or were
@@ -538,7 +559,7 @@ notify_msg_hook_body(const struct run *r, const char *event,
 	json_object_set_new(o, "event", json_string(event));
 	json_object_set_new(o, "summary", json_string(summary));
 	status_view_run(r, &rv);
-	json_object_set_new(o, "run", status_run_json(&rv));
+	json_object_set_new(o, "run", notify_msg_run_json(r, &rv));
 	if (ph != NULL) {
 		status_view_phase(ph, &pv);
 		json_object_set_new(o, "phase", status_phase_json(&pv));

@@ -64,36 +64,78 @@ secrets_resolve_one(const struct secret *sec, char **err)
 	return value;
 }
 
+/* Whether a notification template refers to ${secrets.NAME}. */
+static int
+secrets_in_notify(const struct notify_spec *ns, const char *name)
+{
+	char ref[256];
+	size_t k;
+
+	snprintf(ref, sizeof ref, "${secrets.%s}", name);
+	if ((ns->smtp_url != NULL && strstr(ns->smtp_url, ref) != NULL) ||
+	    (ns->smtp_from != NULL && strstr(ns->smtp_from, ref) != NULL) ||
+	    (ns->webhook_url != NULL && strstr(ns->webhook_url, ref) != NULL))
+		return 1;
+	for (k = 0; k < ns->nsmtp_to; k++)
+		if (strstr(ns->smtp_to[k], ref) != NULL)
+			return 1;
+	return 0;
+}
+
+/* Whether a host's become_password is exactly ${secrets.NAME}. */
+static int
+secrets_is_become(const struct host *h, const char *name)
+{
+	size_t n = strlen(name);
+
+	return h->become_password != NULL &&
+	    strncmp(h->become_password, "${secrets.", 10) == 0 &&
+	    strncmp(h->become_password + 10, name, n) == 0 &&
+	    strcmp(h->become_password + 10 + n, "}") == 0;
+}
+
+/* Whether some step of the plan runs on the host. */
+static int
+secrets_host_used(const struct plan *p, const char *host)
+{
+	size_t ph, st, k;
+
+	for (ph = 0; ph < p->nphases; ph++)
+		for (st = 0; st < p->phases[ph].nsteps; st++)
+			for (k = 0; k < p->phases[ph].steps[st].non; k++)
+				if (strcmp(p->phases[ph].steps[st].on[k],
+					host) == 0)
+					return 1;
+	return 0;
+}
+
 /*
- * Whether the plan can ever read its secret number i: a step's text
- * refers to it, or it is the become_password of a host some step runs
- * on. An inventory shared by several plans may name, for a host one plan
- * never uses, a secret that plan declares only to be valid: a run of that
- * plan must not need it.
+ * Whether a run of the plan must resolve its secret number i. Every
+ * secret must, but one: a secret that is only the become_password of
+ * hosts no step runs on (an inventory shared by several plans names it
+ * for a host this plan never uses, and the plan declares it only to be
+ * valid). A secret a step's text or a notification refers to, or that
+ * nothing refers to, is resolved as ever: a missing one stops the run.
  */
 int
 secrets_needed(const struct plan *p, size_t i)
 {
 	const struct secret *sec = &p->secrets[i];
-	const struct host *h;
-	size_t ph, st, k, n = strlen(sec->name);
+	const struct inventory *inv = p->inv;
+	size_t k, become = 0;
 
-	if (sec->in_steps)
+	if (sec->in_steps || inv == NULL)
 		return 1;
-	for (ph = 0; ph < p->nphases; ph++)
-		for (st = 0; st < p->phases[ph].nsteps; st++)
-			for (k = 0; k < p->phases[ph].steps[st].non; k++) {
-				h = plan_host(p, p->phases[ph].steps[st].on[k]);
-				if (h != NULL && h->become_password != NULL &&
-				    strncmp(h->become_password, "${secrets.",
-					10) == 0 &&
-				    strncmp(h->become_password + 10, sec->name,
-					n) == 0 &&
-				    strcmp(h->become_password + 10 + n, "}") ==
-					0)
-					return 1;
-			}
-	return 0;
+	if (inv->notify != NULL && secrets_in_notify(inv->notify, sec->name))
+		return 1;
+	for (k = 0; k < inv->nhosts; k++) {
+		if (!secrets_is_become(&inv->hosts[k], sec->name))
+			continue;
+		if (secrets_host_used(p, inv->hosts[k].name))
+			return 1;
+		become++;
+	}
+	return become == 0;
 }
 
 /*
