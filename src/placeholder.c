@@ -34,28 +34,48 @@ placeholder_in_domain(const char *name, const char *suffix)
  * Why ADDR is a placeholder ("a documentation address (RFC 5737)"), or
  * NULL for an address that may be a real host.
  */
+/* Whether the four bytes are in an IPv4 documentation range. */
+static int
+placeholder_v4(const unsigned char *a)
+{
+	return (a[0] == 192 && a[1] == 0 && a[2] == 2) ||
+	    (a[0] == 198 && a[1] == 51 && a[2] == 100) ||
+	    (a[0] == 203 && a[1] == 0 && a[2] == 113);
+}
+
 const char *
 placeholder_address(const char *addr)
 {
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff };
 	unsigned char a[16];
-	size_t i;
+	char name[256];
+	size_t i, n;
 
 	if (addr == NULL || addr[0] == '\0')
 		return "empty";
-	if (inet_pton(AF_INET, addr, a) == 1) {
-		if ((a[0] == 192 && a[1] == 0 && a[2] == 2) ||
-		    (a[0] == 198 && a[1] == 51 && a[2] == 100) ||
-		    (a[0] == 203 && a[1] == 0 && a[2] == 113))
-			return "a documentation address (RFC 5737)";
-		return NULL;
-	}
-	if (inet_pton(AF_INET6, addr, a) == 1)
+	if (inet_pton(AF_INET, addr, a) == 1)
+		return placeholder_v4(a) ? "a documentation address (RFC 5737)"
+					 : NULL;
+	if (inet_pton(AF_INET6, addr, a) == 1) {
+		if (memcmp(a, mapped, sizeof mapped) == 0)
+			return placeholder_v4(a + 12)
+			    ? "a documentation address (RFC 5737)"
+			    : NULL;
 		return a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d &&
 			a[3] == 0xb8
 		    ? "a documentation address (RFC 3849)"
 		    : NULL;
+	}
+	/* A name, less the root's trailing dot. */
+	n = strlen(addr);
+	if (n >= sizeof name)
+		return NULL;
+	memcpy(name, addr, n + 1);
+	if (n > 1 && name[n - 1] == '.')
+		name[n - 1] = '\0';
 	for (i = 0; placeholder_suffixes[i] != NULL; i++)
-		if (placeholder_in_domain(addr, placeholder_suffixes[i]))
+		if (placeholder_in_domain(name, placeholder_suffixes[i]))
 			return "a name reserved for examples (RFC 2606)";
 	return NULL;
 }

@@ -17,7 +17,8 @@ documentation_addresses(void **state)
 	static const char *const ph[] = { "192.0.2.10", "192.0.2.0",
 		"198.51.100.7", "203.0.113.255", "2001:db8::1",
 		"2001:DB8:1::", "", "dennou.example", "host.example.org",
-		"example.com", "x.invalid", "a.b.test", NULL };
+		"example.com", "x.invalid", "a.b.test", "::ffff:192.0.2.10",
+		"dennou.example.", NULL };
 	const char *const *a;
 
 	(void)state;
@@ -36,7 +37,8 @@ real_addresses(void **state)
 	static const char *const real[] = { "133.30.109.22", "127.0.0.23",
 		"192.0.3.10", "192.0.1.10", "198.51.101.1", "203.0.112.1",
 		"2001:db9::1", "::1", "dennou.gfd-dennou.org", "examples.com",
-		"myexample.org", "test", "latest", NULL };
+		"myexample.org", "test", "latest", "::ffff:133.30.109.22",
+		"example.", NULL };
 	const char *const *a;
 
 	(void)state;
