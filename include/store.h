@@ -43,6 +43,17 @@ enum store_mode {
 
 struct store;
 
+/*
+ * Which task a write is about, in the state file's own terms: the run's
+ * id, the phase's index in the plan, the step's id and the host's name.
+ */
+struct store_task_ref {
+	int run_id;
+	size_t phase_idx;
+	const char *step;
+	const char *host;
+};
+
 /* What a command needs to know of the newest run. */
 struct store_run_info {
 	int id;
@@ -82,10 +93,11 @@ void store_run_state(struct store *, const struct run *);
 void store_run_resumed(struct store *, const struct run *);
 void store_phase(struct store *, const struct run_phase *);
 void store_task(struct store *, const struct run_task *);
-void store_task_note(struct store *, const struct run_task *, const char *);
+void store_task_note(
+    struct store *, const struct store_task_ref *, const char *);
 void store_attempt_end(struct store *, const struct run_task *, const char *);
-void store_capture(struct store *, const struct run *, const char *,
-    const char *, const char *);
+void store_capture(
+    struct store *, int, const char *, const char *, const char *);
 void store_host(struct store *, const struct run_host *);
 void store_note(struct store *, const struct run *, const char *);
 void store_set_url(struct store *, int, const char *);

@@ -8,12 +8,14 @@
 #include "run.h"
 
 struct remote_job;
+struct store_task_ref;
 struct remote_job_cb;
 
 void task_start(struct run_task *);
 void task_set_state(struct run_task *, enum task_state, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 int task_state_final(enum task_state);
+void task_store_ref(const struct run_task *, struct store_task_ref *);
 void task_cancel(struct run_task *, const char *);
 void task_free(struct run_task *);
 void task_finish(struct run_task *, int, const char *, const char *);

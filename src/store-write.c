@@ -235,15 +235,16 @@ store_task(struct store *st, const struct run_task *t)
 
 /* A fact a resume needs about a running attempt (a reboot's boot id). */
 void
-store_task_note(struct store *st, const struct run_task *t, const char *note)
+store_task_note(
+    struct store *st, const struct store_task_ref *ref, const char *note)
 {
 	if (st == NULL)
 		return;
 	store_write(st,
 	    "UPDATE tasks SET note = ? WHERE run_id = ? AND phase_idx = ? AND "
 	    "step = ? AND host = ?",
-	    "tiitt", note, (int64_t)t->phase->run->id, (int64_t)t->phase->index,
-	    t->step->id, t->host);
+	    "tiitt", note, (int64_t)ref->run_id, (int64_t)ref->phase_idx,
+	    ref->step, ref->host);
 }
 
 /* An attempt ended: keep its (scrubbed, bounded: output.h) output; none if
@@ -273,15 +274,15 @@ store_attempt_end(struct store *st, const struct run_task *t, const char *state)
 
 /* A captured value (never of a sensitive step: the caller checks). */
 void
-store_capture(struct store *st, const struct run *r, const char *name,
-    const char *host, const char *value)
+store_capture(struct store *st, int run_id, const char *name, const char *host,
+    const char *value)
 {
 	if (st == NULL)
 		return;
 	store_write(st,
 	    "INSERT OR REPLACE INTO captures (run_id, name, host, value) "
 	    "VALUES (?,?,?,?)",
-	    "ittt", (int64_t)r->id, name, host, value);
+	    "ittt", (int64_t)run_id, name, host, value);
 }
 
 /* A host's key was learnt, or it moved in the swap. */

@@ -42,6 +42,16 @@ static void task_attempt(struct run_task *);
 static void task_attempt_failed(struct run_task *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The task in the state file's terms (store.h). */
+void
+task_store_ref(const struct run_task *t, struct store_task_ref *ref)
+{
+	ref->run_id = t->phase->run->id;
+	ref->phase_idx = t->phase->index;
+	ref->step = t->step->id;
+	ref->host = t->host;
+}
+
 /* Whether a state is final. */
 int
 task_state_final(enum task_state s)
@@ -152,7 +162,7 @@ task_succeeded(struct run_task *t)
 		}
 		run_set_capture(t->phase->run, t->step->capture, t->host, v);
 		if (!t->step->sensitive)
-			store_capture(t->phase->run->store, t->phase->run,
+			store_capture(t->phase->run->store, t->phase->run->id,
 			    t->step->capture, t->host, v);
 		free(v);
 	}

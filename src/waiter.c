@@ -320,13 +320,15 @@ static void
 waiter_commit_boot_id(struct waiter *w, char *boot_id)
 {
 	struct run_task *t = w->task;
+	struct store_task_ref ref;
 
 	free(w->boot_id);
 	w->boot_id = boot_id;
 	w->boot_attempt = t->attempt;
 	free(t->note);
 	xasprintf(&t->note, "%s %d", boot_id, t->attempt);
-	store_task_note(t->phase->run->store, t, t->note);
+	task_store_ref(t, &ref);
+	store_task_note(t->phase->run->store, &ref, t->note);
 	run_note(t->phase->run,
 	    "%d/%s on %s: rebooting it (attempt %d); its boot id before, %s, "
 	    "is committed",

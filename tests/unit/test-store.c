@@ -170,7 +170,7 @@ test_restore(void **state)
 	t->attempt = 2;
 	t->exit_code = 0;
 	store_task(f->st, t);
-	store_capture(f->st, f->run, "k", "ika", "captured");
+	store_capture(f->st, f->run->id, "k", "ika", "captured");
 	f->run->phases[0].state = PHASE_SUCCEEDED;
 	store_phase(f->st, &f->run->phases[0]);
 	store_commit(f->st);
