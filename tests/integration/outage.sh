@@ -116,7 +116,8 @@ grep -q "^  outage: $(printf '%.1f' "$(jq -r .run.outage.seconds "$j")") s, from
 jqt '.run.state == "succeeded" and .run.swapped == false and .run.finished_at != null' "$j" && ok || ko "the run's own keys"
 
 # --- The report states it and draws it. -------------------------------
-secs=$(printf '%.1f' "$(jq -r '.run.outage.seconds' "$j")")
+# (As the report writes a duration: two decimals under a second, one above.)
+secs=$(jq -r '.run.outage.seconds' "$j" | awk '{ if ($1 < 1) printf "%.2f", $1; else printf "%.1f", $1 }')
 expect_rc 0 "report" "$HOSTSWAP" report --state "$st"
 cp "$out" "$tmpdir/done.md"
 grep -q "^| \*\*Outage\*\* | $secs s (from the start of 1/stop-services to the success of 3/checks) |$" "$tmpdir/done.md" && ok ||
