@@ -507,6 +507,12 @@ wrapper_put_script(const char *path, const char *content, size_t len,
 		qo = sh_quote(owner);
 	buf_init(&t);
 	buf_printf(&t, "umask 077\np=%s\n", qp);
+	/*
+	 * The temporary file's name comes from `mktemp -u` (a name only, by
+	 * design): it is created with noclobber (set -C: O_EXCL), so a file
+	 * or link someone put there first makes the put fail, never write
+	 * through it.
+	 */
 	buf_adds(&t,
 	    "case $p in */*) t=${p%/*};; *) t=.;; esac; [ -n \"$t\" ] || t=/\n"
 	    "t=\"$t/.hostswap-put.$(mktemp -u XXXXXXXXXXXX)\"\n"
