@@ -89,6 +89,8 @@ struct run_host {
 	int key_pending;      /* a learnt key is not committed yet: held */
 	int key_gate;         /* the run waits for this name's key to start */
 	int records_verified; /* the run checked its record dirs there */
+	int first_use;        /* created with --accept-new-host-keys and no key
+			* known: its first key is trusted, on a resume too */
 };
 
 struct run_task {

@@ -34,6 +34,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int lock_fd;
+	int created; /* this open made the file (store_discard) */
 	int in_tx;
 	uv_loop_t *loop;
 	uv_idle_t idle; /* commits, then releases the deferred actions */

@@ -71,6 +71,7 @@ struct store_run_info {
 
 int store_open(const char *, enum store_mode, struct store **, char **);
 void store_free(struct store *);
+void store_discard(struct store *);
 int store_lock(struct store *, char **);
 const char *store_path(const struct store *);
 void store_attach(struct store *, uv_loop_t *);

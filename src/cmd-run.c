@@ -458,7 +458,7 @@ cmd_run_exec(const struct cmd_entry *self, int argc, char **argv)
 out:
 	cmd_run_keys_apply(&ks, NULL);
 	daemon_listen_close(&dl);
-	store_free(st);
+	store_discard(st); /* no run created: a file made for it goes */
 	if (hashed)
 		daemon_hashes_free(&h);
 	plan_free(p);

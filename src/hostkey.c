@@ -171,6 +171,8 @@ hostkey_known_hosts_name(const char *address, int port)
  * 1 if the file has none (or does not exist), -1 with *err on a read
  * error. CA lines are skipped; revoked keys are kept for hostkey_revoked()
  * (the whole file is read for them), which refuses them at connection.
+ * A NULL address reads the revoked keys alone (a pinned host's key is not
+ * looked up in the file, but a key revoked there is refused for it too).
  */
 int
 hostkey_from_known_hosts(const char *file, const char *address, int port,
@@ -185,13 +187,15 @@ hostkey_from_known_hosts(const char *file, const char *address, int port,
 	int rc = 1;
 
 	*err = NULL;
+	if (file == NULL)
+		return 1;
 	if ((fp = fopen(file, "r")) == NULL) {
 		if (errno == ENOENT)
 			return 1;
 		xasprintf(err, "%s: %s", file, strerror(errno));
 		return -1;
 	}
-	name = hostkey_known_hosts_name(address, port);
+	name = address ? hostkey_known_hosts_name(address, port) : NULL;
 	while ((n = getline(&line, &cap, fp)) != -1) {
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
@@ -201,7 +205,8 @@ hostkey_from_known_hosts(const char *file, const char *address, int port,
 			hostkey_add_revoked(p);
 			continue;
 		}
-		if (p[0] == '@' || p[0] == '#' || p[0] == '\0' || rc == 0)
+		if (p[0] == '@' || p[0] == '#' || p[0] == '\0' || rc == 0 ||
+		    name == NULL)
 			continue;
 		if (ssh_known_hosts_parse_line(name, p, &entry) != SSH_OK)
 			continue;

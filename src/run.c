@@ -265,7 +265,8 @@ run_remote(struct run_host *rh)
 	    (bastion = run_host(rh->run, rh->host->bastion->name)) != NULL)
 		jump.expected = run_expected_key(bastion);
 	cfg.expected = run_expected_key(rh);
-	cfg.accept_new = rh->run->opts.accept_new && !cfg.expected &&
+	cfg.accept_new = (rh->run->opts.accept_new || rh->first_use) &&
+	    !cfg.expected &&
 	    !rh->swapped; /* no trust on first use for a swapped name */
 	rh->failed = 0;
 	rh->remote = remote_new(rh->run->loop, &cfg, &run_remote_events, rh);
@@ -385,6 +386,10 @@ run_host_key(const struct host *h, const char *known_hosts, struct hostkey *k,
 {
 	*err = NULL;
 	if (h->host_key != NULL) {
+		/* Not looked up there, but its @revoked lines apply. */
+		if (hostkey_from_known_hosts(known_hosts, NULL, 0, NULL, err) ==
+		    -1)
+			return -1;
 		if (hostkey_from_pin(h->host_key, k) == -1) {
 			xasprintf(err,
 			    "host %s: the pinned host_key "

@@ -117,7 +117,8 @@ store_restore_hosts(struct store *st, struct run *r, char **err)
 	const char *mk;
 
 	s = store_query(st,
-	    "SELECT name, machine_key, swapped FROM hosts WHERE run_id = ?",
+	    "SELECT name, machine_key, swapped, key_source FROM hosts "
+	    "WHERE run_id = ?",
 	    "i", (int64_t)r->id);
 	if (s == NULL)
 		return -1;
@@ -137,6 +138,12 @@ store_restore_hosts(struct store *st, struct run *r, char **err)
 		if (mk != NULL && hostkey_from_pin(mk, &rh->machine_key) == 0)
 			rh->has_key = 1;
 		rh->swapped = sqlite3_column_int(s, 2);
+		/* Created with --accept-new-host-keys and never reached: a
+		 * resume trusts its first key as the run would have. */
+		rh->first_use = !rh->has_key &&
+		    sqlite3_column_text(s, 3) != NULL &&
+		    strcmp((const char *)sqlite3_column_text(s, 3),
+			"accept-new") == 0;
 	}
 	sqlite3_finalize(s);
 	return 0;

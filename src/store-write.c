@@ -118,6 +118,7 @@ store_run_create(struct store *st, struct run *r, const char *plan_sha,
 		    rh->host->address, rh->host->port, rh->host->user, mk,
 		    rh->host->host_key != NULL ? "pin"
 			: rh->has_key          ? "known_hosts"
+			: r->opts.accept_new   ? "accept-new"
 					       : "unknown",
 		    ek, (int64_t)rh->swapped);
 		free(mk);
@@ -300,7 +301,8 @@ store_host(struct store *st, const struct run_host *rh)
 	store_write(st,
 	    "UPDATE hosts SET address = ?, port = ?, user = ?, "
 	    "machine_key = ?, expected_key = ?, swapped = ?, "
-	    "key_source = CASE WHEN key_source = 'unknown' AND ? IS NOT NULL "
+	    "key_source = CASE WHEN key_source IN ('unknown', 'accept-new') "
+	    "AND ? IS NOT NULL "
 	    "THEN 'learned' ELSE key_source END WHERE run_id = ? AND name = ?",
 	    "tntttitit", rh->host->address, rh->host->port, rh->host->user, mk,
 	    ek, (int64_t)rh->swapped, mk, (int64_t)r->id, rh->host->name);

@@ -419,8 +419,13 @@ store_open(
 	 * one with a looser mode is tightened (store_private). SQLite gives
 	 * its -wal and -shm files the mode of the file. */
 	if (mode == STORE_WRITE) {
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		int fd =
+		    open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
+		if (fd != -1)
+			st->created = 1;
+		else
+			fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fd != -1) {
 			store_private(fd, path);
 			close(fd);
@@ -575,6 +580,36 @@ store_free(struct store *st)
 	}
 	uv_close((uv_handle_t *)&st->idle, store_handle_closed_cb);
 	uv_close((uv_handle_t *)&st->lag, store_handle_closed_cb);
+}
+
+/*
+ * Let go of a state file that this process created and that holds no run
+ * (a busy port, a failed preflight, a run that could not be created):
+ * removed with its -wal, -shm and lock, so a refusal leaves no file that
+ * a later status or resume would take for a run's. Any other file is only
+ * closed.
+ */
+void
+store_discard(struct store *st)
+{
+	static const char *const ends[] = { "", "-wal", "-shm", ".lock" };
+	char *path, *p;
+	size_t i;
+	int empty;
+
+	if (st == NULL)
+		return;
+	empty = st->created && st->db != NULL &&
+	    store_int(st, "SELECT count(*) FROM runs", -1) == 0;
+	path = xstrdup(st->path);
+	store_free(st);
+	for (i = 0; empty && i < sizeof ends / sizeof ends[0]; i++) {
+		xasprintf(&p, "%s%s", path, ends[i]);
+		if (unlink(p) == -1 && errno != ENOENT)
+			log_debug("cannot remove %s: %s", p, strerror(errno));
+		free(p);
+	}
+	free(path);
 }
 
 static void store_idle_cb(uv_idle_t *);

@@ -103,6 +103,51 @@ done
     --known-hosts "$work/revoked_known_hosts" --log-format json >"$out" 2>"$runlog"
 [ $? = 1 ] && [ ! -f "$work/ran" ] && ok || ko "a revoked key fails the run with preflight too"
 
+# @revoked applies to a pinned host too (its key is not looked up in the
+# file, but the file is read for its revoked keys): as a key, as a
+# fingerprint, with and without preflight.
+for pin in "$pub" "$fp"; do
+	for pre in --no-preflight ""; do
+		rm -f "$inventory" "$work/ran"; inventory_host ika 127.0.0.33 2233 "host_key: \"$pin\""
+		"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
+		    --known-hosts "$work/revoked_only" --log-format json $pre >"$out" 2>"$runlog"
+		[ $? = 1 ] && ok || ko "a pinned but revoked key fails the run (pin ${pin%% *}, ${pre:-preflight})"
+		grep -q "is revoked in known_hosts: $fp" "$runlog" && ok ||
+		    ko "the refusal of the pinned key names it revoked (pin ${pin%% *}, ${pre:-preflight})"
+		[ ! -f "$work/ran" ] && ok || ko "nothing ran on a pinned, revoked host (pin ${pin%% *}, ${pre:-preflight})"
+	done
+done
+
+# Trust on first use survives a crash before the first connection: the
+# run was created with --accept-new-host-keys, so its resume (which has
+# no such option) learns the key of a host it never reached, once.
+rm -f "$inventory" "$work/ran"; inventory_host ika 127.0.0.33 2233
+resumed=0
+for n in 1 2 3; do
+	st=$tmpdir/tofu-$n.db
+	HOSTSWAP_CRASH_AFTER_EVENT=$n "$HOSTSWAP" run --listen 127.0.0.1:0 --state "$st" "$tmpdir/plan.yaml" --inventory "$inventory" \
+	    --known-hosts "$work/empty_known_hosts" --accept-new-host-keys --no-preflight --log-format json >"$out" 2>"$runlog"
+	[ $? = 137 ] || continue
+	[ "$(sqlite3 "$st" "SELECT count(*) FROM hosts WHERE machine_key IS NULL")" = 1 ] || continue
+	resumed=$((resumed + 1))
+	"$HOSTSWAP" resume --listen 127.0.0.1:0 --state "$st" --log-format json >"$out" 2>"$runlog"
+	[ $? = 0 ] && ok || { ko "the resume of a first-use run killed after event $n succeeds"; tail -n 3 "$runlog"; }
+	grep -q "accepted the new host key of ika.*$fp" "$runlog" && ok || ko "the resume learnt ika's key on first use (event $n)"
+	[ -f "$work/ran" ] && ok || ko "the task ran after the resume (event $n)"
+	[ "$(sqlite3 "$st" "SELECT key_source FROM hosts WHERE name = 'ika'")" = learned ] && ok ||
+	    ko "the state file says the key was learnt (event $n)"
+	rm -f "$work/ran"
+done
+[ "$resumed" -ge 1 ] && ok || ko "a first-use run was killed before it reached ika at least once"
+# A run created without the option does not gain it on resume.
+st=$tmpdir/no-tofu.db
+HOSTSWAP_CRASH_AFTER_EVENT=1 "$HOSTSWAP" run --listen 127.0.0.1:0 --state "$st" "$tmpdir/plan.yaml" --inventory "$inventory" \
+    --known-hosts "$work/empty_known_hosts" --no-preflight --log-format json >"$out" 2>"$runlog"
+[ $? = 137 ] && ok || ko "the run without trust on first use was killed after its first event"
+"$HOSTSWAP" resume --listen 127.0.0.1:0 --state "$st" --log-format json >"$out" 2>"$runlog"
+[ $? = 1 ] && grep -q "host key of ika (127.0.0.33:2233) is unknown" "$runlog" && [ ! -f "$work/ran" ] && ok ||
+    ko "the resume of a run without --accept-new-host-keys still refuses the unknown key"
+
 # @cert-authority: a CA's key is no host's key.
 printf '@cert-authority [127.0.0.33]:2233 %s\n  @cert-authority [127.0.0.33]:2233 %s\n' "$pub" "$pub" >"$work/ca_known_hosts"
 "$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/s$(date +%s%N).db" "$tmpdir/plan.yaml" --inventory "$inventory" \
