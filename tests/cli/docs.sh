@@ -41,5 +41,7 @@ done | sort -u >"$tmpdir/keys"
 [ "$(wc -l <"$tmpdir/keys")" -gt 40 ] && ok || ko "the loader's key tables were found ($(wc -l <"$tmpdir/keys"))"
 while read -r k; do
 	grep -q "\`$k\`\|\`$k:\|{$k:\|\b$k:" docs/plan-format.md && ok || ko "docs/plan-format.md describes the key '$k'"
+	# and the manual page names it (Ic KEY, first or in a list, or {KEY: ...}).
+	grep -q "Ic \(.* \)\{0,1\}{\{0,1\}$k:\{0,1\}\( \|$\)" docs/hostswap-plan.5 && ok || ko "hostswap-plan(5) names the key '$k'"
 done <"$tmpdir/keys"
 finish docs
