@@ -84,7 +84,8 @@ wrapper_record_dir(
  * hs_bad PATH REASON: a record directory cannot be trusted; nothing of
  * the script runs. hs_chk DIR...: each is a real directory (not a link),
  * owned by the effective user and writable by nobody else, read with one
- * stat for all. hs_mk DIR...: create the missing ones, mode 0700, with a
+ * stat for all (under LC_ALL=C: stat names a file's type in the session's
+ * language, "ディレクトリ" on a Japanese host). hs_mk DIR...: create the missing ones, mode 0700, with a
  * plain mkdir (never through a link: mkdir fails on any existing name),
  * each only in a parent that passed the checks.
  */
@@ -92,7 +93,7 @@ wrapper_record_dir(
 	"hs_bad(){ echo \"hostswap: " WRAPPER_UNSAFE "$1: $2\" >&2;" \
 	"exit " WRAPPER_EXIT_RECORD_S ";};"
 #define RECORD_CHK \
-	"hs_chk(){ hs_c=$(stat -c '%u %a %F' -- \"$@\" 2>&1)||" \
+	"hs_chk(){ hs_c=$(LC_ALL=C stat -c '%u %a %F' -- \"$@\" 2>&1)||" \
 	"hs_bad \"$1\" \"cannot read it ($hs_c)\";set -f;hs_o=$IFS;IFS='\n';" \
 	"for hs_l in $hs_c;do case $hs_l in \"$hs_u \"*\" directory\");;" \
 	"*\" directory\")hs_bad \"$1\" \"owned by uid ${hs_l%% *}, not by " \
@@ -114,7 +115,7 @@ wrapper_record_dir(
 #define RECORD_ANC \
 	"hs_anc(){ hs_p=${hs_b%/*};set --;while [ -n \"$hs_p\" ];do " \
 	"[ -e \"$hs_p\" ]&&set -- \"$@\" \"$hs_p\";hs_p=${hs_p%/*};done;" \
-	"set -- \"$@\" /;hs_c=$(stat -L -c '%u %a %F' -- \"$@\" 2>&1)||" \
+	"set -- \"$@\" /;hs_c=$(LC_ALL=C stat -L -c '%u %a %F' -- \"$@\" 2>&1)||" \
 	"hs_bad \"$1\" \"cannot read it ($hs_c)\";set -f;hs_o=$IFS;IFS='\n';" \
 	"for hs_l in $hs_c;do hs_w=${hs_l%% *};hs_m=${hs_l#* };hs_m=${hs_m%% " \
 	"*};" \
@@ -518,7 +519,7 @@ wrapper_put_script(const char *path, const char *content, size_t len,
 	    "t=\"$t/.hostswap-put.$(mktemp -u XXXXXXXXXXXX)\"\n"
 	    "f=/proc/self/fd/3\n"
 	    "om=; ou=; og=\n"
-	    "old=$(stat -c '%F|%h|%a|%u|%g' -- \"$p\" 2>/dev/null) || old=\n"
+	    "old=$(LC_ALL=C stat -c '%F|%h|%a|%u|%g' -- \"$p\" 2>/dev/null) || old=\n"
 	    "case $old in 'regular file|1|'* | 'regular empty file|1|'*)\n"
 	    "  old=${old#*|1|}; om=${old%%|*}; old=${old#*|}\n"
 	    "  ou=${old%%|*}; og=${old#*|} ;;\nesac\n"

@@ -115,4 +115,46 @@ case "$(task_field 1 p1 asks error)" in
 esac
 [ ! -e "$work/uid-p1-asks" ] && ok || ko "the script did not run"
 expect_task 1 p1 nopw succeeded "NOPASSWD needs no password, right or wrong"
+
+# A host whose users' sessions speak Japanese (LANGUAGE=ja, as a lab
+# server's may): sudo itself answers in Japanese there, yet hostswap's
+# sudo runs under LC_ALL=C, so its refusal is read, and quoted, in English.
+SSHD_SETENV="LANG=C.UTF-8 LANGUAGE=ja" start_host ja 127.0.5.14 2614
+echo "  ja: {address: 127.0.5.14, port: 2614, user: $pwu, identity: $hosts/client_key, become: sudo, become_password: \"\${secrets.pw}\"}" >>"$inventory"
+ssh -i "$hosts/client_key" -o UserKnownHostsFile="$hosts/known_hosts" -o BatchMode=yes -p 2614 "$pwu@127.0.5.14" \
+    'echo wrong | sudo -S -k -p "" true' >"$tmpdir/ja.out" 2>&1
+grep -q "残念、また試してください" "$tmpdir/ja.out" && ok ||
+    ko "the host's own sudo speaks Japanese outside hostswap: $(head -c 200 "$tmpdir/ja.out")"
+cat >"$tmpdir/ja.yaml" <<PLAN
+hostswap: 1
+name: sudo-ja
+secrets:
+  pw: {env: HOSTSWAP_TEST_PW}
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: who, on: ja, run: 'id -u > $work/uid-ja'}
+      - {id: put, on: ja, put: {path: $work/ja-put, content: "new"}}
+PLAN
+# put keeps an existing file's owner and mode, read with stat, whose
+# words for a file's type are Japanese there too.
+printf old >"$work/ja-put"
+chown nobody "$work/ja-put"
+chmod 640 "$work/ja-put"
+rm -f "$work/uid-ja"
+hs_run 1 "a wrong password on the Japanese host fails" "$tmpdir/ja.yaml" --no-preflight
+case "$(task_field 1 who ja error)" in
+"sudo refused: Sorry, try again."*) ok ;;
+*) ko "the refusal on the Japanese host is sudo's English words: '$(task_field 1 who ja error)'" ;;
+esac
+[ ! -e "$work/uid-ja" ] && ok || ko "nothing ran on the Japanese host"
+export HOSTSWAP_TEST_PW="$pw"
+hs_run 0 "the right password on the Japanese host" "$tmpdir/ja.yaml" --no-preflight
+[ "$(cat "$work/uid-ja" 2>/dev/null)" = 0 ] && ok || ko "it ran as root on the Japanese host"
+[ "$(cat "$work/ja-put")" = new ] && [ "$(stat -c '%a %U' "$work/ja-put")" = "640 nobody" ] && ok ||
+    ko "put on the Japanese host kept the file's owner and mode: $(stat -c '%a %U' "$work/ja-put")"
+# The record directories' checks read stat's words too: a preflight there.
+"$HOSTSWAP" preflight "$tmpdir/ja.yaml" --inventory "$inventory" --known-hosts "$hosts/known_hosts" >"$out" 2>&1
+grep -q "^ja records PASS" "$out" && ok || ko "preflight's records check passes on the Japanese host: $(grep '^ja records' "$out")"
 finish sudo

@@ -9,6 +9,8 @@
 #
 # SSHD_BIN names another sshd binary to start (an absolute path: sshd
 # re-executes itself), /usr/sbin/sshd by default.
+# SSHD_SETENV adds NAME=VALUE words to the sessions' environment (sshd's
+# SetEnv), e.g. a locale the host's users have.
 #
 # The hosts run as root on loopback addresses only. `SetEnv SHLVL=1` keeps
 # root's shell start-up files out of remote commands (bash sources
@@ -45,7 +47,7 @@ UsePAM no
 StrictModes no
 MaxSessions ${SSHD_MAX_SESSIONS:-64}
 MaxStartups 200
-SetEnv SHLVL=1
+SetEnv SHLVL=1 ${SSHD_SETENV:-}
 LogLevel ERROR
 CFG
 	"${SSHD_BIN:-/usr/sbin/sshd}" -f "$h/sshd_config" -E "$h/sshd.log"
