@@ -49,14 +49,24 @@ expect_task 1 restart ika succeeded "the detach step"
 cat >"$tmpdir/detach-fail.yaml" <<PLAN
 hostswap: 1
 name: detach-fail
+secrets:
+  token: {env: HOSTSWAP_TEST_DETACH_SECRET}
 phases:
   - id: 1
     name: one
     steps:
-      - {id: broken, on: tako, timeout: 20s, detach: "echo trying; exit 3"}
+      - {id: broken, on: tako, timeout: 20s, detach: "t='\${secrets.token}'; echo trying; exit 3"}
 PLAN
+export HOSTSWAP_TEST_DETACH_SECRET="detach-secret-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 hs_run 1 "a failing detach fails the run" "$tmpdir/detach-fail.yaml"
 [ "$(task_field 1 broken tako error)" = "exit status 3" ] && ok || ko "detach failure: '$(task_field 1 broken tako error)'"
+# A failed run keeps its records (a resume reads them), but never the
+# detached script: it reached its shell through a pipe, so the secret
+# expanded into it is in no file of the host's records.
+fuid=$(jq -r 'select(.event == "run") | .uid' "$runlog" | head -n 1)
+[ -d "/var/lib/hostswap/$fuid/tako/1-broken-1" ] && ok || ko "the failed run's record directory is kept"
+! grep -rq "$HOSTSWAP_TEST_DETACH_SECRET" "/var/lib/hostswap/$fuid" && ok ||
+    ko "the secret of the detached script is in the kept records: $(grep -rl "$HOSTSWAP_TEST_DETACH_SECRET" "/var/lib/hostswap/$fuid")"
 
 # --- wait ---------------------------------------------------------------
 cat >"$tmpdir/wait.yaml" <<PLAN

@@ -35,13 +35,25 @@ phases:
           touch $work/started2
           while [ ! -f $work/release2 ]; do sleep 0.05; done
 PLAN
-"$HOSTSWAP" run "$tmpdir/plan.yaml" --inventory "$inventory" --known-hosts "$hosts/known_hosts" \
-    --state "$st" --listen 127.0.0.1:0 --log-format json >"$out" 2>"$runlog" &
+# A low soft open-file limit under a high hard one: the daemon raises it
+# to what its connections need (576), never to the hard maximum.
+(
+	ulimit -Sn 200
+	exec "$HOSTSWAP" run "$tmpdir/plan.yaml" --inventory "$inventory" --known-hosts "$hosts/known_hosts" \
+	    --state "$st" --listen 127.0.0.1:0 --log-format json >"$out" 2>"$runlog"
+) &
 pid=$!
 pids="$pid"
 # Whatever happens, nothing this test started outlives it.
 trap 'for p in $pids; do kill "$p" 2>/dev/null; done; cleanup' EXIT
 wait_for "the run holds at 1/hold" 30 test -f "$work/started1" || { tail -n 5 "$runlog"; exit 1; }
+hard=$(ulimit -Hn)
+soft=$(awk '/^Max open files/ {print $4}' "/proc/$pid/limits")
+if [ "$hard" = unlimited ] || [ "$hard" -ge 576 ]; then
+	[ "$soft" = 576 ] && ok || ko "the open-file limit is raised from 200 to 576, not to $hard: $soft"
+else
+	[ "$soft" = "$hard" ] && ok || ko "the open-file limit is raised to the hard limit $hard: $soft"
+fi
 url=$(sqlite3 "$st" "SELECT url FROM runs ORDER BY id DESC LIMIT 1")
 port=$(echo "$url" | sed 's|.*:\([0-9]*\)/$|\1|')
 token=$(cat "$st.token")

@@ -119,4 +119,57 @@ case $(task_field 2 victim ika error) in
 *) ko "the error names the attempt's directory: '$(task_field 2 victim ika error)'" ;;
 esac
 [ ! -e "$work/flags/victim" ] && ok || ko "the step did not run"
+# Another local user against a running task's record: the base is the
+# step user's alone (0700), so nobody else can replace the record by a
+# link (root would then append "status 0" to the victim), forge a status
+# or remove it. The step waits for the test's word: ordering, not timing.
+cat >"$tmpdir/hold.yaml" <<PLAN
+hostswap: 1
+name: records-hold
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: hold, on: ika, run: "echo \"\$\${d}\" > $work/flags/dir; while [ ! -e $work/flags/go ]; do sleep 0.05; done"}
+PLAN
+rm -f "$work/flags/dir" "$work/flags/go"
+printf 'victim\n' >"$work/flags/victim-file"
+chmod 666 "$work/flags/victim-file"
+"$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/hold.db" --inventory "$inventory" --known-hosts "$hosts/known_hosts" \
+    --log-format json --no-preflight "$tmpdir/hold.yaml" >"$out" 2>"$runlog" &
+hold=$!
+wait_for "the held task wrote its record directory's name" 20 test -s "$work/flags/dir"
+d=$(cat "$work/flags/dir")
+[ -f "$d/record" ] && ok || ko "the held task's record exists: $d/record"
+for attack in "ln -sf $work/flags/victim-file '$d/record'" "rm -f '$d/record'" "echo 'status 0' >>'$d/record'" \
+    "mv '$d' '$d.moved'" "ln -s $work/flags/victim-file '$d/out'"; do
+	su -s /bin/sh -c "$attack" nobody 2>/dev/null && ko "another user could: $attack" || ok
+done
+touch "$work/flags/go"
+wait "$hold"
+[ $? = 0 ] && ok || ko "the held run succeeded"
+[ "$(cat "$work/flags/victim-file")" = victim ] && ok || ko "the victim file is untouched: $(cat "$work/flags/victim-file")"
+
+# Root's records: below /var/lib/hostswap, root's and private, and gone
+# once the run succeeded.
+rm -f "$inventory"
+inventory_host ika 127.0.5.1 2601
+cat >"$tmpdir/root.yaml" <<PLAN
+hostswap: 1
+name: records-root
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: where, on: ika, run: "stat -c '%U %a %n' \"\$\${d}\" /var/lib/hostswap > $work/flags/root-record"}
+PLAN
+hs_run 0 "a run logged in as root" "$tmpdir/root.yaml" --no-preflight
+run_uid=$(jq -r 'select(.event == "run") | .uid' "$runlog" | head -n 1)
+[ "$(sed -n 1p "$work/flags/root-record")" = "root 700 /var/lib/hostswap/$run_uid/ika/1-where-1" ] && ok ||
+    ko "root's attempt directory is below /var/lib/hostswap, root's, 0700: $(sed -n 1p "$work/flags/root-record")"
+case $(sed -n 2p "$work/flags/root-record") in
+"root 700 /var/lib/hostswap" | "root 755 /var/lib/hostswap") ok ;;
+*) ko "/var/lib/hostswap is root's and not writable by others: $(sed -n 2p "$work/flags/root-record")" ;;
+esac
+[ ! -e "/var/lib/hostswap/$run_uid" ] && ok || ko "root's records of a succeeded run are gone"
 finish records

@@ -29,7 +29,7 @@ printf '%s ALL=(ALL) NOPASSWD: ALL\nDefaults:%s lecture=always, !use_pty\n%s ALL
     "$np" "$pwu" "$pwu" "$noisy" >"$rule"
 chmod 0440 "$rule"
 visudo -cf "$rule" >/dev/null || { echo "bad sudoers rule"; exit 1; }
-cleanup_sudo() { rm -f "$rule"; for u in $np $pwu $noisy; do userdel "$u" 2>/dev/null; done; cleanup; }
+cleanup_sudo() { rm -f "$rule"; for u in $np $pwu $noisy hostswap-flood; do userdel "$u" 2>/dev/null; done; cleanup; }
 trap cleanup_sudo EXIT
 
 start_host nopw 127.0.5.11 2611
@@ -96,6 +96,39 @@ st=$tmpdir/noisy.db
 [ "$(cat "$work/uid-noisy" 2>/dev/null)" = 0 ] && ok || ko "it ran as root"
 "$HOSTSWAP" log 1/who --host noisy --state "$st" >"$out" 2>&1
 grep -q "welcome to the noisy shell" "$out" && ok || ko "the greeting is the task's output: $(head -c 200 "$out")"
+
+# A login shell that floods both streams before sudo even starts (100 MB
+# of stderr, where sudo's prompt and refusals are looked for, and 100 MB
+# of stdout, before the ready line): the gate keeps a bounded part of each
+# (the controller's peak RSS stays small), still finds the prompt, and the
+# task runs.
+flood=hostswap-flood
+printf '#!/bin/sh\nhead -c 100000000 /dev/zero | tr "\\0" e >&2; echo >&2\nhead -c 100000000 /dev/zero | tr "\\0" o; echo\nexec /bin/sh "$@"\n' >"$tmpdir/flood-sh"
+chmod 755 "$tmpdir/flood-sh"
+id "$flood" >/dev/null 2>&1 || useradd -M -d /nonexistent -s "$tmpdir/flood-sh" "$flood"
+printf '%s:%s\n' "$flood" "$pw" | chpasswd
+printf '%s ALL=(ALL) ALL\n' "$flood" >>"$rule"
+visudo -cf "$rule" >/dev/null || ko "the sudoers rule with the flooding user"
+echo "  flood: {address: 127.0.5.13, port: 2613, user: $flood, identity: $hosts/client_key, become: sudo, become_password: \"\${secrets.pw}\"}" >>"$inventory"
+cat >"$tmpdir/flood.yaml" <<PLAN
+hostswap: 1
+name: sudo-flood
+secrets:
+  pw: {env: HOSTSWAP_TEST_PW}
+phases:
+  - id: 1
+    name: one
+    steps:
+      - {id: who, on: flood, timeout: 120s, run: 'id -u > $work/uid-flood'}
+PLAN
+/usr/bin/time -v -o "$tmpdir/flood.time" "$HOSTSWAP" run --listen 127.0.0.1:0 --state "$tmpdir/flood.db" --inventory "$inventory" \
+    --known-hosts "$hosts/known_hosts" --no-preflight --log-format json "$tmpdir/flood.yaml" >"$out" 2>"$runlog"
+[ $? = 0 ] && ok || ko "a task under a flooding login shell succeeds: $(task_field 1 who flood error)"
+[ "$(cat "$work/uid-flood" 2>/dev/null)" = 0 ] && ok || ko "it ran as root under the flooding login shell"
+rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmpdir/flood.time")
+limit=100000
+nm -D "$HOSTSWAP" 2>/dev/null | grep -q __asan_init && limit=600000
+[ -n "$rss" ] && [ "$rss" -lt "$limit" ] && ok || ko "the controller's max RSS stays under $((limit / 1000)) MB through the gate: ${rss:-?} kB"
 
 # Preflight's sudo check goes through the same gate.
 "$HOSTSWAP" preflight "$tmpdir/plan.yaml" --inventory "$inventory" \

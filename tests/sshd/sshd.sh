@@ -47,7 +47,7 @@ UsePAM no
 StrictModes no
 MaxSessions ${SSHD_MAX_SESSIONS:-64}
 MaxStartups 200
-SetEnv SHLVL=1 ${SSHD_SETENV:-}
+SetEnv SHLVL=1${SSHD_SETENV:+ $SSHD_SETENV}
 LogLevel ERROR
 CFG
 	"${SSHD_BIN:-/usr/sbin/sshd}" -f "$h/sshd_config" -E "$h/sshd.log"
