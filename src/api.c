@@ -25,6 +25,7 @@
 
 #include "api.h"
 #include "buf.h"
+#include "clock.h"
 #include "console.h"
 #include "http.h"
 #include "log.h"
@@ -53,6 +54,8 @@ struct api {
 	char *status;             /* the cached status JSON */
 	unsigned char *status_gz; /* ... and gzipped, for clients that ask */
 	size_t status_gz_len;
+	uint64_t status_ms; /* when it was built */
+	int outage_running; /* it holds a running outage: its length ages */
 	int dirty;
 	int64_t last_seq; /* the last event streamed */
 	uv_timer_t heartbeat;
@@ -139,16 +142,27 @@ api_gzip(const char *text, size_t len, size_t *out_len)
 	return out;
 }
 
-/* The status JSON (and its gzipped copy), rebuilt only after a change. */
+/*
+ * The status JSON (and its gzipped copy), rebuilt only after a change —
+ * or, while the users' outage runs, once its length (outage.seconds) is
+ * a second old: a long wait changes nothing else.
+ */
 static const char *
 api_status(struct api *a)
 {
-	json_t *o;
+	uint64_t now = clock_now_ms();
+	json_t *o, *running;
 
-	if (a->status == NULL || a->dirty) {
+	if (a->status == NULL || a->dirty ||
+	    (a->outage_running && now - a->status_ms >= 1000)) {
 		free(a->status);
 		free(a->status_gz);
 		o = status_json(a->run);
+		running = json_object_get(
+		    json_object_get(json_object_get(o, "run"), "outage"),
+		    "running");
+		a->outage_running = json_is_true(running);
+		a->status_ms = now;
 		a->status = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(o);
 		a->status_gz =

@@ -72,6 +72,16 @@ for f in live file; do
 	jqt '(.run | keys) == ["current_phase","date","finished_at","id","name","outage","plan","started_at","state","swapped","uid"]' "$j" && ok ||
 	    ko "$f: the run's keys are the documented ones plus outage: $(jq -c '.run | keys' "$j")"
 done
+# A long wait changes nothing but the outage's length: the endpoint's
+# answer follows it anyway (rebuilt once a second while it runs). The
+# second answer is asked for after the first one's time plus 1.5 s, on the
+# controller's clock: ordering evidence, not a race.
+s1=$(jq -r '.run.outage.seconds' "$tmpdir/live.json")
+sleep 1.5
+curl -sf "http://$L/api/v1/status" >"$tmpdir/live2.json" && ok || ko "GET /api/v1/status again"
+s2=$(jq -r '.run.outage.seconds' "$tmpdir/live2.json")
+awk -v a="$s1" -v b="$s2" 'BEGIN { exit !(b - a >= 0.5) }' && ok ||
+    ko "the endpoint's outage.seconds grows while the run waits: $s1 then $s2"
 "$HOSTSWAP" status --state "$st" >"$tmpdir/waiting.txt"
 grep -q '^  outage: [0-9.]* s so far, running since 20' "$tmpdir/waiting.txt" && ok || ko "status (text): the outage runs: $(sed -n 2p "$tmpdir/waiting.txt")"
 "$HOSTSWAP" report --state "$st" >"$tmpdir/waiting.md"
