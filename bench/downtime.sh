@@ -53,8 +53,6 @@ up() {
 	SANDBOX_OWNER=$$ sh "$root/tests/sandbox/sandbox.sh" up "$sbx" ika tako dennou >"$work/up.log" 2>&1 ||
 	    { tail -n 5 "$work/up.log"; exit 1; }
 	sed "s#/run/hostswap-sandbox#$sbx#g" "$root/tests/sandbox/inventory.yaml" >"$work/inventory.yaml"
-	# The data is minutes old: the warm pass's start is not dated back.
-	sed -i '/^vars:$/a\  precopy_clock_margin: "0"' "$work/inventory.yaml"
 	for m in ika tako; do in_m $m "python3 - accounts $users" <"$gen" >/dev/null; done
 	in_m ika "python3 - create $mb $files $users" <"$gen"
 }

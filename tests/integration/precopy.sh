@@ -12,9 +12,6 @@ set -u
 trap sandbox_cleanup EXIT
 sandbox_up
 align_uids_2016
-# The lab data below is seconds old: the warm pass's start is not dated
-# back (the shipped 300 s would count every file as changed since).
-sed -i '/^vars:$/a\  precopy_clock_margin: "0"' "$tmpdir/inventory.yaml"
 cd "$SRC" || exit 1
 gen=$SRC/tests/sandbox/gen-home.py
 for m in ika tako; do
@@ -61,16 +58,6 @@ in_m ika 'cd /home && find u0* -type f | sort' >"$tmpdir/ika.files"
 in_m tako 'cd /home && find u0* -type f | sort' >"$tmpdir/tako.files"
 gone=$(comm -13 "$tmpdir/ika.files" "$tmpdir/tako.files" | head -n 1)
 [ -n "$gone" ] && ok || ko "churn deleted a file that tako still has"
-# Changes a copy by size and time would miss: a file rewritten on ika
-# keeping its size and time (touch -d, as a user may), one changed so on
-# tako. Their ctime gives them away.
-kept=$(in_m ika 'find /home/u0005 -type f -size +0 | sort | head -n 1')
-in_m ika "t=\$(stat -c %Y '$kept'); n=\$(stat -c %s '$kept'); head -c \$n /dev/zero | tr '\\0' Z > '$kept'; touch -d @\$t '$kept'"
-ontako=$(in_m ika 'find /home/u0006 -type f -size +0 | sort | head -n 1')
-in_m tako "t=\$(stat -c %Y '$ontako'); n=\$(stat -c %s '$ontako'); head -c \$n /dev/zero | tr '\\0' T > '$ontako'; touch -d @\$t '$ontako'"
-[ "$(in_m ika "stat -c '%s %Y' '$kept'")" = "$(in_m tako "stat -c '%s %Y' '$kept'")" ] &&
-    [ "$(in_m ika "md5sum < '$kept'")" != "$(in_m tako "md5sum < '$kept'")" ] && ok ||
-    ko "a file differs between ika and tako with the same size and time ($kept)"
 
 # == the swap to phase 3: the final pass
 "$HOSTSWAP" run plans/itpass-2016-swap.yaml --inventory "$tmpdir/inventory.yaml" --state "$tmpdir/swap.db" \
@@ -82,15 +69,6 @@ copied=$(sed -n 's/^copied: \([0-9]*\) files changed or new.*/\1/p' "$tmpdir/rh.
 [ -n "$copied" ] && [ "$copied" -lt 200 ] && ok || ko "the final pass copied only the change (${copied:-?} files of 2000): $(tail -n 3 "$tmpdir/rh.out")"
 grep -q '^deletions on tako (files ika no longer has): [1-9]' "$tmpdir/rh.out" && ok || ko "the final pass deleted what ika deleted"
 grep -q '^verified: ' "$tmpdir/rh.out" && ok || ko "the final pass verified the copy: $(tail -n 2 "$tmpdir/rh.out")"
-n=$(sed -n 's/^contents compared: \([0-9]*\) files changed since the warm pass (by ctime).*/\1/p' "$tmpdir/rh.out")
-[ -n "$n" ] && [ "$n" -ge 2 ] && [ "$n" -lt 400 ] && ok ||
-    ko "the final pass compared the contents of the files changed since the warm pass only: $(grep '^contents' "$tmpdir/rh.out")"
-[ "$(in_m ika "md5sum < '$kept'")" = "$(in_m tako "md5sum < '$kept'")" ] && ok ||
-    ko "a file rewritten on ika keeping its size and time reached tako ($kept)"
-[ "$(in_m ika "md5sum < '$ontako'")" = "$(in_m tako "md5sum < '$ontako'")" ] && ok ||
-    ko "a file changed on tako keeping its size and time was put back ($ontako)"
-in_m ika '[ ! -e /var/lib/hostswap-precopy/start ]' && in_m tako '[ ! -e /var/lib/hostswap-precopy/end ]' && ok ||
-    ko "the warm pass's markers are gone after the final pass"
 in_m tako "[ ! -e '/home/$gone' ]" && ok || ko "a file ika deleted since the warm pass is gone from tako ($gone)"
 for h in $(in_m ika 'cd /home && ls -d u0*'); do
 	a=$(in_m ika "cd /home/$h && find . -type f -exec md5sum {} + | sort -k 2")
