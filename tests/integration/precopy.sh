@@ -58,6 +58,16 @@ in_m ika 'cd /home && find u0* -type f | sort' >"$tmpdir/ika.files"
 in_m tako 'cd /home && find u0* -type f | sort' >"$tmpdir/tako.files"
 gone=$(comm -13 "$tmpdir/ika.files" "$tmpdir/tako.files" | head -n 1)
 [ -n "$gone" ] && ok || ko "churn deleted a file that tako still has"
+# Changes a copy by size and time would miss: a file rewritten on ika
+# keeping its size and time (touch -d, as a user may), one changed so on
+# tako. The final pass compares contents.
+kept=$(in_m ika 'find /home/u0005 -type f -size +0 | sort | head -n 1')
+in_m ika "t=\$(stat -c %Y '$kept'); n=\$(stat -c %s '$kept'); head -c \$n /dev/zero | tr '\\0' Z > '$kept'; touch -d @\$t '$kept'"
+ontako=$(in_m ika 'find /home/u0006 -type f -size +0 | sort | head -n 1')
+in_m tako "t=\$(stat -c %Y '$ontako'); n=\$(stat -c %s '$ontako'); head -c \$n /dev/zero | tr '\\0' T > '$ontako'; touch -d @\$t '$ontako'"
+[ "$(in_m ika "stat -c '%s %Y' '$kept'")" = "$(in_m tako "stat -c '%s %Y' '$kept'")" ] &&
+    [ "$(in_m ika "md5sum < '$kept'")" != "$(in_m tako "md5sum < '$kept'")" ] && ok ||
+    ko "a file differs between ika and tako with the same size and time ($kept)"
 
 # == the swap to phase 3: the final pass
 "$HOSTSWAP" run plans/itpass-2016-swap.yaml --inventory "$tmpdir/inventory.yaml" --state "$tmpdir/swap.db" \
@@ -69,6 +79,10 @@ copied=$(sed -n 's/^copied: \([0-9]*\) files changed or new.*/\1/p' "$tmpdir/rh.
 [ -n "$copied" ] && [ "$copied" -lt 200 ] && ok || ko "the final pass copied only the change (${copied:-?} files of 2000): $(tail -n 3 "$tmpdir/rh.out")"
 grep -q '^deletions on tako (files ika no longer has): [1-9]' "$tmpdir/rh.out" && ok || ko "the final pass deleted what ika deleted"
 grep -q '^verified: ' "$tmpdir/rh.out" && ok || ko "the final pass verified the copy: $(tail -n 2 "$tmpdir/rh.out")"
+[ "$(in_m ika "md5sum < '$kept'")" = "$(in_m tako "md5sum < '$kept'")" ] && ok ||
+    ko "a file rewritten on ika keeping its size and time reached tako ($kept)"
+[ "$(in_m ika "md5sum < '$ontako'")" = "$(in_m tako "md5sum < '$ontako'")" ] && ok ||
+    ko "a file changed on tako keeping its size and time was put back ($ontako)"
 in_m tako "[ ! -e '/home/$gone' ]" && ok || ko "a file ika deleted since the warm pass is gone from tako ($gone)"
 for h in $(in_m ika 'cd /home && ls -d u0*'); do
 	a=$(in_m ika "cd /home/$h && find . -type f -exec md5sum {} + | sort -k 2")
