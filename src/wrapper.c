@@ -115,7 +115,8 @@ wrapper_record_dir(
 #define RECORD_ANC \
 	"hs_anc(){ hs_p=${hs_b%/*};set --;while [ -n \"$hs_p\" ];do " \
 	"[ -e \"$hs_p\" ]&&set -- \"$@\" \"$hs_p\";hs_p=${hs_p%/*};done;" \
-	"set -- \"$@\" /;hs_c=$(LC_ALL=C stat -L -c '%u %a %F' -- \"$@\" 2>&1)||" \
+	"set -- \"$@\" /;hs_c=$(LC_ALL=C stat -L -c '%u %a %F' -- \"$@\" " \
+	"2>&1)||" \
 	"hs_bad \"$1\" \"cannot read it ($hs_c)\";set -f;hs_o=$IFS;IFS='\n';" \
 	"for hs_l in $hs_c;do hs_w=${hs_l%% *};hs_m=${hs_l#* };hs_m=${hs_m%% " \
 	"*};" \
@@ -519,7 +520,8 @@ wrapper_put_script(const char *path, const char *content, size_t len,
 	    "t=\"$t/.hostswap-put.$(mktemp -u XXXXXXXXXXXX)\"\n"
 	    "f=/proc/self/fd/3\n"
 	    "om=; ou=; og=\n"
-	    "old=$(LC_ALL=C stat -c '%F|%h|%a|%u|%g' -- \"$p\" 2>/dev/null) || old=\n"
+	    "old=$(LC_ALL=C stat -c '%F|%h|%a|%u|%g' -- \"$p\" 2>/dev/null) || "
+	    "old=\n"
 	    "case $old in 'regular file|1|'* | 'regular empty file|1|'*)\n"
 	    "  old=${old#*|1|}; om=${old%%|*}; old=${old#*|}\n"
 	    "  ou=${old%%|*}; og=${old#*|} ;;\nesac\n"
