@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmp.h"
+
 struct diag;
 
 /* The name `on: local` uses for the controller. */
@@ -53,16 +55,6 @@ enum host_keys_mode {
 enum expect_open {
 	TCP_EXPECT_OPEN,
 	TCP_EXPECT_CLOSED,
-};
-
-/* A comparison for pop3's expect_messages: ">= 1", "0", "< 5". */
-enum cmp_op {
-	CMP_EQ,
-	CMP_NE,
-	CMP_LT,
-	CMP_LE,
-	CMP_GT,
-	CMP_GE,
 };
 
 struct kv {

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "plan.h"
+#include "cmp.h"
 
 struct prober;
 struct probe;
@@ -20,9 +20,23 @@ struct probe;
  * the newest first. */
 #define PROBE_POP3_LOOK 50
 
+/* What a check is: the probe knows no plan, only these. */
+enum probe_kind {
+	PROBE_HTTP,
+	PROBE_SMTP,
+	PROBE_POP3,
+	PROBE_TCP,
+};
+
+/* A name a check connects to a fixed address (the name kept for TLS). */
+struct probe_name {
+	const char *name;
+	const char *address;
+};
+
 /* One check, every template already expanded by the caller. */
 struct probe_req {
-	enum step_kind kind; /* STEP_HTTP, STEP_SMTP, STEP_POP3, STEP_TCP */
+	enum probe_kind kind;
 	uint64_t timeout_ms; /* the whole check; 0: none */
 
 	/* http, smtp, pop3 */
@@ -54,11 +68,11 @@ struct probe_req {
 	/* tcp */
 	const char *host;
 	int port;
-	enum expect_open expect;
+	int expect_closed; /* the port must refuse, not accept */
 
 	/* From the inventory: names connected to fixed addresses (curl's
 	 * RESOLVE: the name is kept for TLS), and a CA bundle. */
-	const struct kv *resolve; /* value: an address, already expanded */
+	const struct probe_name *resolve;
 	size_t nresolve;
 	const char *ca_file;
 };

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "check.h"
+#include "plan.h"
 #include "probe.h"
 #include "run.h"
 #include "secret.h"
@@ -104,18 +105,21 @@ check_mail_text(struct run_task *t, struct check_strings *cs,
  */
 static int
 check_request(struct run_task *t, struct probe_req *q, struct check_strings *cs,
-    struct kv *resolve, const char ***to, char **err)
+    struct probe_name *resolve, const char ***to, char **err)
 {
 	const struct step *st = t->step;
 	const struct inventory *inv = t->phase->run->plan->inv;
 	const char *port;
 	size_t i;
 
-	q->kind = st->kind;
+	q->kind = st->kind == STEP_SMTP ? PROBE_SMTP
+	    : st->kind == STEP_POP3     ? PROBE_POP3
+	    : st->kind == STEP_TCP      ? PROBE_TCP
+					: PROBE_HTTP;
 	q->timeout_ms = st->timeout_ms;
 	for (i = 0; inv != NULL && i < inv->nresolve; i++) {
-		resolve[i].key = inv->resolve[i].key;
-		if ((resolve[i].value = (char *)check_expand(
+		resolve[i].name = inv->resolve[i].key;
+		if ((resolve[i].address = check_expand(
 			 t, cs, inv->resolve[i].value, err)) == NULL)
 			return -1;
 	}
@@ -185,7 +189,7 @@ check_request(struct run_task *t, struct probe_req *q, struct check_strings *cs,
 			xasprintf(err, "port '%s' is not a port number", port);
 			return -2;
 		}
-		q->expect = st->tcp.expect;
+		q->expect_closed = st->tcp.expect == TCP_EXPECT_CLOSED;
 		return 0;
 	default:
 		xasprintf(err, "'%s' is not a check", step_kind_name(st->kind));
@@ -201,7 +205,7 @@ check_start(struct run_task *t)
 	const struct inventory *inv = r->plan->inv;
 	struct check_strings cs = { NULL, 0 };
 	struct probe_req q;
-	struct kv *resolve;
+	struct probe_name *resolve;
 	const char **to = NULL;
 	char *err = NULL, *msg;
 	int rc;

@@ -263,15 +263,15 @@ notify_strings_free(struct notify_strings *ns)
 /* The inventory's resolve and ca_file, as checks have them. */
 static int
 notify_common(struct notify *n, struct notify_strings *ns, struct probe_req *q,
-    struct kv *resolve, char **err)
+    struct probe_name *resolve, char **err)
 {
 	const struct inventory *inv = n->run->plan->inv;
 	size_t i;
 
 	q->timeout_ms = NOTIFY_TIMEOUT_MS;
 	for (i = 0; i < inv->nresolve; i++) {
-		resolve[i].key = inv->resolve[i].key;
-		if ((resolve[i].value = (char *)notify_expand(
+		resolve[i].name = inv->resolve[i].key;
+		if ((resolve[i].address = notify_expand(
 			 n, ns, inv->resolve[i].value, err)) == NULL)
 			return -1;
 	}
@@ -311,7 +311,7 @@ notify_mail(struct notify *n, const char *event, const struct notify_msg *m)
 	const struct notify_spec *sp = n->spec;
 	struct notify_strings ns = { NULL, 0 };
 	struct probe_req q;
-	struct kv *resolve;
+	struct probe_name *resolve;
 	const char **to;
 	char *err = NULL, *what, *shown;
 	struct buf w;
@@ -329,7 +329,7 @@ notify_mail(struct notify *n, const char *event, const struct notify_msg *m)
 		if ((to[i] = notify_expand(n, &ns, sp->smtp_to[i], &err)) ==
 		    NULL)
 			goto bad;
-	q.kind = STEP_SMTP;
+	q.kind = PROBE_SMTP;
 	q.to = to;
 	q.nto = sp->nsmtp_to;
 	q.subject = m->subject;
@@ -362,7 +362,7 @@ notify_hook(struct notify *n, const char *event, const char *body_json)
 	static const int ok[] = { 200, 201, 202, 204 };
 	struct notify_strings ns = { NULL, 0 };
 	struct probe_req q;
-	struct kv *resolve;
+	struct probe_name *resolve;
 	char *err = NULL, *hidden, *what;
 
 	memset(&q, 0, sizeof q);
@@ -375,7 +375,7 @@ notify_hook(struct notify *n, const char *event, const char *body_json)
 		free(what);
 		goto out;
 	}
-	q.kind = STEP_HTTP;
+	q.kind = PROBE_HTTP;
 	q.method = "POST";
 	q.body = body_json;
 	q.content_type = "application/json";

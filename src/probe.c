@@ -53,7 +53,7 @@ struct probe {
 	struct prober *p;
 	struct probe *next;
 	CURL *easy;
-	enum step_kind kind;
+	enum probe_kind kind;
 	char *url;     /* as curl uses it */
 	char *display; /* without a password */
 	char *method;
@@ -64,7 +64,7 @@ struct probe {
 	int has_expect;
 	enum cmp_op expect_op;
 	long expect_n;
-	enum expect_open expect;
+	int expect_closed;
 	char *subject;
 	char *rcpt_text;
 	/* pop3 with expect_subject: LIST, then TOP N 0 for the newest
@@ -459,14 +459,14 @@ probe_add_resolve(
 	size_t i;
 
 	for (i = 0; i < q->nresolve; i++) {
-		if (strcasecmp(q->resolve[i].key, host) != 0)
+		if (strcasecmp(q->resolve[i].name, host) != 0)
 			continue;
-		if (strchr(q->resolve[i].value, ':') != NULL)
+		if (strchr(q->resolve[i].address, ':') != NULL)
 			xasprintf(&entry, "%s:%ld:[%s]", host, port,
-			    q->resolve[i].value);
+			    q->resolve[i].address);
 		else
 			xasprintf(&entry, "%s:%ld:%s", host, port,
-			    q->resolve[i].value);
+			    q->resolve[i].address);
 		pr->resolve = curl_slist_append(pr->resolve, entry);
 		free(entry);
 		return;
@@ -559,7 +559,7 @@ probe_setup(struct probe *pr, const struct probe_req *q)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, pr);
 
 	switch (q->kind) {
-	case STEP_TCP:
+	case PROBE_TCP:
 		if (strchr(q->host, ':') != NULL)
 			xasprintf(&tcpurl, "http://[%s]:%d/", q->host, q->port);
 		else
@@ -575,7 +575,7 @@ probe_setup(struct probe *pr, const struct probe_req *q)
 			    : PROBE_TCP_CONNECT_MS));
 		probe_add_resolve(pr, q, q->host, q->port);
 		break;
-	case STEP_HTTP:
+	case PROBE_HTTP:
 		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 		if (q->body != NULL)
 			probe_http_body(pr, q);
@@ -597,7 +597,7 @@ probe_setup(struct probe *pr, const struct probe_req *q)
 		if (q->follow_redirects)
 			curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 		break;
-	case STEP_SMTP:
+	case PROBE_SMTP:
 		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 		curl_easy_setopt(e, CURLOPT_MAIL_FROM, q->from);
 		for (i = 0; i < q->nto; i++)
@@ -610,7 +610,7 @@ probe_setup(struct probe *pr, const struct probe_req *q)
 		curl_easy_setopt(
 		    e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)pr->payload_len);
 		break;
-	case STEP_POP3:
+	case PROBE_POP3:
 		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "pop3,pop3s");
 		curl_easy_setopt(e, CURLOPT_USERNAME, q->user);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, q->password);
@@ -618,7 +618,7 @@ probe_setup(struct probe *pr, const struct probe_req *q)
 	default:
 		return -1;
 	}
-	if (q->kind != STEP_TCP) {
+	if (q->kind != PROBE_TCP) {
 		pr->url = xstrdup(q->url);
 		pr->display = probe_url_display(q->url);
 		curl_easy_setopt(e, CURLOPT_URL, pr->url);
@@ -654,7 +654,7 @@ probe_start(
 		pr->method = xstrdup(q->method);
 	else
 		pr->method = xstrdup(
-		    q->kind == STEP_HTTP && q->body != NULL ? "POST" : "GET");
+		    q->kind == PROBE_HTTP && q->body != NULL ? "POST" : "GET");
 	if (q->nexpect_status > 0) {
 		pr->expect_status = xreallocarray(
 		    NULL, q->nexpect_status, sizeof *pr->expect_status);
@@ -671,13 +671,13 @@ probe_start(
 	pr->has_expect = q->has_expect;
 	pr->expect_op = q->expect_op;
 	pr->expect_n = q->expect_n;
-	pr->expect = q->expect;
+	pr->expect_closed = q->expect_closed;
 	pr->subject = q->subject != NULL ? xstrdup(q->subject) : NULL;
-	if (q->kind == STEP_POP3 && q->expect_subject != NULL) {
+	if (q->kind == PROBE_POP3 && q->expect_subject != NULL) {
 		pr->expect_subject = xstrdup(q->expect_subject);
 		pr->top_url = probe_mailbox_url(q->url);
 	}
-	if (q->kind == STEP_SMTP) {
+	if (q->kind == PROBE_SMTP) {
 		struct buf b;
 
 		buf_init(&b);
@@ -1069,9 +1069,9 @@ probe_judge_tcp(struct probe *pr, CURLcode rc, struct buf *ev, struct buf *err)
 	    ip != NULL && *ip != '\0' && strstr(pr->display, ip) == NULL)
 		buf_printf(ev, " (%s)", ip);
 	buf_printf(ev, " is %s\n", seen);
-	if (open && pr->expect == TCP_EXPECT_CLOSED)
+	if (open && pr->expect_closed)
 		buf_printf(err, "%s is open, expected closed", pr->display);
-	else if (!open && pr->expect == TCP_EXPECT_OPEN)
+	else if (!open && !pr->expect_closed)
 		buf_printf(err, "%s is %s, expected open", pr->display, seen);
 }
 
@@ -1084,21 +1084,21 @@ probe_done(struct probe *pr, CURLcode rc)
 
 	buf_init(&ev);
 	buf_init(&err);
-	if (pr->kind == STEP_POP3 && pr->expect_subject != NULL &&
+	if (pr->kind == PROBE_POP3 && pr->expect_subject != NULL &&
 	    rc == CURLE_OK && probe_pop3_next(pr))
 		return; /* the next message's headers are on their way */
-	if (pr->kind == STEP_TCP)
+	if (pr->kind == PROBE_TCP)
 		probe_judge_tcp(pr, rc, &ev, &err);
 	else if (rc != CURLE_OK) {
 		probe_curl_error(pr, rc, &err);
-		if (pr->kind == STEP_HTTP && rc == CURLE_OPERATION_TIMEDOUT)
+		if (pr->kind == PROBE_HTTP && rc == CURLE_OPERATION_TIMEDOUT)
 			buf_printf(&err, " after %llu ms",
 			    (unsigned long long)pr->timeout_ms);
-	} else if (pr->kind == STEP_HTTP)
+	} else if (pr->kind == PROBE_HTTP)
 		probe_judge_http(pr, &ev, &err);
-	else if (pr->kind == STEP_SMTP)
+	else if (pr->kind == PROBE_SMTP)
 		probe_judge_smtp(pr, &ev);
-	else if (pr->kind == STEP_POP3)
+	else if (pr->kind == PROBE_POP3)
 		probe_judge_pop3(pr, &ev, &err);
 	/* What curl could not do is also what the check saw. */
 	if (ev.len == 0 && err.len > 0)

@@ -60,13 +60,13 @@ listen_any_port(uv_loop_t *loop, uv_tcp_t *srv)
 }
 
 static void
-tcp_req(struct probe_req *q, int port, enum expect_open e)
+tcp_req(struct probe_req *q, int port, int expect_closed)
 {
 	memset(q, 0, sizeof *q);
-	q->kind = STEP_TCP;
+	q->kind = PROBE_TCP;
 	q->host = "127.0.0.1";
 	q->port = port;
-	q->expect = e;
+	q->expect_closed = expect_closed;
 	q->timeout_ms = 5000;
 }
 
@@ -85,12 +85,12 @@ tcp_open_and_closed(void **state)
 	port = listen_any_port(&loop, &srv);
 	p = prober_new(&loop);
 	assert_non_null(p);
-	tcp_req(&q, port, TCP_EXPECT_OPEN);
+	tcp_req(&q, port, 0);
 	assert_non_null(probe_start(p, &q, seen_cb, &open));
 	/* Port 1 on loopback: nobody listens there. */
-	tcp_req(&q, 1, TCP_EXPECT_CLOSED);
+	tcp_req(&q, 1, 1);
 	assert_non_null(probe_start(p, &q, seen_cb, &closed));
-	tcp_req(&q, 1, TCP_EXPECT_OPEN);
+	tcp_req(&q, 1, 0);
 	assert_non_null(probe_start(p, &q, seen_cb, &wrong));
 	while (open.calls == 0 || closed.calls == 0 || wrong.calls == 0)
 		uv_run(&loop, UV_RUN_ONCE);
@@ -124,7 +124,7 @@ cancel_and_free_under_way(void **state)
 	port = listen_any_port(&loop, &srv);
 	p = prober_new(&loop);
 	memset(&q, 0, sizeof q);
-	q.kind = STEP_HTTP;
+	q.kind = PROBE_HTTP;
 	q.timeout_ms = 5000;
 	{
 		char url[64];
@@ -249,7 +249,7 @@ http_post_body(void **state)
 	memcpy(body, want, sizeof body);
 	p = prober_new(&loop);
 	memset(&q, 0, sizeof q);
-	q.kind = STEP_HTTP;
+	q.kind = PROBE_HTTP;
 	q.timeout_ms = 5000;
 	q.url = url;
 	q.method = "POST";
