@@ -22,6 +22,8 @@ int hostkey_from_known_hosts(
 int hostkey_from_blob(const char *, const char *, struct hostkey *);
 int hostkey_equal(const struct hostkey *, const struct hostkey *);
 int hostkey_revoked(const struct hostkey *);
+char *hostkey_revoked_text(void);
+void hostkey_revoked_load(const char *);
 char *hostkey_line(const struct hostkey *);
 char *hostkey_text(const struct hostkey *);
 int hostkey_is_full(const struct hostkey *);

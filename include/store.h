@@ -26,7 +26,7 @@ struct buf;
 struct report;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA 2
+#define STORE_SCHEMA 3
 
 /* Readers see a transition at most this late. */
 #define STORE_LAG_MS 100

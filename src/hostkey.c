@@ -19,6 +19,7 @@
 
 #include <libssh/libssh.h>
 
+#include "buf.h"
 #include "hostkey.h"
 #include "xmalloc.h"
 
@@ -140,6 +141,48 @@ hostkey_add_revoked(const char *line)
 	hostkey_revoked_keys = xreallocarray(hostkey_revoked_keys,
 	    hostkey_nrevoked + 1, sizeof *hostkey_revoked_keys);
 	hostkey_revoked_keys[hostkey_nrevoked++] = k;
+}
+
+/*
+ * The revoked keys read so far, a "TYPE BASE64" line each (NULL: none),
+ * for a run to keep in its state file: a resume reads no known_hosts
+ * file, yet a key revoked when the run began stays refused.
+ */
+char *
+hostkey_revoked_text(void)
+{
+	struct buf b;
+	size_t i;
+
+	if (hostkey_nrevoked == 0)
+		return NULL;
+	buf_init(&b);
+	for (i = 0; i < hostkey_nrevoked; i++)
+		buf_printf(&b, "%s %s\n", hostkey_revoked_keys[i].type,
+		    hostkey_revoked_keys[i].base64);
+	return buf_release(&b);
+}
+
+/* Take back what hostkey_revoked_text() gave (a resume). */
+void
+hostkey_revoked_load(const char *text)
+{
+	const char *p = text, *nl;
+	char *line;
+
+	while (p != NULL && *p != '\0') {
+		nl = strchr(p, '\n');
+		line = xstrndup(p, nl ? (size_t)(nl - p) : strlen(p));
+		if (line[0] != '\0') {
+			char *full;
+
+			xasprintf(&full, "@revoked * %s", line);
+			hostkey_add_revoked(full);
+			free(full);
+		}
+		free(line);
+		p = nl ? nl + 1 : NULL;
+	}
 }
 
 /* Whether a key was listed @revoked in a known_hosts file read so far. */

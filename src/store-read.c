@@ -203,11 +203,14 @@ store_restore(struct store *st, struct run *r, char **err)
 	store_run_info_free(&ri);
 	if (store_restore_hosts(st, r, err) == -1)
 		return -1;
-	s = store_query(
-	    st, "SELECT swapped FROM runs WHERE id = ?", "i", (int64_t)r->id);
-	swapped = s != NULL && sqlite3_step(s) == SQLITE_ROW
-	    ? sqlite3_column_int64(s, 0)
-	    : 0;
+	s = store_query(st, "SELECT swapped, revoked FROM runs WHERE id = ?",
+	    "i", (int64_t)r->id);
+	swapped = 0;
+	if (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
+		swapped = sqlite3_column_int64(s, 0);
+		/* The keys revoked when the run began stay refused. */
+		hostkey_revoked_load((const char *)sqlite3_column_text(s, 1));
+	}
 	sqlite3_finalize(s);
 	r->swapped = (int)swapped;
 

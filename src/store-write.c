@@ -84,23 +84,25 @@ int
 store_run_create(struct store *st, struct run *r, const char *plan_sha,
     const char *inv_path, const char *inv_sha, const char *inv_text)
 {
-	char *vars, *mk, *ek, *real;
+	char *vars, *mk, *ek, *real, *revoked;
 	char out_start[OUTAGE_MARK_LEN], out_end[OUTAGE_MARK_LEN];
 	size_t i, j;
 
 	vars = store_vars_json(r);
+	revoked = hostkey_revoked_text();
 	real = realpath(r->plan->path, NULL);
 	outage_marks(r->plan, out_start, out_end);
 	store_write(st,
 	    "INSERT INTO runs (uid, name, plan_path, plan_realpath, "
 	    "plan_sha256, inventory_path, inventory_sha256, inventory, vars, "
 	    "date, state, started_ms, from_phase, to_phase, outage_start, "
-	    "outage_end) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	    "tttttttttttunntt", r->uid, r->plan->name, r->plan->path, real,
+	    "outage_end, revoked) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    "tttttttttttunnttt", r->uid, r->plan->name, r->plan->path, real,
 	    plan_sha, inv_path, inv_sha, inv_text, vars, r->date,
 	    run_state_names[r->state], r->started_ms, r->opts.from_phase,
 	    r->opts.to_phase, out_start[0] ? out_start : NULL,
-	    out_end[0] ? out_end : NULL);
+	    out_end[0] ? out_end : NULL, revoked);
+	free(revoked);
 	free(vars);
 	free(real);
 	r->id = (int)sqlite3_last_insert_rowid(st->db);

@@ -113,9 +113,16 @@ static const char store_schema_v2[] =
     "ALTER TABLE runs ADD COLUMN outage_start TEXT;"
     "ALTER TABLE runs ADD COLUMN outage_end TEXT;";
 
+/*
+ * Version 3: the keys known_hosts listed @revoked when the run began, so
+ * that a resume (which reads no known_hosts file) still refuses them.
+ */
+static const char store_schema_v3[] =
+    "ALTER TABLE runs ADD COLUMN revoked TEXT;";
+
 /* Migrations: migrations[v] takes the schema from version v to v + 1. */
 static const char *const store_migrations[STORE_SCHEMA] = { store_schema_v1,
-	store_schema_v2 };
+	store_schema_v2, store_schema_v3 };
 
 /* Die on a write that failed: the engine cannot act without its intent. */
 static void __attribute__((noreturn))
@@ -585,31 +592,40 @@ store_free(struct store *st)
 /*
  * Let go of a state file that this process created and that holds no run
  * (a busy port, a failed preflight, a run that could not be created):
- * removed with its -wal, -shm and lock, so a refusal leaves no file that
- * a later status or resume would take for a run's. Any other file is only
- * closed.
+ * removed with its -wal and -shm, so a refusal leaves no file that a
+ * later status or resume would take for a run's. They are removed while
+ * this process still holds the lock, so no other daemon can have taken
+ * the file up meanwhile; the lock file itself stays (another process may
+ * be about to lock it: a new one would let two daemons hold "the" lock).
+ * Any other file is only closed.
  */
 void
 store_discard(struct store *st)
 {
-	static const char *const ends[] = { "", "-wal", "-shm", ".lock" };
-	char *path, *p;
+	static const char *const ends[] = { "", "-wal", "-shm" };
+	char *p;
 	size_t i;
-	int empty;
 
 	if (st == NULL)
 		return;
-	empty = st->created && st->db != NULL &&
-	    store_int(st, "SELECT count(*) FROM runs", -1) == 0;
-	path = xstrdup(st->path);
-	store_free(st);
-	for (i = 0; empty && i < sizeof ends / sizeof ends[0]; i++) {
-		xasprintf(&p, "%s%s", path, ends[i]);
-		if (unlink(p) == -1 && errno != ENOENT)
-			log_debug("cannot remove %s: %s", p, strerror(errno));
-		free(p);
+	if (st->created && st->db != NULL && st->lock_fd != -1 && !st->in_tx &&
+	    st->wal_fd == -1 &&
+	    store_int(st, "SELECT count(*) FROM runs", -1) == 0) {
+		for (i = 0; i < STORE_CACHE; i++) {
+			sqlite3_finalize(st->cache[i].stmt);
+			st->cache[i].stmt = NULL;
+		}
+		sqlite3_close(st->db);
+		st->db = NULL;
+		for (i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+			xasprintf(&p, "%s%s", st->path, ends[i]);
+			if (unlink(p) == -1 && errno != ENOENT)
+				log_debug(
+				    "cannot remove %s: %s", p, strerror(errno));
+			free(p);
+		}
 	}
-	free(path);
+	store_free(st);
 }
 
 static void store_idle_cb(uv_idle_t *);

@@ -139,6 +139,18 @@ for n in 1 2 3; do
 	rm -f "$work/ran"
 done
 [ "$resumed" -ge 1 ] && ok || ko "a first-use run was killed before it reached ika at least once"
+# The keys revoked when the run began stay revoked on its resume, which
+# reads no known_hosts file: no first use of a revoked key there either.
+st=$tmpdir/tofu-revoked.db
+rm -f "$work/ran"
+HOSTSWAP_CRASH_AFTER_EVENT=1 "$HOSTSWAP" run --listen 127.0.0.1:0 --state "$st" "$tmpdir/plan.yaml" --inventory "$inventory" \
+    --known-hosts "$work/revoked_only" --accept-new-host-keys --no-preflight --log-format json >"$out" 2>"$runlog"
+[ $? = 137 ] && ok || ko "the first-use run with a revoked key listed was killed after its first event"
+"$HOSTSWAP" resume --listen 127.0.0.1:0 --state "$st" --log-format json >"$out" 2>"$runlog"
+[ $? = 1 ] && grep -q "host key of ika (127.0.0.33:2233) is revoked in known_hosts: $fp" "$runlog" && [ ! -f "$work/ran" ] && ok ||
+    ko "the resume refuses the key revoked when the run began: $(grep -o 'host key[^"]*' "$runlog" | head -n 1)"
+! grep -q "accepted the new host key" "$runlog" && ok || ko "the resume trusted a revoked key on first use"
+
 # A run created without the option does not gain it on resume.
 st=$tmpdir/no-tofu.db
 HOSTSWAP_CRASH_AFTER_EVENT=1 "$HOSTSWAP" run --listen 127.0.0.1:0 --state "$st" "$tmpdir/plan.yaml" --inventory "$inventory" \

@@ -74,7 +74,7 @@ expect_grep "$err" "127.0.9.2:2960" "the refusal names the address and port"
 expect_grep "$err" "port 2960 is busy" "the refusal says the port is busy"
 expect_grep "$err" "nothing was started" "the refusal says nothing was started"
 expect_grep "$err" "\-\-listen none" "the refusal names --listen none"
-[ ! -e "$st" ] && [ ! -e "$st-wal" ] && [ ! -e "$st.lock" ] && ok ||
+[ ! -e "$st" ] && [ ! -e "$st-wal" ] && [ ! -e "$st-shm" ] && ok ||
     ko "the state file the refused run would have used is not left behind: $(ls "$st"* 2>/dev/null | tr '\n' ' ')"
 expect_rc 66 "status: no state file" "$HOSTSWAP" status --state "$st"
 [ ! -e "$work/before" ] && ok || ko "nothing ran"

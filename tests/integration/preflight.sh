@@ -235,7 +235,7 @@ grep -q "^preflight: nocmd requires FAIL missing: hostswap-no-such-command" "$ru
 grep -q "preflight failed: nothing was started" "$runlog" && ok || ko "run says why it stopped"
 ls "$work"/ran.* >/dev/null 2>&1 && ko "a task ran although preflight failed" || ok
 expect_rc 66 "a failed preflight leaves no run in the state file" "$HOSTSWAP" status --state "$tmpdir/r1.db"
-[ ! -e "$tmpdir/r1.db" ] && [ ! -e "$tmpdir/r1.db.lock" ] && ok || ko "a failed preflight leaves no new state file behind"
+[ ! -e "$tmpdir/r1.db" ] && [ ! -e "$tmpdir/r1.db-wal" ] && ok || ko "a failed preflight leaves no new state file behind"
 run_plan 0 "a run to keep a state file" "$tmpdir/r0.db" "$tmpdir/good.yaml"
 run_plan 1 "a failed preflight on a state file of earlier runs" "$tmpdir/r0.db" "$tmpdir/nocmd.yaml"
 [ "$(sqlite3 "$tmpdir/r0.db" 'SELECT count(*) FROM runs')" = 1 ] && ok || ko "a state file of earlier runs is kept as it was"
