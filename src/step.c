@@ -545,30 +545,18 @@ step_load_outage(struct loader *L, const struct node *n, struct step *st)
 		load_error(L, v, "'outage' must be 'start' or 'end'");
 }
 
-/* Read one step's mapping into st. */
-void
-step_load(struct loader *L, const struct node *n, struct step *st)
+/*
+ * Read `on:`, or check it is absent: checks and manual steps run on the
+ * controller, and only run steps may run on 'local'. known is whether the
+ * step has a kind (without one, `on` is not reported missing).
+ */
+static void
+step_load_targets(
+    struct loader *L, const struct node *n, struct step *st, int known)
 {
-	struct plan *p = L->plan;
-	const struct node *v, *on;
-	const char *kind;
-	long num;
-	int b, known;
+	const struct node *on = node_get(n, "on");
+	const char *kind = step_kind_name(st->kind);
 
-	st->line = n->line;
-	st->col = n->col;
-	st->timeout_ms = p->default_timeout_ms;
-	st->retries = p->default_retries;
-	st->retry_delay_ms = p->default_retry_delay_ms;
-	if (load_map(L, n, "a step") == -1)
-		return;
-	load_keys(L, n, step_keys, "a step");
-	step_load_id(L, n, st);
-	known = step_find_kind(L, n, st) == 0;
-	kind = step_kind_name(st->kind);
-	st->idempotent = !(st->kind == STEP_DETACH || st->kind == STEP_REBOOT);
-
-	on = node_get(n, "on");
 	if (step_kind_on_controller(st->kind)) {
 		if (on != NULL)
 			load_error(L, node_key(n, "on"),
@@ -590,8 +578,14 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 			    "'run' steps can",
 			    kind);
 	}
+}
 
-	v = node_get(n, kind);
+/* Read the settings under the step's kind key, as that kind has them. */
+static void
+step_load_kind(struct loader *L, const struct node *n, struct step *st)
+{
+	const struct node *v = node_get(n, step_kind_name(st->kind));
+
 	switch (st->kind) {
 	case STEP_RUN:
 	case STEP_DETACH:
@@ -622,13 +616,25 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 	default:
 		break;
 	}
+}
+
+/* Read `timeout`, `retries` and `retry_delay` over the plan's defaults. */
+static void
+step_load_attempts(struct loader *L, const struct node *n, struct step *st)
+{
+	long num;
 
 	load_duration(L, n, "timeout", 0, &st->timeout_ms);
 	if (load_int(L, n, "retries", 0, 100, &num) == 1)
 		st->retries = (int)num;
 	load_duration(L, n, "retry_delay", 1, &st->retry_delay_ms);
-	if (load_str(L, n, "unless", 0, &st->unless) == 1)
-		load_check_vars(L, node_get(n, "unless"));
+}
+
+/* Read `expect_exit` (run and detach steps only); it defaults to 0. */
+static void
+step_load_expect_exit(
+    struct loader *L, const struct node *n, struct step *st, int known)
+{
 	if (load_intlist(L, n, "expect_exit", 0, 255, &st->expect_exit,
 		&st->nexpect_exit) == 1 &&
 	    known && st->kind != STEP_RUN && st->kind != STEP_DETACH)
@@ -639,6 +645,15 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 		st->expect_exit = xcalloc(1, sizeof *st->expect_exit);
 		st->nexpect_exit = 1;
 	}
+}
+
+/* Read `idempotent`, `sensitive` and `gate` (manual steps only). */
+static void
+step_load_flags(
+    struct loader *L, const struct node *n, struct step *st, int known)
+{
+	int b;
+
 	if (load_bool(L, n, "idempotent", &b) == 1)
 		st->idempotent = b;
 	load_bool(L, n, "sensitive", &st->sensitive);
@@ -647,26 +662,62 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 		load_error(L, node_key(n, "gate"),
 		    "'gate' makes a manual step the phase's point of no "
 		    "return; this is a '%s' step",
-		    kind);
-	if (load_str(L, n, "capture", 0, &st->capture) == 1) {
-		v = node_get(n, "capture");
-		if (!step_valid_id(st->capture) ||
-		    strchr(st->capture, '-') != NULL)
-			load_error(L, v,
-			    "bad capture name '%s': use letters, "
-			    "digits and '_'",
-			    st->capture);
-		else if (known && st->kind != STEP_RUN)
-			load_error(L, node_key(n, "capture"),
-			    "'capture' keeps "
-			    "a 'run' step's output; this is a '%s' step",
-			    kind);
-		else if (st->sensitive)
-			load_error(L, node_key(n, "capture"),
-			    "a sensitive "
-			    "step's output is never kept, so it cannot be "
-			    "captured");
-	}
+		    step_kind_name(st->kind));
+}
+
+/*
+ * Read `capture`: a name usable in ${captured.NAME}, for a run step that
+ * is not sensitive (its output is kept nowhere).
+ */
+static void
+step_load_capture(
+    struct loader *L, const struct node *n, struct step *st, int known)
+{
+	if (load_str(L, n, "capture", 0, &st->capture) != 1)
+		return;
+	if (!step_valid_id(st->capture) || strchr(st->capture, '-') != NULL)
+		load_error(L, node_get(n, "capture"),
+		    "bad capture name '%s': use letters, "
+		    "digits and '_'",
+		    st->capture);
+	else if (known && st->kind != STEP_RUN)
+		load_error(L, node_key(n, "capture"),
+		    "'capture' keeps "
+		    "a 'run' step's output; this is a '%s' step",
+		    step_kind_name(st->kind));
+	else if (st->sensitive)
+		load_error(L, node_key(n, "capture"),
+		    "a sensitive "
+		    "step's output is never kept, so it cannot be "
+		    "captured");
+}
+
+/* Read one step's mapping into st. */
+void
+step_load(struct loader *L, const struct node *n, struct step *st)
+{
+	struct plan *p = L->plan;
+	int known;
+
+	st->line = n->line;
+	st->col = n->col;
+	st->timeout_ms = p->default_timeout_ms;
+	st->retries = p->default_retries;
+	st->retry_delay_ms = p->default_retry_delay_ms;
+	if (load_map(L, n, "a step") == -1)
+		return;
+	load_keys(L, n, step_keys, "a step");
+	step_load_id(L, n, st);
+	known = step_find_kind(L, n, st) == 0;
+	st->idempotent = !(st->kind == STEP_DETACH || st->kind == STEP_REBOOT);
+	step_load_targets(L, n, st, known);
+	step_load_kind(L, n, st);
+	step_load_attempts(L, n, st);
+	if (load_str(L, n, "unless", 0, &st->unless) == 1)
+		load_check_vars(L, node_get(n, "unless"));
+	step_load_expect_exit(L, n, st, known);
+	step_load_flags(L, n, st, known);
+	step_load_capture(L, n, st, known);
 	load_strlist(L, n, "requires", &st->requires, &st->nrequires);
 	step_load_outage(L, n, st);
 }
