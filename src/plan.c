@@ -390,24 +390,19 @@ plan_check_outage(struct loader *L)
 		    p->phases[at[OUTAGE_START]].id);
 }
 
-/* Read one phase; index is its place in the plan. */
+/*
+ * Read the phase's id: required, and above the id of the phase before it
+ * (prev_id is that phase's id node, NULL if it has none).
+ */
 static void
-plan_load_phase(struct loader *L, const struct node *n, size_t index,
+plan_load_phase_id(struct loader *L, const struct node *n, size_t index,
     const struct node *prev_id)
 {
 	struct plan *p = L->plan;
 	struct phase *ph = &p->phases[index];
-	const struct node *steps, *idn;
-	size_t i, j;
+	const struct node *idn = node_get(n, "id");
 	long v;
 
-	ph->line = n->line;
-	ph->col = n->col;
-	ph->id = -1;
-	if (load_map(L, n, "a phase") == -1)
-		return;
-	load_keys(L, n, phase_keys, "a phase");
-	idn = node_get(n, "id");
 	if (idn == NULL)
 		load_error(L, n, "missing required key 'id'");
 	else if (load_int(L, n, "id", 0, INT_MAX, &v) == 1) {
@@ -429,22 +424,32 @@ plan_load_phase(struct loader *L, const struct node *n, size_t index,
 				    ph->id, p->phases[index - 1].id);
 		}
 	}
-	load_str(L, n, "name", 1, &ph->name);
-	load_str(L, n, "description", 0, &ph->description);
-	steps = node_get(n, "steps");
+}
+
+/*
+ * Read the phase's steps: a non-empty list, each id once in the phase.
+ * Returns -1 (reported) if there is no such list.
+ */
+static int
+plan_load_steps(struct loader *L, const struct node *n, size_t index)
+{
+	struct phase *ph = &L->plan->phases[index];
+	const struct node *steps = node_get(n, "steps"), *idn;
+	size_t i, j;
+
 	if (steps == NULL || node_is_null(steps)) {
 		load_error(L, steps ? node_key(n, "steps") : n,
 		    "missing required key 'steps'");
-		return;
+		return -1;
 	}
 	if (steps->type != NODE_SEQ) {
 		load_error(L, steps, "'steps' must be a list, not a %s",
 		    node_type_name(steps));
-		return;
+		return -1;
 	}
 	if (steps->n == 0) {
 		load_error(L, steps, "a phase needs at least one step");
-		return;
+		return -1;
 	}
 	L->phase = index;
 	L->scope = SCOPE_STEP;
@@ -466,7 +471,15 @@ plan_load_phase(struct loader *L, const struct node *n, size_t index,
 			break;
 		}
 	}
-	plan_check_exclusive(L, ph);
+	return 0;
+}
+
+/* A phase has at most one gate: one point of no return. */
+static void
+plan_check_gate(struct loader *L, const struct phase *ph)
+{
+	size_t i, j;
+
 	for (i = 0, j = SIZE_MAX; i < ph->nsteps; i++) {
 		if (!ph->steps[i].gate || ph->steps[i].kind != STEP_MANUAL)
 			continue;
@@ -479,8 +492,19 @@ plan_load_phase(struct loader *L, const struct node *n, size_t index,
 		else
 			j = i;
 	}
+}
 
-	/* Captures become usable from the next phase on. */
+/*
+ * Add the phase's captures to the plan's: they become usable from the
+ * next phase on, and a name is captured once in a plan.
+ */
+static void
+plan_add_captures(struct loader *L, size_t index)
+{
+	struct plan *p = L->plan;
+	struct phase *ph = &p->phases[index];
+	size_t i;
+
 	for (i = 0; i < ph->nsteps; i++) {
 		struct step *st = &ph->steps[i];
 
@@ -500,6 +524,29 @@ plan_load_phase(struct loader *L, const struct node *n, size_t index,
 		p->captures[p->ncaptures].step = st;
 		p->ncaptures++;
 	}
+}
+
+/* Read one phase; index is its place in the plan. */
+static void
+plan_load_phase(struct loader *L, const struct node *n, size_t index,
+    const struct node *prev_id)
+{
+	struct phase *ph = &L->plan->phases[index];
+
+	ph->line = n->line;
+	ph->col = n->col;
+	ph->id = -1;
+	if (load_map(L, n, "a phase") == -1)
+		return;
+	load_keys(L, n, phase_keys, "a phase");
+	plan_load_phase_id(L, n, index, prev_id);
+	load_str(L, n, "name", 1, &ph->name);
+	load_str(L, n, "description", 0, &ph->description);
+	if (plan_load_steps(L, n, index) == -1)
+		return;
+	plan_check_exclusive(L, ph);
+	plan_check_gate(L, ph);
+	plan_add_captures(L, index);
 }
 
 /* Read `phases:`. */
