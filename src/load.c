@@ -569,6 +569,142 @@ load_why_dotted(const struct plan *p, const char *s, char *why, size_t len)
 	free(head);
 }
 
+/*
+ * Why ${hosts.REST} is unknown (REST is NAME.FIELD), or NULL: no such host,
+ * or no such field, with the reference it likely means. why (len bytes)
+ * holds a message that needs one.
+ */
+static const char *
+load_why_host(const struct plan *p, char *rest, char *why, size_t len)
+{
+	const char *near, *msg = NULL;
+	char *dot, *field;
+
+	if ((dot = strchr(rest, '.')) == NULL)
+		return "write ${hosts.NAME.address}, .port, .user or "
+		       ".host_key";
+	*dot = '\0';
+	field = dot + 1;
+	if (plan_host(p, rest) == NULL) {
+		near = inventory_nearest_host(p->inv, rest);
+		if (near != NULL) {
+			snprintf(why, len,
+			    "no such host in the inventory "
+			    "(did you mean '${hosts.%s.%s}'?)",
+			    near, field);
+			msg = why;
+		} else
+			msg = "no such host in the inventory";
+	} else if (!load_in(field, strlen(field), load_host_fields)) {
+		msg = "hosts.NAME has address, port, user and "
+		      "host_key";
+		near = load_suggest(field, load_host_fields);
+		if (near != NULL) {
+			snprintf(why, len,
+			    "%s (did you mean "
+			    "'${hosts.%s.%s}'?)",
+			    msg, rest, near);
+			msg = why;
+		}
+	}
+	*dot = '.';
+	return msg;
+}
+
+/*
+ * Why ${secrets.NAME} is unknown, or NULL; why (len bytes) holds a message
+ * that needs one. A secret used in a step is marked so.
+ */
+static const char *
+load_why_secret(struct loader *L, const char *name, char *why, size_t len)
+{
+	struct plan *p = L->plan;
+	const char *near;
+	size_t i;
+
+	for (i = 0; L->scope == SCOPE_STEP && i < p->nsecrets; i++)
+		if (strcmp(p->secrets[i].name, name) == 0)
+			p->secrets[i].in_steps = 1;
+	if (plan_secret(p, name) != NULL)
+		return NULL;
+	if ((near = load_near_secret(p, name)) == NULL)
+		return "no such secret under 'secrets:'";
+	snprintf(why, len,
+	    "no such secret under 'secrets:' (did "
+	    "you mean '${secrets.%s}'?)",
+	    near);
+	return why;
+}
+
+/*
+ * Why ${captured.REST} is unknown (REST is NAME or NAME.HOST), or NULL:
+ * known only inside a step, from a phase after the capturing one, and on
+ * a host the capturing step runs on. why (len bytes) holds a message that
+ * needs one.
+ */
+static const char *
+load_why_captured(struct loader *L, const char *rest, char *why, size_t len)
+{
+	const struct capture *cap;
+	char *cname = xstrdup(rest), *chost;
+	const char *msg = NULL;
+	size_t i;
+	int on = 0;
+
+	if ((chost = strchr(cname, '.')) != NULL)
+		*chost++ = '\0';
+	cap = plan_capture(L->plan, cname);
+	if (L->scope != SCOPE_STEP)
+		msg = "captured values are only known inside a step";
+	else if (cap == NULL) {
+		msg = "no step of the plan captures it";
+		for (i = 0; i < L->ndeclared; i++) {
+			if (strcmp(L->declared[i].name, cname) != 0)
+				continue;
+			msg = L->declared[i].phase == L->phase
+			    ? "captured in this same phase: a capture "
+			      "is usable only from a later phase"
+			    : "captured only in a later phase";
+		}
+	} else if (chost == NULL && !cap->step->on_local &&
+	    cap->step->non > 1) {
+		snprintf(why, len,
+		    "captured on several "
+		    "hosts: write ${captured.%s.HOST}",
+		    cname);
+		msg = why;
+	} else if (chost != NULL) {
+		for (i = 0; i < cap->step->non; i++)
+			if (strcmp(cap->step->on[i], chost) == 0)
+				on = 1;
+		if (!on)
+			msg = "the capturing step does not run on "
+			      "that host";
+	}
+	free(cname);
+	return msg;
+}
+
+/*
+ * Why a plain ${NAME} is unknown, or NULL: not a plan or inventory
+ * variable. why (len bytes) holds a message that needs one.
+ */
+static const char *
+load_why_var(const struct plan *p, const char *name, char *why, size_t len)
+{
+	const char *near;
+
+	if (plan_var(p, name) != NULL)
+		return NULL;
+	if ((near = load_near_var(p, name)) == NULL)
+		return "not defined under 'vars:' of the plan or inventory";
+	snprintf(why, len,
+	    "not defined under 'vars:' of the plan or "
+	    "inventory (did you mean '${%s}'?)",
+	    near);
+	return why;
+}
+
 /* Check one reference; 0 if known, else reports and returns 0 anyway. */
 static int
 load_varcheck_cb(const char *name, size_t len, size_t off, size_t k, void *arg)
@@ -576,10 +712,9 @@ load_varcheck_cb(const char *name, size_t len, size_t off, size_t k, void *arg)
 	struct load_varcheck *vc = arg;
 	struct loader *L = vc->L;
 	struct plan *p = L->plan;
-	const struct capture *cap;
-	char *s = xstrndup(name, len), *dot, *field;
+	char *s = xstrndup(name, len);
 	unsigned line, col;
-	const char *why = NULL, *near;
+	const char *why = NULL;
 	char extra[256] = "";
 
 	(void)off;
@@ -593,106 +728,17 @@ load_varcheck_cb(const char *name, size_t len, size_t off, size_t k, void *arg)
 		 * that uses it; a host's own settings have none. */
 		if (L->scope == SCOPE_INVENTORY)
 			why = "${host} is only known inside a step";
-	} else if (strncmp(s, "hosts.", 6) == 0) {
-		if ((dot = strchr(s + 6, '.')) == NULL)
-			why = "write ${hosts.NAME.address}, .port, .user or "
-			      ".host_key";
-		else {
-			*dot = '\0';
-			field = dot + 1;
-			if (plan_host(p, s + 6) == NULL) {
-				near = inventory_nearest_host(p->inv, s + 6);
-				if (near != NULL) {
-					snprintf(extra, sizeof extra,
-					    "no such host in the inventory "
-					    "(did you mean '${hosts.%s.%s}'?)",
-					    near, field);
-					why = extra;
-				} else
-					why = "no such host in the inventory";
-			} else if (!load_in(field, strlen(field),
-				       load_host_fields)) {
-				why = "hosts.NAME has address, port, user and "
-				      "host_key";
-				near = load_suggest(field, load_host_fields);
-				if (near != NULL) {
-					snprintf(extra, sizeof extra,
-					    "%s (did you mean "
-					    "'${hosts.%s.%s}'?)",
-					    why, s + 6, near);
-					why = extra;
-				}
-			}
-			*dot = '.';
-		}
-	} else if (strncmp(s, "secrets.", 8) == 0) {
-		size_t si;
-
-		for (si = 0; L->scope == SCOPE_STEP && si < p->nsecrets; si++)
-			if (strcmp(p->secrets[si].name, s + 8) == 0)
-				p->secrets[si].in_steps = 1;
-		if (plan_secret(p, s + 8) == NULL) {
-			why = "no such secret under 'secrets:'";
-			if ((near = load_near_secret(p, s + 8)) != NULL) {
-				snprintf(extra, sizeof extra,
-				    "no such secret under 'secrets:' (did "
-				    "you mean '${secrets.%s}'?)",
-				    near);
-				why = extra;
-			}
-		}
-	} else if (strncmp(s, "captured.", 9) == 0) {
-		char *cname = xstrdup(s + 9), *chost;
-
-		if ((chost = strchr(cname, '.')) != NULL)
-			*chost++ = '\0';
-		cap = plan_capture(p, cname);
-		if (L->scope != SCOPE_STEP)
-			why = "captured values are only known inside a step";
-		else if (cap == NULL) {
-			size_t i;
-
-			why = "no step of the plan captures it";
-			for (i = 0; i < L->ndeclared; i++) {
-				if (strcmp(L->declared[i].name, cname) != 0)
-					continue;
-				why = L->declared[i].phase == L->phase
-				    ? "captured in this same phase: a capture "
-				      "is usable only from a later phase"
-				    : "captured only in a later phase";
-			}
-		} else if (chost == NULL && !cap->step->on_local &&
-		    cap->step->non > 1) {
-			snprintf(extra, sizeof extra,
-			    "captured on several "
-			    "hosts: write ${captured.%s.HOST}",
-			    cname);
-			why = extra;
-		} else if (chost != NULL) {
-			size_t i;
-			int on = 0;
-
-			for (i = 0; i < cap->step->non; i++)
-				if (strcmp(cap->step->on[i], chost) == 0)
-					on = 1;
-			if (!on)
-				why = "the capturing step does not run on "
-				      "that host";
-		}
-		free(cname);
-	} else if (strchr(s, '.') != NULL) {
+	} else if (strncmp(s, "hosts.", 6) == 0)
+		why = load_why_host(p, s + 6, extra, sizeof extra);
+	else if (strncmp(s, "secrets.", 8) == 0)
+		why = load_why_secret(L, s + 8, extra, sizeof extra);
+	else if (strncmp(s, "captured.", 9) == 0)
+		why = load_why_captured(L, s + 9, extra, sizeof extra);
+	else if (strchr(s, '.') != NULL) {
 		load_why_dotted(p, s, extra, sizeof extra);
 		why = extra;
-	} else if (plan_var(p, s) == NULL) {
-		why = "not defined under 'vars:' of the plan or inventory";
-		if ((near = load_near_var(p, s)) != NULL) {
-			snprintf(extra, sizeof extra,
-			    "not defined under 'vars:' of the plan or "
-			    "inventory (did you mean '${%s}'?)",
-			    near);
-			why = extra;
-		}
-	}
+	} else
+		why = load_why_var(p, s, extra, sizeof extra);
 	if (why != NULL) {
 		diag_add(L->diag, L->doc->path, line, col,
 		    "unknown variable '${%s}': %s", s, why);
