@@ -196,6 +196,138 @@ node_check_props(struct node_reader *r, const yaml_event_t *ev,
 	return 0;
 }
 
+/* A scalar from its event; NULL after reporting an error. */
+static struct node *
+node_read_scalar(struct node_reader *r, const yaml_event_t *ev)
+{
+	struct node *n;
+	size_t i;
+
+	if (node_check_props(r, ev, ev->data.scalar.anchor, ev->data.scalar.tag,
+		ev->data.scalar.plain_implicit ||
+		    ev->data.scalar.quoted_implicit) == -1)
+		return NULL;
+	n = node_new(r, NODE_SCALAR, ev);
+	n->len = ev->data.scalar.length;
+	n->value = xmalloc(n->len + 1);
+	memcpy(n->value, ev->data.scalar.value, n->len);
+	n->value[n->len] = '\0';
+	switch (ev->data.scalar.style) {
+	case YAML_PLAIN_SCALAR_STYLE:
+		n->style = NODE_PLAIN;
+		break;
+	case YAML_LITERAL_SCALAR_STYLE:
+	case YAML_FOLDED_SCALAR_STYLE:
+		n->style = NODE_BLOCK;
+		break;
+	default:
+		n->style = NODE_QUOTED;
+		break;
+	}
+	/* A NUL inside a value would cut it short everywhere. */
+	for (i = 0; i < n->len; i++) {
+		if (n->value[i] == '\0') {
+			node_error_mark(r, ev->start_mark, "%s",
+			    "a value contains a NUL character");
+			node_free(n);
+			return NULL;
+		}
+	}
+	return n;
+}
+
+/*
+ * Read one key and its value into mapping n; ev is the key's event
+ * (consumed). Returns -1 after reporting an error. A duplicate key is
+ * reported and kept, so that reading goes on.
+ */
+static int
+node_read_pair(
+    struct node_reader *r, struct node *n, yaml_event_t *ev, int depth)
+{
+	struct node *key, *val;
+	size_t i;
+
+	if ((key = node_read(r, ev, depth + 1)) == NULL)
+		return -1;
+	if (key->type != NODE_SCALAR) {
+		diag_add(r->diag, r->doc->path, key->line, key->col,
+		    "a key must be a plain string, "
+		    "not a %s",
+		    node_type_name(key));
+		r->failed = 1;
+		node_free(key);
+		return -1;
+	}
+	if (node_next(r, ev) == -1) {
+		node_free(key);
+		return -1;
+	}
+	if ((val = node_read(r, ev, depth + 1)) == NULL) {
+		node_free(key);
+		return -1;
+	}
+	for (i = 0; i < n->n; i++) {
+		if (strcmp(n->keys[i]->value, key->value) == 0) {
+			diag_add(r->diag, r->doc->path, key->line, key->col,
+			    "duplicate key '%s' (first at "
+			    "line %u)",
+			    key->value, n->keys[i]->line);
+			r->failed = 1;
+			break;
+		}
+	}
+	node_append(n, key, val);
+	return 0;
+}
+
+/*
+ * A list or a mapping from its start event, with everything up to its
+ * end event; NULL after reporting an error.
+ */
+static struct node *
+node_read_collection(struct node_reader *r, const yaml_event_t *ev, int depth)
+{
+	struct node *n, *val;
+	yaml_event_t child;
+
+	if (ev->type == YAML_SEQUENCE_START_EVENT) {
+		if (node_check_props(r, ev, ev->data.sequence_start.anchor,
+			ev->data.sequence_start.tag,
+			ev->data.sequence_start.implicit) == -1)
+			return NULL;
+		n = node_new(r, NODE_SEQ, ev);
+	} else {
+		if (node_check_props(r, ev, ev->data.mapping_start.anchor,
+			ev->data.mapping_start.tag,
+			ev->data.mapping_start.implicit) == -1)
+			return NULL;
+		n = node_new(r, NODE_MAP, ev);
+	}
+	for (;;) {
+		if (node_next(r, &child) == -1)
+			goto fail;
+		if (child.type == YAML_SEQUENCE_END_EVENT ||
+		    child.type == YAML_MAPPING_END_EVENT) {
+			n->end = node_offset(
+			    r->doc, child.end_mark.line, child.end_mark.column);
+			yaml_event_delete(&child);
+			return n;
+		}
+		if (n->type == NODE_SEQ) {
+			if ((val = node_read(r, &child, depth + 1)) == NULL)
+				goto fail;
+			node_append(n, NULL, val);
+			continue;
+		}
+		if (node_read_pair(r, n, &child, depth) == -1)
+			goto fail;
+	}
+fail:
+	node_free(n);
+	return NULL;
+}
+
 /*
  * Read the node that starts with event ev (consumed), recursing into
  * collections. Returns NULL after reporting an error.
@@ -203,9 +335,7 @@ node_check_props(struct node_reader *r, const yaml_event_t *ev,
 static struct node *
 node_read(struct node_reader *r, yaml_event_t *ev, int depth)
 {
-	struct node *n = NULL, *key, *val;
-	yaml_event_t child;
-	size_t i;
+	struct node *n = NULL;
 
 	if (depth > NODE_MAX_DEPTH) {
 		node_error_mark(r, ev->start_mark, "%s", "nesting is too deep");
@@ -214,38 +344,7 @@ node_read(struct node_reader *r, yaml_event_t *ev, int depth)
 	}
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
-		if (node_check_props(r, ev, ev->data.scalar.anchor,
-			ev->data.scalar.tag,
-			ev->data.scalar.plain_implicit ||
-			    ev->data.scalar.quoted_implicit) == -1)
-			break;
-		n = node_new(r, NODE_SCALAR, ev);
-		n->len = ev->data.scalar.length;
-		n->value = xmalloc(n->len + 1);
-		memcpy(n->value, ev->data.scalar.value, n->len);
-		n->value[n->len] = '\0';
-		switch (ev->data.scalar.style) {
-		case YAML_PLAIN_SCALAR_STYLE:
-			n->style = NODE_PLAIN;
-			break;
-		case YAML_LITERAL_SCALAR_STYLE:
-		case YAML_FOLDED_SCALAR_STYLE:
-			n->style = NODE_BLOCK;
-			break;
-		default:
-			n->style = NODE_QUOTED;
-			break;
-		}
-		/* A NUL inside a value would cut it short everywhere. */
-		for (i = 0; i < n->len; i++) {
-			if (n->value[i] == '\0') {
-				node_error_mark(r, ev->start_mark, "%s",
-				    "a value contains a NUL character");
-				node_free(n);
-				n = NULL;
-				break;
-			}
-		}
+		n = node_read_scalar(r, ev);
 		break;
 	case YAML_ALIAS_EVENT:
 		node_error_mark(r, ev->start_mark,
@@ -254,72 +353,7 @@ node_read(struct node_reader *r, yaml_event_t *ev, int depth)
 		break;
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
-		if (ev->type == YAML_SEQUENCE_START_EVENT) {
-			if (node_check_props(r, ev,
-				ev->data.sequence_start.anchor,
-				ev->data.sequence_start.tag,
-				ev->data.sequence_start.implicit) == -1)
-				break;
-			n = node_new(r, NODE_SEQ, ev);
-		} else {
-			if (node_check_props(r, ev,
-				ev->data.mapping_start.anchor,
-				ev->data.mapping_start.tag,
-				ev->data.mapping_start.implicit) == -1)
-				break;
-			n = node_new(r, NODE_MAP, ev);
-		}
-		for (;;) {
-			if (node_next(r, &child) == -1)
-				goto fail;
-			if (child.type == YAML_SEQUENCE_END_EVENT ||
-			    child.type == YAML_MAPPING_END_EVENT) {
-				n->end = node_offset(r->doc,
-				    child.end_mark.line, child.end_mark.column);
-				yaml_event_delete(&child);
-				break;
-			}
-			if (n->type == NODE_SEQ) {
-				if ((val = node_read(r, &child, depth + 1)) ==
-				    NULL)
-					goto fail;
-				node_append(n, NULL, val);
-				continue;
-			}
-			if ((key = node_read(r, &child, depth + 1)) == NULL)
-				goto fail;
-			if (key->type != NODE_SCALAR) {
-				diag_add(r->diag, r->doc->path, key->line,
-				    key->col,
-				    "a key must be a plain string, "
-				    "not a %s",
-				    node_type_name(key));
-				r->failed = 1;
-				node_free(key);
-				goto fail;
-			}
-			if (node_next(r, &child) == -1) {
-				node_free(key);
-				goto fail;
-			}
-			if ((val = node_read(r, &child, depth + 1)) == NULL) {
-				node_free(key);
-				goto fail;
-			}
-			for (i = 0; i < n->n; i++) {
-				if (strcmp(n->keys[i]->value, key->value) ==
-				    0) {
-					diag_add(r->diag, r->doc->path,
-					    key->line, key->col,
-					    "duplicate key '%s' (first at "
-					    "line %u)",
-					    key->value, n->keys[i]->line);
-					r->failed = 1;
-					break;
-				}
-			}
-			node_append(n, key, val);
-		}
+		n = node_read_collection(r, ev, depth);
 		break;
 	default:
 		node_error_mark(r, ev->start_mark, "%s",
@@ -328,10 +362,6 @@ node_read(struct node_reader *r, yaml_event_t *ev, int depth)
 	}
 	yaml_event_delete(ev);
 	return n;
-fail:
-	yaml_event_delete(ev);
-	node_free(n);
-	return NULL;
 }
 
 /* Index the start of every line of the source. */
