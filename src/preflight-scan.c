@@ -331,15 +331,110 @@ scan_op_len(const char *s, size_t n, size_t i)
 	return 0;
 }
 
+/* An operator of len bytes at L->i; "<<" and "<<-" open a here-document. */
+static void
+scan_lex_op(struct scan_lex *L, size_t len)
+{
+	char *op = xstrndup(L->s + L->i, len);
+
+	if (strcmp(op, "<<") == 0 || strcmp(op, "<<-") == 0) {
+		L->want_delim = 1;
+		L->strip_tabs = op[2] == '-';
+	}
+	scan_add_tok(L, TOK_OP, op, 0);
+	L->i += len;
+}
+
+/*
+ * The characters of a word up to a blank or an operator, into w without
+ * their quotes; an expansion or a glob clears *plain. Returns whether any
+ * of it was quoted.
+ */
+static int
+scan_word_chars(struct scan_lex *L, struct buf *w, int *plain)
+{
+	const char *s = L->s;
+	size_t n = L->n, j;
+	int quoted = 0, literal;
+
+	while (L->i < n) {
+		j = L->i;
+		if (strchr(" \t\r\n;&|()<>", s[j]) != NULL)
+			break;
+		if (s[j] == '\\' && j + 1 < n) {
+			if (s[j + 1] != '\n')
+				buf_addc(w, s[j + 1]);
+			L->i += 2;
+			quoted = 1;
+		} else if (s[j] == '\'') {
+			for (j++; j < n && s[j] != '\''; j++)
+				buf_addc(w, s[j]);
+			L->i = j < n ? j + 1 : n;
+			quoted = 1;
+		} else if (s[j] == '"') {
+			L->i = scan_dquote(L, j + 1, w, plain);
+			quoted = 1;
+		} else if (s[j] == '$' && j + 1 < n && s[j + 1] == '\'') {
+			/* $'...': bash's C strings. */
+			for (j += 2; j < n && s[j] != '\''; j++) {
+				if (s[j] == '\\')
+					j++;
+				*plain = 0;
+			}
+			L->i = j < n ? j + 1 : n;
+		} else if (s[j] == '$') {
+			L->i = scan_dollar(L, j, &literal);
+			if (literal)
+				buf_addc(w, '$');
+			else
+				*plain = 0;
+		} else if (s[j] == '`') {
+			L->i = scan_backquote(L, j);
+			*plain = 0;
+		} else {
+			if (s[j] == '*' || s[j] == '?')
+				*plain = 0;
+			buf_addc(w, s[j]);
+			L->i++;
+		}
+	}
+	return quoted;
+}
+
+/* A word at L->i: a token, and the delimiter of a here-document after "<<". */
+static void
+scan_lex_word(struct scan_lex *L)
+{
+	struct buf w;
+	char *text;
+	int plain = 1, quoted;
+
+	buf_init(&w);
+	quoted = scan_word_chars(L, &w, &plain);
+	/* 2>file: the 2 is the redirection's, not a word. */
+	if (!quoted && w.len > 0 && L->i < L->n &&
+	    (L->s[L->i] == '<' || L->s[L->i] == '>') &&
+	    strspn(w.data, "0123456789") == w.len) {
+		buf_free(&w);
+		return;
+	}
+	text = buf_release(&w);
+	if (L->want_delim) {
+		L->docs = xreallocarray(L->docs, L->ndocs + 1, sizeof *L->docs);
+		L->docs[L->ndocs].delim = xstrdup(text);
+		L->docs[L->ndocs].strip_tabs = L->strip_tabs;
+		L->ndocs++;
+		L->want_delim = 0;
+	}
+	scan_add_tok(L, TOK_WORD, text, plain);
+}
+
 /* Split a script into words, operators and newlines. */
 static void
 scan_lex(struct scan_lex *L)
 {
 	const char *s = L->s;
 	size_t n = L->n, len, j;
-	struct buf w;
-	char *text;
-	int plain, quoted, literal;
 
 	while (L->i < n) {
 		j = L->i;
@@ -362,79 +457,10 @@ scan_lex(struct scan_lex *L)
 				L->i++;
 			continue;
 		}
-		if ((len = scan_op_len(s, n, j)) > 0) {
-			char *op = xstrndup(s + j, len);
-
-			if (strcmp(op, "<<") == 0 || strcmp(op, "<<-") == 0) {
-				L->want_delim = 1;
-				L->strip_tabs = op[2] == '-';
-			}
-			scan_add_tok(L, TOK_OP, op, 0);
-			L->i += len;
-			continue;
-		}
-		buf_init(&w);
-		plain = 1;
-		quoted = 0;
-		while (L->i < n) {
-			j = L->i;
-			if (strchr(" \t\r\n;&|()<>", s[j]) != NULL)
-				break;
-			if (s[j] == '\\' && j + 1 < n) {
-				if (s[j + 1] != '\n')
-					buf_addc(&w, s[j + 1]);
-				L->i += 2;
-				quoted = 1;
-			} else if (s[j] == '\'') {
-				for (j++; j < n && s[j] != '\''; j++)
-					buf_addc(&w, s[j]);
-				L->i = j < n ? j + 1 : n;
-				quoted = 1;
-			} else if (s[j] == '"') {
-				L->i = scan_dquote(L, j + 1, &w, &plain);
-				quoted = 1;
-			} else if (s[j] == '$' && j + 1 < n &&
-			    s[j + 1] == '\'') {
-				/* $'...': bash's C strings. */
-				for (j += 2; j < n && s[j] != '\''; j++) {
-					if (s[j] == '\\')
-						j++;
-					plain = 0;
-				}
-				L->i = j < n ? j + 1 : n;
-			} else if (s[j] == '$') {
-				L->i = scan_dollar(L, j, &literal);
-				if (literal)
-					buf_addc(&w, '$');
-				else
-					plain = 0;
-			} else if (s[j] == '`') {
-				L->i = scan_backquote(L, j);
-				plain = 0;
-			} else {
-				if (s[j] == '*' || s[j] == '?')
-					plain = 0;
-				buf_addc(&w, s[j]);
-				L->i++;
-			}
-		}
-		/* 2>file: the 2 is the redirection's, not a word. */
-		if (!quoted && w.len > 0 && L->i < n &&
-		    (s[L->i] == '<' || s[L->i] == '>') &&
-		    strspn(w.data, "0123456789") == w.len) {
-			buf_free(&w);
-			continue;
-		}
-		text = buf_release(&w);
-		if (L->want_delim) {
-			L->docs = xreallocarray(
-			    L->docs, L->ndocs + 1, sizeof *L->docs);
-			L->docs[L->ndocs].delim = xstrdup(text);
-			L->docs[L->ndocs].strip_tabs = L->strip_tabs;
-			L->ndocs++;
-			L->want_delim = 0;
-		}
-		scan_add_tok(L, TOK_WORD, text, plain);
+		if ((len = scan_op_len(s, n, j)) > 0)
+			scan_lex_op(L, len);
+		else
+			scan_lex_word(L);
 	}
 }
 
@@ -630,148 +656,213 @@ enum scan_case {
 };
 
 /*
- * Walk the tokens and keep every word in command position. The state:
- * whether the next word starts a command, a redirection target to skip,
- * the `case` nesting, and a prefix command whose options come first.
+ * The parser's state between tokens: whether the next word starts a
+ * command, a redirection target to skip, the `case` nesting, and a prefix
+ * command whose options come first.
  */
+struct scan_parser {
+	enum scan_case cases[16];
+	size_t ncases;
+	enum scan_prefix prefix;
+	int start; /* the next word is in command position */
+	int redir; /* the next word is a redirection's target */
+	int fname; /* the next word names a function (`function NAME`) */
+	int skip;  /* the next word is a prefix option's argument */
+	int dur;   /* timeout's duration was seen */
+};
+
+/* A newline ends a command, but not a `case`'s subject or patterns. */
+static void
+scan_parse_newline(struct scan_parser *P)
+{
+	if (P->ncases == 0 || P->cases[P->ncases - 1] == CASE_BODY)
+		P->start = 1;
+	P->prefix = PREFIX_NONE;
+	P->redir = P->skip = 0;
+}
+
+/*
+ * An operator: a redirection, the ')' that ends a `case` pattern, the
+ * ';;' that ends its commands, or the end of a command.
+ */
+static void
+scan_parse_op(struct scan_parser *P, const char *w)
+{
+	if (strchr("<>", w[0]) != NULL || (w[0] == '&' && w[1] == '>')) {
+		P->redir = 1;
+		return;
+	}
+	if (P->ncases > 0 && P->cases[P->ncases - 1] == CASE_PATTERN) {
+		if (strcmp(w, ")") == 0) {
+			P->cases[P->ncases - 1] = CASE_BODY;
+			P->start = 1;
+		}
+		return;
+	}
+	if (P->ncases > 0 && w[0] == ';' && (w[1] == ';' || w[1] == '&')) {
+		P->cases[P->ncases - 1] = CASE_PATTERN;
+		return;
+	}
+	P->prefix = PREFIX_NONE;
+	P->skip = 0;
+	P->start = strcmp(w, ")") != 0;
+}
+
+/*
+ * A word of a `case` outside its commands: the subject, `in`, a pattern
+ * or `esac`. Returns 0 if the word is not one.
+ */
+static int
+scan_parse_case_word(struct scan_parser *P, const char *w)
+{
+	enum scan_case *c;
+
+	if (P->ncases == 0 || P->cases[P->ncases - 1] == CASE_BODY)
+		return 0;
+	c = &P->cases[P->ncases - 1];
+	if (*c == CASE_SUBJECT)
+		*c = CASE_IN;
+	else if (*c == CASE_IN && strcmp(w, "in") == 0)
+		*c = CASE_PATTERN;
+	else if (*c == CASE_PATTERN && strcmp(w, "esac") == 0) {
+		P->ncases--;
+		P->start = 0;
+	}
+	return 1;
+}
+
+/*
+ * A word after a prefix command: its options and their arguments, env's
+ * assignments and timeout's duration are skipped (returns 1); the first
+ * other word is in command position.
+ */
+static int
+scan_parse_prefixed(struct scan_parser *P, const char *w)
+{
+	if (P->prefix == PREFIX_NONE)
+		return 0;
+	if (w[0] == '-' && w[1] != '\0') {
+		if (P->prefix == PREFIX_COMMAND &&
+		    (strcmp(w, "-v") == 0 || strcmp(w, "-V") == 0))
+			P->prefix = PREFIX_NONE;
+		else if (scan_option_takes_arg(P->prefix, w))
+			P->skip = 1;
+		return 1;
+	}
+	if (P->prefix == PREFIX_ENV && scan_is_assignment(w))
+		return 1;
+	if (P->prefix == PREFIX_TIMEOUT && !P->dur) {
+		P->dur = 1;
+		return 1;
+	}
+	P->prefix = PREFIX_NONE;
+	P->start = 1;
+	return 0;
+}
+
+/*
+ * The word at toks[k], in command position: an assignment, a keyword, a
+ * function's definition, or a command to keep. Returns the index of the
+ * last token it took.
+ */
+static size_t
+scan_parse_command(struct scan_ctx *ctx, const struct scan_lex *L,
+    struct scan_parser *P, size_t k)
+{
+	const struct scan_tok *t = &L->toks[k];
+	const char *w = t->text;
+
+	if (scan_is_assignment(w)) {
+		/* a=(1 2): an array, not a subshell. */
+		if (w[strlen(w) - 1] == '=' && k + 1 < L->ntoks &&
+		    L->toks[k + 1].kind == TOK_OP &&
+		    strcmp(L->toks[k + 1].text, "(") == 0)
+			while (k + 1 < L->ntoks &&
+			    (L->toks[k + 1].kind != TOK_OP ||
+				strcmp(L->toks[k + 1].text, ")") != 0))
+				k++;
+		return k;
+	}
+	if (strcmp(w, "case") == 0) {
+		if (P->ncases < sizeof P->cases / sizeof P->cases[0])
+			P->cases[P->ncases++] = CASE_SUBJECT;
+		P->start = 0;
+		return k;
+	}
+	if (strcmp(w, "esac") == 0 && P->ncases > 0) {
+		P->ncases--;
+		P->start = 0;
+		return k;
+	}
+	if (strcmp(w, "function") == 0) {
+		P->fname = 1;
+		return k;
+	}
+	if (strcmp(w, "fi") == 0 || strcmp(w, "done") == 0 ||
+	    strcmp(w, "}") == 0 || strcmp(w, "for") == 0 ||
+	    strcmp(w, "select") == 0 || strcmp(w, "[[") == 0) {
+		P->start = 0;
+		return k;
+	}
+	if (scan_in(scan_keywords, w))
+		return k; /* if, then, do, !, {, ...: a command follows */
+	if (k + 2 < L->ntoks && L->toks[k + 1].kind == TOK_OP &&
+	    strcmp(L->toks[k + 1].text, "(") == 0 &&
+	    L->toks[k + 2].kind == TOK_OP &&
+	    strcmp(L->toks[k + 2].text, ")") == 0) {
+		scan_function(ctx, w);
+		return k + 2;
+	}
+	P->start = 0;
+	scan_found(ctx, t);
+	scan_service(ctx, L, k);
+	if (t->plain && (P->prefix = scan_prefix_of(w)) != PREFIX_NONE)
+		P->dur = 0;
+	return k;
+}
+
+/* Walk the tokens and keep every word in command position. */
 static void
 scan_parse(struct scan_ctx *ctx, const struct scan_lex *L)
 {
-	enum scan_case cases[16];
-	enum scan_prefix prefix = PREFIX_NONE;
+	struct scan_parser P;
 	const struct scan_tok *t;
-	int start = 1, redir = 0, fname = 0, skip = 0, dur = 0;
-	size_t k, ncases = 0;
 	const char *w;
+	size_t k;
 
+	memset(&P, 0, sizeof P);
+	P.prefix = PREFIX_NONE;
+	P.start = 1;
 	for (k = 0; k < L->ntoks; k++) {
 		t = &L->toks[k];
 		w = t->text;
 		if (t->kind == TOK_NEWLINE) {
-			if (ncases == 0 || cases[ncases - 1] == CASE_BODY)
-				start = 1;
-			prefix = PREFIX_NONE;
-			redir = skip = 0;
+			scan_parse_newline(&P);
 			continue;
 		}
 		if (t->kind == TOK_OP) {
-			if (strchr("<>", w[0]) != NULL ||
-			    (w[0] == '&' && w[1] == '>')) {
-				redir = 1;
-				continue;
-			}
-			if (ncases > 0 && cases[ncases - 1] == CASE_PATTERN) {
-				if (strcmp(w, ")") == 0) {
-					cases[ncases - 1] = CASE_BODY;
-					start = 1;
-				}
-				continue;
-			}
-			if (ncases > 0 && w[0] == ';' &&
-			    (w[1] == ';' || w[1] == '&')) {
-				cases[ncases - 1] = CASE_PATTERN;
-				continue;
-			}
-			prefix = PREFIX_NONE;
-			skip = 0;
-			start = strcmp(w, ")") != 0;
+			scan_parse_op(&P, w);
 			continue;
 		}
-		if (redir) {
-			redir = 0;
+		if (P.redir) {
+			P.redir = 0;
 			continue;
 		}
-		if (ncases > 0 && cases[ncases - 1] != CASE_BODY) {
-			if (cases[ncases - 1] == CASE_SUBJECT)
-				cases[ncases - 1] = CASE_IN;
-			else if (cases[ncases - 1] == CASE_IN &&
-			    strcmp(w, "in") == 0)
-				cases[ncases - 1] = CASE_PATTERN;
-			else if (cases[ncases - 1] == CASE_PATTERN &&
-			    strcmp(w, "esac") == 0) {
-				ncases--;
-				start = 0;
-			}
+		if (scan_parse_case_word(&P, w))
 			continue;
-		}
-		if (fname) {
+		if (P.fname) {
 			scan_function(ctx, w);
-			fname = 0;
-			start = 1;
+			P.fname = 0;
+			P.start = 1;
 			continue;
 		}
-		if (skip > 0) {
-			skip--;
+		if (P.skip > 0) {
+			P.skip--;
 			continue;
 		}
-		if (prefix != PREFIX_NONE) {
-			if (w[0] == '-' && w[1] != '\0') {
-				if (prefix == PREFIX_COMMAND &&
-				    (strcmp(w, "-v") == 0 ||
-					strcmp(w, "-V") == 0))
-					prefix = PREFIX_NONE;
-				else if (scan_option_takes_arg(prefix, w))
-					skip = 1;
-				continue;
-			}
-			if (prefix == PREFIX_ENV && scan_is_assignment(w))
-				continue;
-			if (prefix == PREFIX_TIMEOUT && !dur) {
-				dur = 1;
-				continue;
-			}
-			prefix = PREFIX_NONE;
-			start = 1;
-		}
-		if (!start)
+		if (scan_parse_prefixed(&P, w) || !P.start)
 			continue;
-		if (scan_is_assignment(w)) {
-			/* a=(1 2): an array, not a subshell. */
-			if (w[strlen(w) - 1] == '=' && k + 1 < L->ntoks &&
-			    L->toks[k + 1].kind == TOK_OP &&
-			    strcmp(L->toks[k + 1].text, "(") == 0)
-				while (k + 1 < L->ntoks &&
-				    (L->toks[k + 1].kind != TOK_OP ||
-					strcmp(L->toks[k + 1].text, ")") != 0))
-					k++;
-			continue;
-		}
-		if (strcmp(w, "case") == 0) {
-			if (ncases < sizeof cases / sizeof cases[0])
-				cases[ncases++] = CASE_SUBJECT;
-			start = 0;
-			continue;
-		}
-		if (strcmp(w, "esac") == 0 && ncases > 0) {
-			ncases--;
-			start = 0;
-			continue;
-		}
-		if (strcmp(w, "function") == 0) {
-			fname = 1;
-			continue;
-		}
-		if (strcmp(w, "fi") == 0 || strcmp(w, "done") == 0 ||
-		    strcmp(w, "}") == 0 || strcmp(w, "for") == 0 ||
-		    strcmp(w, "select") == 0 || strcmp(w, "[[") == 0) {
-			start = 0;
-			continue;
-		}
-		if (scan_in(scan_keywords, w))
-			continue; /* if, then, do, !, {, ...: a command follows */
-		if (k + 2 < L->ntoks && L->toks[k + 1].kind == TOK_OP &&
-		    strcmp(L->toks[k + 1].text, "(") == 0 &&
-		    L->toks[k + 2].kind == TOK_OP &&
-		    strcmp(L->toks[k + 2].text, ")") == 0) {
-			scan_function(ctx, w);
-			k += 2;
-			continue;
-		}
-		start = 0;
-		scan_found(ctx, t);
-		scan_service(ctx, L, k);
-		if (t->plain && (prefix = scan_prefix_of(w)) != PREFIX_NONE)
-			dur = 0;
+		k = scan_parse_command(ctx, L, &P, k);
 	}
 }
 
