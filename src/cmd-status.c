@@ -106,6 +106,64 @@ cmd_status_text(json_t *st, FILE *fp)
 	return (int)lines;
 }
 
+/*
+ * The status from the daemon at url, and its run's state (the caller's to
+ * free).
+ */
+static int
+cmd_status_fetch(
+    const char *url, const char *state, json_t **out, char **run_state)
+{
+	struct client c;
+	struct buf b;
+	long code;
+	json_t *o;
+	int rc;
+
+	if ((rc = client_open(url, state, &c)) != EXIT_OK)
+		return rc;
+	buf_init(&b);
+	rc = client_request(&c, "GET", "api/v1/status", NULL, &b, &code);
+	client_close(&c);
+	o = rc == EXIT_OK && code == 200
+	    ? json_loads(b.data ? b.data : "", 0, NULL)
+	    : NULL;
+	buf_free(&b);
+	if (rc != EXIT_OK)
+		return rc;
+	if (o == NULL) {
+		fprintf(stderr, "hostswap: %s answered %ld, not the status\n",
+		    url, code);
+		return EXIT_UNAVAILABLE;
+	}
+	*run_state = xstrdup(json_string_value(
+	    json_object_get(json_object_get(o, "run"), "state")));
+	*out = o;
+	return EXIT_OK;
+}
+
+/*
+ * The status of the state file's run, with the store and the run's info
+ * left open for the caller.
+ */
+static int
+cmd_status_read(const char *state, struct store **st, struct store_run_info *ri,
+    json_t **out)
+{
+	int rc;
+
+	if ((rc = cmd_open_state(state, st, ri)) != EXIT_OK)
+		return rc;
+	if (store_status_json(*st, ri->id, out) == -1) {
+		fprintf(stderr, "hostswap: %s: cannot read run %d\n", state,
+		    ri->id);
+		store_run_info_free(ri);
+		store_free(*st);
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
+}
+
 /* hostswap status */
 static int
 cmd_status_exec(const struct cmd_entry *self, int argc, char **argv)
@@ -148,44 +206,12 @@ cmd_status_exec(const struct cmd_entry *self, int argc, char **argv)
 	tty = isatty(STDOUT_FILENO);
 	for (;;) {
 		if (url != NULL) {
-			struct client c;
-			struct buf b;
-			long code;
-
-			if ((rc = client_open(url, state, &c)) != EXIT_OK)
-				return rc;
-			buf_init(&b);
-			rc = client_request(
-			    &c, "GET", "api/v1/status", NULL, &b, &code);
-			client_close(&c);
-			o = rc == EXIT_OK && code == 200
-			    ? json_loads(b.data ? b.data : "", 0, NULL)
-			    : NULL;
-			buf_free(&b);
-			if (rc != EXIT_OK)
-				return rc;
-			if (o == NULL) {
-				fprintf(stderr,
-				    "hostswap: %s answered %ld, not the "
-				    "status\n",
-				    url, code);
-				return EXIT_UNAVAILABLE;
-			}
-			ri.state = xstrdup(json_string_value(json_object_get(
-			    json_object_get(o, "run"), "state")));
+			rc = cmd_status_fetch(url, state, &o, &ri.state);
 			st = NULL;
-		} else {
-			if ((rc = cmd_open_state(state, &st, &ri)) != EXIT_OK)
-				return rc;
-			if (store_status_json(st, ri.id, &o) == -1) {
-				fprintf(stderr,
-				    "hostswap: %s: cannot read run %d\n", state,
-				    ri.id);
-				store_run_info_free(&ri);
-				store_free(st);
-				return EXIT_REFUSED;
-			}
-		}
+		} else
+			rc = cmd_status_read(state, &st, &ri, &o);
+		if (rc != EXIT_OK)
+			return rc;
 		if (watch && tty && lines > 0)
 			printf("\033[%dA\033[J", lines);
 		if (json) {
