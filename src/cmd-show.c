@@ -85,14 +85,107 @@ show_cmp(const struct pop3_spec *p)
 	return s;
 }
 
+/* A put step's settings, for a task, into k. */
+static void
+show_kind_put(struct show *s, json_t *k, const struct step *st,
+    const char *host, size_t ph)
+{
+	char mode[8];
+
+	show_set_str(k, "path", show_expand(s, host, ph, st->put.path));
+	if (st->put.src != NULL)
+		json_object_set_new(k, "src", json_string(st->put.src));
+	else
+		show_set_str(
+		    k, "content", show_expand(s, host, ph, st->put.content));
+	snprintf(mode, sizeof mode, "%04o", st->put.mode);
+	json_object_set_new(
+	    k, "mode", st->put.has_mode ? json_string(mode) : json_null());
+	show_set_str(k, "owner", show_expand(s, host, ph, st->put.owner));
+	json_object_set_new(k, "backup", json_boolean(st->put.backup));
+}
+
+/* An http check's settings, for a task, into k. */
+static void
+show_kind_http(struct show *s, json_t *k, const struct step *st,
+    const char *host, size_t ph)
+{
+	json_t *a;
+	size_t i;
+
+	show_set_str(k, "url", show_expand(s, host, ph, st->http.url));
+	json_object_set_new(k, "method", json_string(st->http.method));
+	a = json_array();
+	for (i = 0; i < st->http.nexpect_status; i++)
+		json_array_append_new(
+		    a, json_integer(st->http.expect_status[i]));
+	json_object_set_new(k, "expect_status", a);
+	show_set_str(
+	    k, "contains", show_expand(s, host, ph, st->http.contains));
+	show_set_str(
+	    k, "basic_auth", show_expand(s, host, ph, st->http.basic_auth));
+	json_object_set_new(k, "insecure", json_boolean(st->http.insecure));
+	json_object_set_new(k, "timeout",
+	    show_seconds(
+		st->http.timeout_ms ? st->http.timeout_ms : st->timeout_ms));
+}
+
+/* An smtp check's settings, for a task, into k. */
+static void
+show_kind_smtp(struct show *s, json_t *k, const struct step *st,
+    const char *host, size_t ph)
+{
+	json_t *a;
+	size_t i;
+
+	show_set_str(k, "url", show_expand(s, host, ph, st->smtp.url));
+	show_set_str(k, "from", show_expand(s, host, ph, st->smtp.from));
+	a = json_array();
+	for (i = 0; i < st->smtp.nto; i++) {
+		char *v = show_expand(s, host, ph, st->smtp.to[i]);
+
+		json_array_append_new(a, json_string(v));
+		free(v);
+	}
+	json_object_set_new(k, "to", a);
+	show_set_str(k, "subject", show_expand(s, host, ph, st->smtp.subject));
+}
+
+/* A pop3 check's settings, for a task, into k. */
+static void
+show_kind_pop3(struct show *s, json_t *k, const struct step *st,
+    const char *host, size_t ph)
+{
+	show_set_str(k, "url", show_expand(s, host, ph, st->pop3.url));
+	show_set_str(k, "user", show_expand(s, host, ph, st->pop3.user));
+	show_set_str(
+	    k, "password", show_expand(s, host, ph, st->pop3.password));
+	show_set_str(k, "expect_messages", show_cmp(&st->pop3));
+	show_set_str(k, "expect_subject",
+	    show_expand(s, host, ph, st->pop3.expect_subject));
+}
+
+/* A tcp check's settings, for a task, into k. */
+static void
+show_kind_tcp(struct show *s, json_t *k, const struct step *st,
+    const char *host, size_t ph)
+{
+	char *port = show_expand(s, host, ph, st->tcp.port);
+
+	show_set_str(k, "host", show_expand(s, host, ph, st->tcp.host));
+	json_object_set_new(
+	    k, "port", port ? json_integer(atoi(port)) : json_null());
+	free(port);
+	json_object_set_new(k, "expect",
+	    json_string(st->tcp.expect == TCP_EXPECT_OPEN ? "open" : "closed"));
+}
+
 /* The kind's settings of one task, as JSON. */
 static void
 show_task_kind(struct show *s, json_t *t, const struct step *st,
     const char *host, size_t ph)
 {
-	json_t *k, *a;
-	char mode[8];
-	size_t i;
+	json_t *k;
 
 	switch (st->kind) {
 	case STEP_RUN:
@@ -110,18 +203,7 @@ show_task_kind(struct show *s, json_t *t, const struct step *st,
 	k = json_object();
 	switch (st->kind) {
 	case STEP_PUT:
-		show_set_str(k, "path", show_expand(s, host, ph, st->put.path));
-		if (st->put.src != NULL)
-			json_object_set_new(k, "src", json_string(st->put.src));
-		else
-			show_set_str(k, "content",
-			    show_expand(s, host, ph, st->put.content));
-		snprintf(mode, sizeof mode, "%04o", st->put.mode);
-		json_object_set_new(k, "mode",
-		    st->put.has_mode ? json_string(mode) : json_null());
-		show_set_str(
-		    k, "owner", show_expand(s, host, ph, st->put.owner));
-		json_object_set_new(k, "backup", json_boolean(st->put.backup));
+		show_kind_put(s, k, st, host, ph);
 		break;
 	case STEP_REBOOT:
 	case STEP_WAIT:
@@ -132,60 +214,17 @@ show_task_kind(struct show *s, json_t *t, const struct step *st,
 		    k, "timeout", show_seconds(st->wait_timeout_ms));
 		break;
 	case STEP_HTTP:
-		show_set_str(k, "url", show_expand(s, host, ph, st->http.url));
-		json_object_set_new(k, "method", json_string(st->http.method));
-		a = json_array();
-		for (i = 0; i < st->http.nexpect_status; i++)
-			json_array_append_new(
-			    a, json_integer(st->http.expect_status[i]));
-		json_object_set_new(k, "expect_status", a);
-		show_set_str(
-		    k, "contains", show_expand(s, host, ph, st->http.contains));
-		show_set_str(k, "basic_auth",
-		    show_expand(s, host, ph, st->http.basic_auth));
-		json_object_set_new(
-		    k, "insecure", json_boolean(st->http.insecure));
-		json_object_set_new(k, "timeout",
-		    show_seconds(st->http.timeout_ms ? st->http.timeout_ms
-						     : st->timeout_ms));
+		show_kind_http(s, k, st, host, ph);
 		break;
 	case STEP_SMTP:
-		show_set_str(k, "url", show_expand(s, host, ph, st->smtp.url));
-		show_set_str(
-		    k, "from", show_expand(s, host, ph, st->smtp.from));
-		a = json_array();
-		for (i = 0; i < st->smtp.nto; i++) {
-			char *v = show_expand(s, host, ph, st->smtp.to[i]);
-
-			json_array_append_new(a, json_string(v));
-			free(v);
-		}
-		json_object_set_new(k, "to", a);
-		show_set_str(
-		    k, "subject", show_expand(s, host, ph, st->smtp.subject));
+		show_kind_smtp(s, k, st, host, ph);
 		break;
 	case STEP_POP3:
-		show_set_str(k, "url", show_expand(s, host, ph, st->pop3.url));
-		show_set_str(
-		    k, "user", show_expand(s, host, ph, st->pop3.user));
-		show_set_str(
-		    k, "password", show_expand(s, host, ph, st->pop3.password));
-		show_set_str(k, "expect_messages", show_cmp(&st->pop3));
-		show_set_str(k, "expect_subject",
-		    show_expand(s, host, ph, st->pop3.expect_subject));
+		show_kind_pop3(s, k, st, host, ph);
 		break;
-	case STEP_TCP: {
-		char *port = show_expand(s, host, ph, st->tcp.port);
-
-		show_set_str(k, "host", show_expand(s, host, ph, st->tcp.host));
-		json_object_set_new(
-		    k, "port", port ? json_integer(atoi(port)) : json_null());
-		free(port);
-		json_object_set_new(k, "expect",
-		    json_string(
-			st->tcp.expect == TCP_EXPECT_OPEN ? "open" : "closed"));
+	case STEP_TCP:
+		show_kind_tcp(s, k, st, host, ph);
 		break;
-	}
 	default:
 		break;
 	}
