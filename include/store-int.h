@@ -61,6 +61,33 @@ struct store {
 	void *on_commit_arg;
 };
 
+/*
+ * One row of the tasks table as every reader takes it (the run restored,
+ * the status JSON, the report): select STORE_TASK_COLUMNS, then
+ * store_task_row(). Strings point into the statement's row.
+ */
+#define STORE_TASK_COLUMNS \
+	"phase_idx, phase, step, host, kind, state, attempt, exit_code, " \
+	"error, started_ms, finished_ms, record, note, tail"
+
+struct store_task_row {
+	int phase_idx;
+	int phase; /* the phase's id */
+	const char *step;
+	const char *host;
+	const char *kind;
+	const char *state;
+	int attempt;
+	int exit_code; /* -1: none */
+	const char *error;
+	uint64_t started_ms; /* 0: none */
+	uint64_t finished_ms;
+	const char *record;
+	const char *note;
+	const char *tail;
+};
+
+void store_task_row(sqlite3_stmt *, struct store_task_row *);
 sqlite3_stmt *store_query(struct store *, const char *, const char *, ...);
 void store_write(struct store *, const char *, const char *, ...);
 int64_t store_int(struct store *, const char *, int64_t);

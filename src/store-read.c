@@ -239,35 +239,28 @@ store_restore(struct store *st, struct run *r, char **err)
 	sqlite3_finalize(s);
 
 	s = store_query(st,
-	    "SELECT phase, step, host, state, attempt, exit_code, error, "
-	    "started_ms, finished_ms, record, note, tail FROM tasks WHERE "
-	    "run_id = ?",
-	    "i", (int64_t)r->id);
+	    "SELECT " STORE_TASK_COLUMNS " FROM tasks WHERE run_id = ?", "i",
+	    (int64_t)r->id);
 	while (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
-		const char *tail;
+		struct store_task_row row;
 
-		if ((ph = store_find_phase(r, sqlite3_column_int(s, 0))) ==
-			NULL ||
-		    (t = store_find_task(ph,
-			 (const char *)sqlite3_column_text(s, 1),
-			 (const char *)sqlite3_column_text(s, 2))) == NULL)
+		store_task_row(s, &row);
+		if ((ph = store_find_phase(r, row.phase)) == NULL ||
+		    (t = store_find_task(ph, row.step, row.host)) == NULL)
 			continue;
-		t->state =
-		    store_task_state((const char *)sqlite3_column_text(s, 3));
-		t->attempt = sqlite3_column_int(s, 4);
-		t->exit_code = sqlite3_column_type(s, 5) == SQLITE_NULL
-		    ? -1
-		    : sqlite3_column_int(s, 5);
+		t->state = store_task_state(row.state);
+		t->attempt = row.attempt;
+		t->exit_code = row.exit_code;
 		free(t->error);
-		t->error = store_col_str(s, 6);
-		t->started_ms = (uint64_t)sqlite3_column_int64(s, 7);
-		t->finished_ms = (uint64_t)sqlite3_column_int64(s, 8);
+		t->error = row.error ? xstrdup(row.error) : NULL;
+		t->started_ms = row.started_ms;
+		t->finished_ms = row.finished_ms;
 		free(t->record);
-		t->record = store_col_str(s, 9);
+		t->record = row.record ? xstrdup(row.record) : NULL;
 		free(t->note);
-		t->note = store_col_str(s, 10);
-		if ((tail = (const char *)sqlite3_column_text(s, 11)) != NULL)
-			buf_adds(&t->out.all, tail);
+		t->note = row.note ? xstrdup(row.note) : NULL;
+		if (row.tail != NULL)
+			buf_adds(&t->out.all, row.tail);
 	}
 	sqlite3_finalize(s);
 	return 0;
@@ -277,19 +270,20 @@ store_restore(struct store *st, struct run *r, char **err)
 static void
 store_task_view(sqlite3_stmt *s, struct status_task *v)
 {
+	struct store_task_row row;
+
+	store_task_row(s, &row);
 	memset(v, 0, sizeof *v);
-	v->phase = sqlite3_column_int(s, 0);
-	v->step = (const char *)sqlite3_column_text(s, 1);
-	v->host = (const char *)sqlite3_column_text(s, 2);
-	v->state = (const char *)sqlite3_column_text(s, 3);
-	v->attempt = sqlite3_column_int(s, 4);
-	v->exit_code = sqlite3_column_type(s, 5) == SQLITE_NULL
-	    ? -1
-	    : sqlite3_column_int(s, 5);
-	v->started_ms = (uint64_t)sqlite3_column_int64(s, 6);
-	v->finished_ms = (uint64_t)sqlite3_column_int64(s, 7);
-	v->error = (const char *)sqlite3_column_text(s, 8);
-	v->output_tail = (const char *)sqlite3_column_text(s, 9);
+	v->phase = row.phase;
+	v->step = row.step;
+	v->host = row.host;
+	v->state = row.state;
+	v->attempt = row.attempt;
+	v->exit_code = row.exit_code;
+	v->started_ms = row.started_ms;
+	v->finished_ms = row.finished_ms;
+	v->error = row.error;
+	v->output_tail = row.tail;
 	if (v->error != NULL && strcmp(v->state, "failed") != 0 &&
 	    strcmp(v->state, "interrupted") != 0)
 		v->error = NULL;
@@ -397,8 +391,7 @@ store_status_json(struct store *st, int run_id, json_t **out)
 		po = status_phase_json(&pv);
 		tasks = json_array();
 		ts = store_query(st,
-		    "SELECT phase, step, host, state, attempt, exit_code, "
-		    "started_ms, finished_ms, error, tail FROM tasks WHERE "
+		    "SELECT " STORE_TASK_COLUMNS " FROM tasks WHERE "
 		    "run_id = ? AND phase_idx = ? ORDER BY ord",
 		    "ii", (int64_t)run_id, sqlite3_column_int64(s, 0));
 		while (ts != NULL && sqlite3_step(ts) == SQLITE_ROW) {

@@ -109,6 +109,7 @@ store_report_phases(struct store *st, struct report *rp)
 {
 	struct report_phase *ph;
 	struct report_task *t;
+	struct store_task_row row;
 	sqlite3_stmt *s;
 	size_t idx;
 
@@ -130,30 +131,30 @@ store_report_phases(struct store *st, struct report *rp)
 	sqlite3_finalize(s);
 
 	s = store_query(st,
-	    "SELECT phase_idx, phase, step, host, kind, state, attempt, "
-	    "exit_code, error, started_ms, finished_ms, tail FROM tasks "
+	    "SELECT " STORE_TASK_COLUMNS " FROM tasks "
 	    "WHERE run_id = ? ORDER BY phase_idx, ord",
 	    "i", (int64_t)rp->id);
 	while (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
-		idx = (size_t)sqlite3_column_int64(s, 0);
-		if (idx >= rp->nphases)
+		store_task_row(s, &row);
+		idx = (size_t)row.phase_idx;
+		if (row.phase_idx < 0 || idx >= rp->nphases)
 			continue;
 		ph = &rp->phases[idx];
 		ph->tasks =
 		    xreallocarray(ph->tasks, ph->ntasks + 1, sizeof *ph->tasks);
 		t = &ph->tasks[ph->ntasks++];
 		memset(t, 0, sizeof *t);
-		t->phase = sqlite3_column_int(s, 1);
-		t->step = store_col_str(s, 2);
-		t->host = store_col_str(s, 3);
-		t->kind = store_col_str(s, 4);
-		t->state = store_col_str(s, 5);
-		t->attempt = sqlite3_column_int(s, 6);
-		t->exit_code = store_report_int(s, 7, -1);
-		t->error = store_col_str(s, 8);
-		t->started_ms = store_report_ms(s, 9);
-		t->finished_ms = store_report_ms(s, 10);
-		t->tail = store_col_str(s, 11);
+		t->phase = row.phase;
+		t->step = row.step ? xstrdup(row.step) : NULL;
+		t->host = row.host ? xstrdup(row.host) : NULL;
+		t->kind = row.kind ? xstrdup(row.kind) : NULL;
+		t->state = row.state ? xstrdup(row.state) : NULL;
+		t->attempt = row.attempt;
+		t->exit_code = row.exit_code;
+		t->error = row.error ? xstrdup(row.error) : NULL;
+		t->started_ms = row.started_ms;
+		t->finished_ms = row.finished_ms;
+		t->tail = row.tail ? xstrdup(row.tail) : NULL;
 	}
 	sqlite3_finalize(s);
 }

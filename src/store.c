@@ -287,6 +287,28 @@ store_int(struct store *st, const char *sql, int64_t def)
 	return v;
 }
 
+/* A row of STORE_TASK_COLUMNS (store-int.h). */
+void
+store_task_row(sqlite3_stmt *s, struct store_task_row *t)
+{
+	t->phase_idx = sqlite3_column_int(s, 0);
+	t->phase = sqlite3_column_int(s, 1);
+	t->step = (const char *)sqlite3_column_text(s, 2);
+	t->host = (const char *)sqlite3_column_text(s, 3);
+	t->kind = (const char *)sqlite3_column_text(s, 4);
+	t->state = (const char *)sqlite3_column_text(s, 5);
+	t->attempt = sqlite3_column_int(s, 6);
+	t->exit_code = sqlite3_column_type(s, 7) == SQLITE_NULL
+	    ? -1
+	    : sqlite3_column_int(s, 7);
+	t->error = (const char *)sqlite3_column_text(s, 8);
+	t->started_ms = (uint64_t)sqlite3_column_int64(s, 9);
+	t->finished_ms = (uint64_t)sqlite3_column_int64(s, 10);
+	t->record = (const char *)sqlite3_column_text(s, 11);
+	t->note = (const char *)sqlite3_column_text(s, 12);
+	t->tail = (const char *)sqlite3_column_text(s, 13);
+}
+
 /* A column as an allocated string, or NULL. */
 char *
 store_col_str(sqlite3_stmt *s, int i)
