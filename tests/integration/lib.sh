@@ -102,6 +102,12 @@ netns_up() {
 	ip netns exec "$1" ip link set lo up
 }
 netns_down() {
+	# Every process left in the namespace is the test's own: its sshd's
+	# sessions too (a session whose client vanished with the link waits
+	# for ever, orphaned, once its listener is killed).
+	for _p in $(ip netns pids "$1" 2>/dev/null); do
+		kill -KILL "$_p" 2>/dev/null
+	done
 	ip link del "$2h" 2>/dev/null
 	ip netns del "$1" 2>/dev/null
 }
