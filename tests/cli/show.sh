@@ -48,6 +48,8 @@ expect_no_grep "$text" '"[a-z_][a-z_]*":' "no raw JSON key"
 grep -v '^ *[|>] ' "$text" | grep -q 'null' && ko "no null outside scripts and texts" || ok
 expect_grep "$text" '^      reboot, then wait up to 15m until the host answers with a new boot id$' "reboot in words"
 expect_grep "$text" '^      check that GET https://itpass.scitec.kobe-u.ac.jp/ answers 200, within 10m$' "http in words"
+# (show reads the plan and inventory only: nothing connects to the
+# production addresses it prints.)
 expect_grep "$text" '^      check that port 80 on 133.30.109.21 is closed$' "tcp in words"
 expect_grep "$text" 'lets hostswap-check log in and holds at least 1 messages, one of the last 50 with a Subject containing "hostswap check <run.uid> 9/smtp-send"$' "pop3 in words"
 expect_grep "$text" '^      write /var/qmail/control/locals, keeping the old file as /var/qmail/control/locals\.[0-9]\{8\}, this content:$' "put in words"

@@ -31,6 +31,8 @@ documentation_addresses(void **state)
 	assert_string_equal(placeholder_address(""), "empty");
 }
 
+/* Strings only: placeholder_address() classifies text and never
+ * resolves or connects (the production inventory's address among them). */
 static void
 real_addresses(void **state)
 {
