@@ -13,6 +13,7 @@ struct store;
 struct api *api_new(struct run *, struct store *, const char *, const char *,
     int, int, char **);
 struct http_server *api_server(const struct api *);
+void api_drain(struct api *, void (*)(void *), void *);
 void api_free(struct api *);
 
 #endif

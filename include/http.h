@@ -26,6 +26,7 @@
 #define HTTP_HEADER_MS    10000   /* from the connection or the last answer */
 #define HTTP_BODY_MS      10000   /* from the end of the head */
 #define HTTP_LINGER_MS    1000    /* after the last answer, for the client */
+#define HTTP_DRAIN_MS     3000    /* at the end, for event streams to empty */
 #define HTTP_MAX_CONNS    256     /* connections at once, streams included */
 #define HTTP_MAX_SSE      64      /* event streams at once */
 #define HTTP_MAX_REFUSING 64      /* connections being answered 503 */
@@ -62,6 +63,7 @@ void http_respond(
 int http_sse_start(struct http_conn *, int64_t);
 void http_sse_send(struct http_conn *, int64_t, const char *, size_t);
 void http_server_broadcast(struct http_server *, int64_t, const char *, size_t);
+size_t http_server_sse_queued(struct http_server *);
 
 /* A connection without a socket (the fuzzer): answers go to a buffer. */
 struct http_conn *http_conn_new_buffered(struct http_server *, struct buf *);

@@ -10,6 +10,9 @@
 
 #include <uv.h>
 
+/* Scripts running at once on the controller; more wait their turn. */
+#define LOCAL_MAX_RUNNING 32
+
 struct remote_job_cb;
 struct local_job;
 

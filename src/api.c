@@ -55,10 +55,14 @@ struct api {
 	unsigned char *status_gz; /* ... and gzipped, for clients that ask */
 	size_t status_gz_len;
 	uint64_t status_ms; /* when it was built */
+	int64_t status_seq; /* the last event it reflects */
 	int outage_running; /* it holds a running outage: its length ages */
 	int dirty;
-	int64_t last_seq; /* the last event streamed */
-	uv_timer_t heartbeat;
+	int64_t last_seq;     /* the last event streamed */
+	uv_timer_t heartbeat; /* then the drain's, once the run ended */
+	uint64_t drain_until;
+	void (*drained)(void *);
+	void *drained_arg;
 };
 
 /* Whether two strings are equal, in time that does not depend on where
@@ -163,6 +167,7 @@ api_status(struct api *a)
 		    "running");
 		a->outage_running = json_is_true(running);
 		a->status_ms = now;
+		a->status_seq = a->last_seq;
 		a->status = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(o);
 		a->status_gz =
@@ -506,15 +511,22 @@ api_handle(void *arg, struct http_conn *c, const struct http_request *req)
 		    "'unsafe-inline'; style-src 'unsafe-inline'\r\n");
 	else if (strcmp(p, "/api/v1/status") == 0) {
 		const char *s = api_status(a);
+		char head[128];
 
+		/* The last event it reflects: a page that has seen newer
+		 * events keeps them (the status came late). */
+		snprintf(head, sizeof head,
+		    "X-Hostswap-Event-Id: %lld\r\nVary: Accept-Encoding\r\n%s",
+		    (long long)a->status_seq,
+		    req->gzip && a->status_gz != NULL
+			? "Content-Encoding: gzip\r\n"
+			: "");
 		if (req->gzip && a->status_gz != NULL)
 			http_respond(c, 200, "application/json",
-			    (const char *)a->status_gz, a->status_gz_len,
-			    "Content-Encoding: gzip\r\nVary: "
-			    "Accept-Encoding\r\n");
+			    (const char *)a->status_gz, a->status_gz_len, head);
 		else
-			http_respond(c, 200, "application/json", s, strlen(s),
-			    "Vary: Accept-Encoding\r\n");
+			http_respond(
+			    c, 200, "application/json", s, strlen(s), head);
 	} else if (strcmp(p, "/api/v1/events") == 0)
 		api_events(a, c, req);
 	else if (strncmp(p, "/api/v1/log/", 12) == 0)
@@ -616,6 +628,39 @@ api_new(struct run *r, struct store *st, const char *state, const char *addr,
 	store_note(st, r, note);
 	free(note);
 	return a;
+}
+
+/* Polled while draining: every stream emptied, or time is up. */
+static void
+api_drain_cb(uv_timer_t *t)
+{
+	struct api *a = t->data;
+	void (*cb)(void *) = a->drained;
+
+	if (http_server_sse_queued(a->http) > 0 &&
+	    uv_now(a->run->loop) < a->drain_until)
+		return;
+	uv_timer_stop(&a->heartbeat);
+	a->drained = NULL;
+	cb(a->drained_arg);
+}
+
+/*
+ * The run ended: call cb once every event stream has been handed all it
+ * was sent — the run's last events included — or after HTTP_DRAIN_MS,
+ * so that a page a little behind still learns how the run ended before
+ * the daemon exits. Requests are answered meanwhile (a page's last
+ * refresh).
+ */
+void
+api_drain(struct api *a, void (*cb)(void *), void *arg)
+{
+	a->drained = cb;
+	a->drained_arg = arg;
+	a->drain_until = uv_now(a->run->loop) + HTTP_DRAIN_MS;
+	uv_timer_stop(&a->heartbeat);
+	uv_ref((uv_handle_t *)&a->heartbeat);
+	uv_timer_start(&a->heartbeat, api_drain_cb, 0, 20);
 }
 
 /* The heartbeat's timer closed: the api goes. */

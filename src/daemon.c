@@ -223,14 +223,28 @@ daemon_listen_close(struct daemon_listen *l)
 }
 
 static int daemon_status = EXIT_SOFTWARE;
+static struct api *daemon_api; /* the run's endpoint, if it has one */
 
-/* Every message about the end is sent or given up: leave the loop. */
+/* The event streams have had the run's last events: leave the loop. */
+static void
+daemon_streams_drained(void *arg)
+{
+	struct run *r = arg;
+
+	uv_stop(r->loop);
+}
+
+/* Every message about the end is sent or given up: the pages watching
+ * get the end too. */
 static void
 daemon_drained(void *arg)
 {
 	struct run *r = arg;
 
-	uv_stop(r->loop);
+	if (daemon_api != NULL)
+		api_drain(daemon_api, daemon_streams_drained, r);
+	else
+		uv_stop(r->loop);
 }
 
 /*
@@ -289,11 +303,13 @@ daemon_loop(struct run *r, int resumed, struct daemon_listen *l)
 			    "--state %s'",
 			    store_path(st));
 	}
+	daemon_api = api;
 	if (resumed)
 		run_start_resumed(r, daemon_finished);
 	else
 		run_start(r, daemon_finished);
 	uv_run(loop, UV_RUN_DEFAULT);
+	daemon_api = NULL;
 #ifdef HOSTSWAP_TEST_HOOKS
 	if (st != NULL && getenv("HOSTSWAP_REPORT_COMMITS") != NULL)
 		fprintf(stderr,

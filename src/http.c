@@ -541,6 +541,20 @@ http_sse_send(struct http_conn *c, int64_t seq, const char *text, size_t len)
 	http_write(c, xstrndup(text, len), len, 0);
 }
 
+/* The bytes every event stream still holds, not yet handed to the kernel
+ * (a drain waits for none). */
+size_t
+http_server_sse_queued(struct http_server *s)
+{
+	struct http_conn *c;
+	size_t n = 0;
+
+	for (c = s->conns; c != NULL; c = c->next)
+		if (c->state == C_SSE)
+			n += http_conn_queued(c);
+	return n;
+}
+
 /* Send an event to every stream. */
 void
 http_server_broadcast(
@@ -870,7 +884,8 @@ http_server_closed_cb(uv_handle_t *h)
  * one; HTTP_FD_MARGIN is for the run itself: a socket per SSH session
  * (two while one reconnects), the state file (SQLite's database, journal
  * and lock: 4), checks and notifications through libcurl (a socket each
- * and its resolver's), local steps (3 pipes each), the loop's own (epoll,
+ * and its resolver's), local steps (3 pipes each, at most LOCAL_MAX_RUNNING
+ * at once: 96), the loop's own (epoll,
  * signals, async), stdio and the plan, inventory, known_hosts and token
  * files while read. That is HTTP_NOFILE (576): the soft limit is raised
  * to it if lower (Linux's usual 1024 already covers it), never beyond the

@@ -11,6 +11,8 @@
 # on the next manual step fails the run. Then a plan of 2,000 tasks: the
 # page renders them and follows the run to its end with keyed updates
 # (the rows are the same elements before and after), the times printed.
+# Once a run's daemon has exited, the page says the run is over and that
+# what it shows is the last state sent.
 set -u
 . "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 
@@ -140,6 +142,7 @@ kill $pid 2>/dev/null # never left waiting forever
 wait $pid
 [ $? = 1 ] && ok || ko "Reject fails the run (exit 1)"
 [ ! -e "$work/never" ] && ok || ko "nothing ran after the rejection"
+wait_for "the page says the run is over and its daemon gone" 10 shows "The run is over (failed) and its daemon no longer answers"
 "$HOSTSWAP" status --state "$st" --json >"$tmpdir/final.json"
 jqt '.phases[3].tasks[0] | .state == "failed" and .error == "rejected by operator"' "$tmpdir/final.json" && ok || ko "the rejected step is failed"
 
@@ -179,12 +182,25 @@ tok=$(cat "$tmpdir/big.db.token")
 t0=$(js 'return Math.round(performance.now())')
 curl -sf -X POST -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' -d '{"phase":0,"step":"hold","host":"local"}' "http://$L2/api/v1/approve" >/dev/null && ok || ko "approve 0/hold"
 alldone() { js 'return document.getElementById(\"progress\").textContent' | grep -q "tasks 2001 of 2001 done"; }
-wait_for "the page follows the run to 2,001 tasks done" 500 alldone
+# Done on the page, or the run over (then the page has had its last word).
+done_or_over() { alldone || ! kill -0 "$pid2" 2>/dev/null; }
+wait_for "the big run ends" 300 done_or_over
+if ! wait_for "the page follows the run to 2,001 tasks done" 10 alldone; then
+	echo "the page says: $(js 'return document.getElementById(\"progress\").textContent')"
+	echo "the page's last event id: $(js 'return lastId'); its link line: $(js 'return document.getElementById(\"link\").textContent')"
+	echo "the state file's last event id: $(sqlite3 "$tmpdir/big.db" 'SELECT max(seq) FROM events' 2>&1)"
+	"$HOSTSWAP" status --state "$tmpdir/big.db" --json |
+	    jq -r '"the run: \(.run.state); tasks: \([.phases[].tasks[].state] | group_by(.) | map("\(.[0]) \(length)") | join(", "))"'
+	tail -n 5 "$tmpdir/big.log"
+fi
 t1=$(js 'return Math.round(performance.now())')
+over() { ! kill -0 "$pid2" 2>/dev/null; }
+wait_for "the big run's daemon exits" 30 over || kill "$pid2"
 wait $pid2
 rc=$?
 pid2=
 [ $rc = 0 ] && ok || ko "the big run succeeds: exit $rc"
+wait_for "the page says the big run is over" 10 shows "The run is over (succeeded)"
 "$HOSTSWAP" status --state "$tmpdir/big.db" --json >"$tmpdir/big.json"
 run_ms=$(jq -r '[.phases[1:][] | (.finished_at | sub("\\.[0-9]+Z$"; "Z") | fromdate) - (.started_at | sub("\\.[0-9]+Z$"; "Z") | fromdate)] | add * 1000' "$tmpdir/big.json")
 echo "2,000 tasks: the page showed them all done $((t1 - t0)) ms after the approval (the engine's phases 1-4 took about $run_ms ms)"

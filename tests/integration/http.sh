@@ -3,8 +3,8 @@
 # manual step: status JSON against the documented example, the Host check,
 # tokens, methods, paths, malformed and oversized requests, pipelining, a
 # slow client cut off, metrics, logs, approve/reject/abort from the control
-# commands, and the event stream resumed with Last-Event-ID across a
-# daemon restart.
+# commands, the status naming the last event it reflects, and the event
+# stream resumed with Last-Event-ID across a daemon restart.
 set -u
 . "${HOSTSWAP_SRC:?}/tests/integration/lib.sh"
 
@@ -67,6 +67,11 @@ jqt '.run.state == "waiting" and .run.finished_at == null and .run.current_phase
 curl -s --compressed -D "$tmpdir/gz.head" "${url}api/v1/status" >"$tmpdir/gz.json"
 grep -qi '^Content-Encoding: gzip' "$tmpdir/gz.head" && [ "$(jq -S . "$tmpdir/gz.json")" = "$(jq -S . "$tmpdir/live.json")" ] && ok ||
     ko "a client asking for gzip gets the same status, compressed"
+# The status names the last event it reflects: the event log's newest.
+curl -s -D "$tmpdir/status.head" -o /dev/null "${url}api/v1/status"
+sid=$(sed -n 's/^X-Hostswap-Event-Id: \([0-9]*\)\r$/\1/p' "$tmpdir/status.head")
+lid=$(curl -s -N --max-time 1 -H 'Last-Event-ID: 0' "${url}api/v1/events" | sed -n 's/^id: //p' | tail -n 1)
+[ -n "$sid" ] && [ "$sid" = "$lid" ] && ok || ko "the status's X-Hostswap-Event-Id ($sid) is the last event's id ($lid)"
 jqt '.phases[1].tasks[0] | .host == "local" and .state == "waiting" and (.output_tail | contains("Open the page"))' "$tmpdir/live.json" && ok ||
     ko "the waiting manual task shows its instructions"
 [ "$(curl -s "${url}api/v1/log/1/hello/ika")" = "hello from ika" ] && ok || ko "/api/v1/log gives the task's output"

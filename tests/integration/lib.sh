@@ -60,14 +60,14 @@ expect_task() {
 	if [ "$st" = "$4" ]; then ok; else ko "$5: task $1/$2@$3 is '$st', want '$4'"; fi
 }
 
-# wait_for DESCRIPTION SECONDS CMD...: poll until CMD succeeds.
+# wait_for DESCRIPTION SECONDS CMD...: poll until CMD succeeds, for at
+# most SECONDS of wall-clock time (however long each CMD takes).
 wait_for() {
 	what=$1 limit=$2
 	shift 2
-	i=0
+	wait_until=$(($(date +%s) + limit))
 	while ! "$@" >/dev/null 2>&1; do
-		i=$((i + 1))
-		if [ "$i" -gt $((limit * 20)) ]; then ko "$what: not within ${limit}s"; return 1; fi
+		if [ "$(date +%s)" -ge "$wait_until" ]; then ko "$what: not within ${limit}s"; return 1; fi
 		sleep 0.05
 	done
 	ok

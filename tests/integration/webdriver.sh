@@ -11,7 +11,7 @@ dpid=
 sid=
 
 wd() { # METHOD PATH [JSON]
-	curl -s -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "http://127.0.0.1:$dport$2"
+	curl -s --max-time 60 -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "http://127.0.0.1:$dport$2"
 }
 wd_up() { [ "$(wd GET /status | jq -r .value.ready 2>/dev/null)" = true ]; }
 
