@@ -1,8 +1,7 @@
 /*
  * load.h: what the plan, step and inventory loaders share: the loading
  * context, typed getters that report a wrong type, an unknown key (with
- * the nearest known one) or a missing key at its place, and the check of
- * every ${...} reference in a value against what the plan defines.
+ * the nearest known one) or a missing key at its place.
  */
 #ifndef HOSTSWAP_LOAD_H
 #define HOSTSWAP_LOAD_H
@@ -56,7 +55,6 @@ int load_strlist(
     struct loader *, const struct node *, const char *, char ***, size_t *);
 int load_intlist(struct loader *, const struct node *, const char *, long, long,
     int **, size_t *);
-void load_check_vars(struct loader *, const struct node *);
 int load_scalar_int(const struct node *, long, long, long *);
 void load_strlist_free(char **, size_t);
 

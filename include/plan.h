@@ -13,11 +13,9 @@
 #include <stdint.h>
 
 #include "cmp.h"
+#include "inventory.h"
 
 struct diag;
-
-/* The name `on: local` uses for the controller. */
-#define PLAN_LOCAL "local"
 
 /*
  * A reboot's or wait's own `timeout` when the plan gives none (SPEC v3
@@ -55,12 +53,6 @@ enum host_keys_mode {
 enum expect_open {
 	TCP_EXPECT_OPEN,
 	TCP_EXPECT_CLOSED,
-};
-
-struct kv {
-	char *key;
-	char *value; /* a template */
-	unsigned line, col;
 };
 
 struct put_spec {
@@ -153,57 +145,6 @@ struct phase {
 	size_t nsteps;
 };
 
-struct host {
-	char *name;
-	char *address;
-	int port;
-	char *user;
-	char *identity;
-	int become_sudo;
-	char *become_password; /* template, usually a secret */
-	char *become_user;     /* sudo -u this user, or NULL: root */
-	char *host_key;        /* "TYPE BASE64", "SHA256:..." or NULL */
-	int max_channels;
-	int ssh_config;   /* the operator's ~/.ssh/config filled the gaps */
-	char *proxy_jump; /* the bastion's inventory name, or NULL */
-	const struct host *bastion; /* that host, once the inventory is read */
-	unsigned line, col;
-};
-
-/*
- * The run states a notification is sent for (the inventory's notify.on);
- * bit i is the i-th name of inventory_notify_events.
- */
-#define NOTIFY_ON_FAILED      0x01u
-#define NOTIFY_ON_WAITING     0x02u
-#define NOTIFY_ON_SUCCEEDED   0x04u
-#define NOTIFY_ON_INTERRUPTED 0x08u
-#define NOTIFY_ON_ABORTED     0x10u
-#define NOTIFY_ON_ALL         0x1fu
-
-/* Where the run's messages go: the inventory's notify: key. */
-struct notify_spec {
-	char *smtp_url;  /* template, or NULL: no mail */
-	char *smtp_from; /* template */
-	char **smtp_to;  /* templates */
-	size_t nsmtp_to;
-	char *webhook_url; /* template, or NULL: no webhook */
-	unsigned on;       /* NOTIFY_ON_* */
-};
-
-struct inventory {
-	char *path;  /* file it came from */
-	int inline_; /* came from the plan's inventory: map */
-	struct host *hosts;
-	size_t nhosts;
-	struct kv *vars;
-	size_t nvars;
-	struct kv *resolve; /* name -> address, for checks */
-	size_t nresolve;
-	char *ca_file;
-	struct notify_spec *notify; /* NULL: no notifications */
-};
-
 struct secret {
 	char *name;
 	char *env; /* exactly one of env, file */
@@ -258,10 +199,6 @@ void plan_free(struct plan *);
 const char *step_kind_name(enum step_kind);
 int step_kind_on_controller(enum step_kind);
 uint64_t step_attempt_timeout_ms(const struct step *);
-const struct host *plan_host(const struct plan *, const char *);
-const char *plan_var(const struct plan *, const char *);
-const struct secret *plan_secret(const struct plan *, const char *);
-const struct capture *plan_capture(const struct plan *, const char *);
 const struct phase *plan_phase(const struct plan *, int);
 int plan_swapped_host(const struct plan *, const char *);
 const struct step *plan_outage_step(

@@ -13,5 +13,7 @@ void *xreallocarray(void *, size_t, size_t);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
 int xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)));
+void xfatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void xfatal_format(int, int);
 
 #endif

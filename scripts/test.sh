@@ -78,12 +78,12 @@ echo "== tests under sanitizers"
 # exactly as their default-profile twins do, on other hosts: they run in
 # the build above, not again here, where the sandbox tests run one at a
 # time and twice as slowly (the suite stays under 30 minutes). Nor does
-# cli-format, which reads the sources and runs no hostswap.
+# cli-format or cli-cycles, which read the sources and run no hostswap.
 reports=$(mktemp -d)
-echo "not run again under the sanitizers: the 2016-profile twins (integration-*-2016), cli-format"
+echo "not run again under the sanitizers: the 2016-profile twins (integration-*-2016), cli-format, cli-cycles"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$reports/asan \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan \
-    ctest_suite build-asan sanitizer-tests '^(integration-.*-2016|cli-format)$'
+    ctest_suite build-asan sanitizer-tests '^(integration-.*-2016|cli-format|cli-cycles)$'
 if ls "$reports"/* >/dev/null 2>&1; then
 	echo "sanitizer reports:"
 	head -n 60 "$reports"/*

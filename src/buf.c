@@ -1,13 +1,13 @@
 /*
  * buf.c: growable byte buffers for building strings and output.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
-#include "log.h"
 #include "xmalloc.h"
 
 /* Make an empty buffer. */
@@ -89,8 +89,10 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		fatalx("buf_printf: bad format");
+	if (n < 0) {
+		errno = 0;
+		xfatal("buf_printf: bad format");
+	}
 	buf_reserve(b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);

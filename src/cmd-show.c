@@ -17,6 +17,7 @@
 #include "exitcode.h"
 #include "expand.h"
 #include "log.h"
+#include "plan-names.h"
 #include "plan.h"
 #include "probe.h"
 #include "xmalloc.h"

@@ -11,6 +11,7 @@
 
 #include "captured.h"
 #include "expand.h"
+#include "plan-names.h"
 #include "plan.h"
 #include "vars.h"
 #include "xmalloc.h"

@@ -3,7 +3,8 @@
  * (address, port, login, become, pinned key, channel cap), vars, the
  * checks' name resolution and CA file, and notify (where messages about
  * the run go, and for which states). Variables are checked afterwards,
- * once the plan's vars and secrets are known (inventory_check_vars).
+ * once the plan's vars and secrets are known (plan-names.c,
+ * plan_check_inventory_refs()).
  *
  * A host with ssh_config: true takes what the operator's ~/.ssh/config
  * says about its name for every field it leaves out (address, port,
@@ -18,7 +19,6 @@
 
 #include "inventory.h"
 #include "load.h"
-#include "plan.h"
 #include "remote-config.h"
 #include "vars.h"
 #include "xmalloc.h"
@@ -510,50 +510,6 @@ inventory_load(struct loader *L, const struct node *root, struct inventory *inv)
 	    &inv->resolve, &inv->nresolve);
 	load_str(L, root, "ca_file", 0, &inv->ca_file);
 	inventory_load_notify(L, node_get(root, "notify"), inv);
-}
-
-/* Check the variables of notify's values (vars and secrets, no host). */
-static void
-inventory_check_notify_vars(struct loader *L, const struct node *notify)
-{
-	const struct node *smtp, *to;
-	size_t i;
-
-	if (notify == NULL || notify->type != NODE_MAP)
-		return;
-	if ((smtp = node_get(notify, "smtp")) != NULL &&
-	    smtp->type == NODE_MAP) {
-		load_check_vars(L, node_get(smtp, "url"));
-		load_check_vars(L, node_get(smtp, "from"));
-		if ((to = node_get(smtp, "to")) != NULL && to->type == NODE_SEQ)
-			for (i = 0; i < to->n; i++)
-				load_check_vars(L, to->vals[i]);
-		else
-			load_check_vars(L, to);
-	}
-	load_check_vars(L, node_get(node_get(notify, "webhook"), "url"));
-}
-
-/* Check the variables an inventory's values use. */
-void
-inventory_check_vars(struct loader *L, const struct node *root)
-{
-	const struct node *hosts, *vars;
-	size_t i;
-
-	if (root == NULL || root->type != NODE_MAP)
-		return;
-	L->scope = SCOPE_VARS;
-	if ((vars = node_get(root, "vars")) != NULL && vars->type == NODE_MAP)
-		for (i = 0; i < vars->n; i++)
-			load_check_vars(L, vars->vals[i]);
-	L->scope = SCOPE_INVENTORY;
-	if ((hosts = node_get(root, "hosts")) != NULL &&
-	    hosts->type == NODE_MAP)
-		for (i = 0; i < hosts->n; i++)
-			load_check_vars(
-			    L, node_get(hosts->vals[i], "become_password"));
-	inventory_check_notify_vars(L, node_get(root, "notify"));
 }
 
 /* Free an inventory and its contents. */

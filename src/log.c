@@ -17,7 +17,7 @@
 
 #include "clock.h"
 #include "log.h"
-#include "secret.h"
+#include "scrub.h"
 #include "xmalloc.h"
 
 static enum log_format log_format = LOG_TEXT;
@@ -26,7 +26,10 @@ static int log_journal; /* stderr is systemd's journal */
 
 /* Values never printed: every secret this process resolved (SPEC v3 §2,
  * "scrubbed from everything hostswap prints"). */
-static struct secrets log_hidden;
+static struct {
+	char **values;
+	size_t n;
+} log_hidden;
 static int log_in_scrub;
 
 /*
@@ -52,7 +55,7 @@ log_conceal(const char *value)
 char *
 log_scrub(const char *text)
 {
-	return secrets_scrub(&log_hidden, text, strlen(text));
+	return scrub(log_hidden.values, log_hidden.n, text, strlen(text));
 }
 
 /*
@@ -71,6 +74,7 @@ log_detect_journal(void)
 	    fstat(STDERR_FILENO, &st) == 0 &&
 	    (unsigned long long)st.st_dev == dev &&
 	    (unsigned long long)st.st_ino == ino;
+	xfatal_format(log_format == LOG_JSON, log_journal);
 }
 
 /* The journal's priority prefix of a level ("" off the journal). */
@@ -93,6 +97,7 @@ void
 log_init(enum log_format format, int verbose)
 {
 	log_format = format;
+	xfatal_format(format == LOG_JSON, log_journal);
 	if (verbose > log_verbose)
 		log_verbose = verbose;
 }

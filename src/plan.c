@@ -16,6 +16,7 @@
 #include "inventory.h"
 #include "load.h"
 #include "node.h"
+#include "plan-names.h"
 #include "plan.h"
 #include "step.h"
 #include "vars.h"
@@ -34,60 +35,6 @@ static const char *const swap_keys[] = { "after_phase", "hosts", "host_keys",
 static const char *const secret_keys[] = { "env", "file", NULL };
 static const char *const phase_keys[] = { "id", "name", "description", "steps",
 	NULL };
-
-/* The host of that name, or NULL. */
-const struct host *
-plan_host(const struct plan *p, const char *name)
-{
-	size_t i;
-
-	if (p->inv == NULL)
-		return NULL;
-	for (i = 0; i < p->inv->nhosts; i++)
-		if (strcmp(p->inv->hosts[i].name, name) == 0)
-			return &p->inv->hosts[i];
-	return NULL;
-}
-
-/* A variable's template: the inventory's value overrides the plan's. */
-const char *
-plan_var(const struct plan *p, const char *name)
-{
-	size_t i;
-
-	if (p->inv != NULL)
-		for (i = 0; i < p->inv->nvars; i++)
-			if (strcmp(p->inv->vars[i].key, name) == 0)
-				return p->inv->vars[i].value;
-	for (i = 0; i < p->nvars; i++)
-		if (strcmp(p->vars[i].key, name) == 0)
-			return p->vars[i].value;
-	return NULL;
-}
-
-/* The secret of that name, or NULL. */
-const struct secret *
-plan_secret(const struct plan *p, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < p->nsecrets; i++)
-		if (strcmp(p->secrets[i].name, name) == 0)
-			return &p->secrets[i];
-	return NULL;
-}
-
-/* The capture of that name, or NULL. */
-const struct capture *
-plan_capture(const struct plan *p, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < p->ncaptures; i++)
-		if (strcmp(p->captures[i].name, name) == 0)
-			return &p->captures[i];
-	return NULL;
-}
 
 /* The phase with that id, or NULL. */
 const struct phase *
@@ -776,7 +723,7 @@ plan_load_doc(struct node_doc *doc, const char *inv_path, struct plan **out,
 	if (inv_root != NULL) {
 		if (inv_doc != NULL)
 			L.doc = inv_doc;
-		inventory_check_vars(&L, inv_root);
+		plan_check_inventory_refs(&L, inv_root);
 		if (inv_doc != NULL) {
 			L.doc = inv_doc;
 			plan_check_var_loops(&L, p->inv->vars, p->inv->nvars);
@@ -786,7 +733,7 @@ plan_load_doc(struct node_doc *doc, const char *inv_path, struct plan **out,
 	L.scope = SCOPE_VARS;
 	if ((n = node_get(root, "vars")) != NULL && n->type == NODE_MAP)
 		for (i = 0; i < n->n; i++)
-			load_check_vars(&L, n->vals[i]);
+			plan_check_refs(&L, n->vals[i]);
 	plan_check_var_loops(&L, p->vars, p->nvars);
 	if (inv_doc == NULL && p->inv->inline_)
 		plan_check_var_loops(&L, p->inv->vars, p->inv->nvars);

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "log.h"
 #include "plan.h"
+#include "scrub.h"
 #include "secret.h"
 #include "xmalloc.h"
 
@@ -196,27 +197,8 @@ secrets_find(const struct secrets *s, const char *text)
 char *
 secrets_scrub(const struct secrets *s, const char *text, size_t len)
 {
-	struct buf b;
-	size_t i = 0, k, vl, best;
-
-	buf_init(&b);
-	while (i < len) {
-		best = 0;
-		for (k = 0; s != NULL && k < s->n; k++) {
-			if (s->values[k] == NULL ||
-			    (vl = strlen(s->values[k])) == 0 || vl > len - i)
-				continue;
-			if (vl > best &&
-			    memcmp(text + i, s->values[k], vl) == 0)
-				best = vl;
-		}
-		if (best > 0) {
-			buf_adds(&b, "***");
-			i += best;
-		} else
-			buf_addc(&b, text[i++]);
-	}
-	return buf_release(&b);
+	return s != NULL ? scrub(s->values, s->n, text, len)
+			 : scrub(NULL, 0, text, len);
 }
 
 /* Wipe and free every value. */

@@ -11,6 +11,7 @@
 
 #include "inventory.h"
 #include "load.h"
+#include "plan-names.h"
 #include "plan.h"
 #include "step.h"
 #include "xmalloc.h"
@@ -118,7 +119,7 @@ step_str(struct loader *L, const struct node *map, const char *key,
     int required, char **out)
 {
 	if (load_str(L, map, key, required, out) == 1)
-		load_check_vars(L, node_get(map, key));
+		plan_check_refs(L, node_get(map, key));
 }
 
 /* Read `on:` into the step's target list. */
@@ -313,10 +314,10 @@ step_load_smtp(struct loader *L, const struct node *n, struct step *st)
 		load_error(L, n, "missing required key 'to'");
 	if ((to = node_get(n, "to")) != NULL) {
 		if (to->type == NODE_SCALAR)
-			load_check_vars(L, to);
+			plan_check_refs(L, to);
 		else if (to->type == NODE_SEQ)
 			for (i = 0; i < to->n; i++)
-				load_check_vars(L, to->vals[i]);
+				plan_check_refs(L, to->vals[i]);
 	}
 	step_str(L, n, "subject", 0, &s->subject);
 }
@@ -409,7 +410,7 @@ step_load_tcp(struct loader *L, const struct node *n, struct step *st)
 		load_error(L, n, "missing required key 'port'");
 	else if (port->type == NODE_SCALAR && strstr(port->value, "${")) {
 		t->port = xstrdup(port->value);
-		load_check_vars(L, port);
+		plan_check_refs(L, port);
 	} else if (load_scalar_int(port, 1, 65535, &v) == -1)
 		load_error(L, port,
 		    "'port' must be an integer from 1 to "
@@ -442,7 +443,7 @@ step_load_text(
 		return;
 	}
 	*out = xstrdup(n->value);
-	load_check_vars(L, n);
+	plan_check_refs(L, n);
 }
 
 /*
@@ -714,7 +715,7 @@ step_load(struct loader *L, const struct node *n, struct step *st)
 	step_load_kind(L, n, st);
 	step_load_attempts(L, n, st);
 	if (load_str(L, n, "unless", 0, &st->unless) == 1)
-		load_check_vars(L, node_get(n, "unless"));
+		plan_check_refs(L, node_get(n, "unless"));
 	step_load_expect_exit(L, n, st, known);
 	step_load_flags(L, n, st, known);
 	step_load_capture(L, n, st, known);

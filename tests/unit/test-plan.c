@@ -15,6 +15,7 @@
 #include "diag.h"
 #include "expand.h"
 #include "outage.h"
+#include "plan-names.h"
 #include "plan.h"
 #include "step.h"
 
