@@ -1,7 +1,7 @@
 /*
  * observe.h: the one seam between the engine and what watches it. The
- * engine (task.c, sched.c, run.c, resume.c) announces each task, phase
- * and run transition, and each note, through observe_*(); whoever needs
+ * engine (task.c, sched.c, run.c, resume.c) announces each task, phase,
+ * run and host transition, and each note, through observe_*(); whoever needs
  * to know (the state file, the console, notifications) registers a
  * listener when the run is set up (run-setup.c). The engine calls none
  * of them by name.
@@ -38,6 +38,8 @@ struct run_listener {
 	void (*on_phase)(void *, const struct run_phase *, enum observe_phase);
 	void (*on_run)(void *, struct run *, enum observe_run, enum run_state);
 	void (*on_note)(void *, const struct run *, const char *, int);
+	/* A host's key was learnt or completed, or it moved in the swap. */
+	void (*on_host)(void *, const struct run_host *);
 	void *arg;
 };
 
@@ -46,6 +48,7 @@ void observe_free(struct run *);
 void observe_task(const struct run_task *, enum observe_task);
 void observe_phase(const struct run_phase *, enum observe_phase);
 void observe_run(struct run *, enum observe_run, enum run_state);
+void observe_host(const struct run_host *);
 void observe_note(const struct run *, const char *, int);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * status.h: the status JSON of SPEC §6 — one builder for its run, phase and
- * task objects, fed by views that the live run (status_view_*()) or the
- * state file (store.c) fill in. The event log and, later, the HTTP
+ * task objects, fed by views that the live run (status-live.h) or the
+ * state file (store-read.c) fill in. The event log and, later, the HTTP
  * endpoint serve the same objects.
  */
 #ifndef HOSTSWAP_STATUS_H
@@ -11,10 +11,6 @@
 #include <stdint.h>
 
 #include <jansson.h>
-
-struct run;
-struct run_phase;
-struct run_task;
 
 struct status_run {
 	int id;
@@ -65,10 +61,5 @@ json_t *status_run_json(const struct status_run *);
 json_t *status_phase_json(const struct status_phase *);
 json_t *status_task_json(const struct status_task *, int);
 json_t *status_host_json(const struct status_host *);
-
-void status_view_run(const struct run *, struct status_run *);
-void status_view_phase(const struct run_phase *, struct status_phase *);
-void status_view_task(const struct run_task *, struct status_task *);
-json_t *status_json(const struct run *);
 
 #endif

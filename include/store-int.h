@@ -93,7 +93,6 @@ void store_write(struct store *, const char *, const char *, ...);
 int64_t store_int(struct store *, const char *, int64_t);
 char *store_col_str(sqlite3_stmt *, int);
 void store_event(struct store *, int, const char *, json_t *);
-json_t *store_run_json(const struct run *);
 void store_commit_tx(struct store *);
 
 #endif

@@ -22,6 +22,9 @@ struct run;
 struct run_phase;
 struct run_task;
 struct run_host;
+struct status_phase;
+struct status_run;
+struct status_task;
 struct buf;
 struct report;
 
@@ -52,6 +55,67 @@ struct store_task_ref {
 	size_t phase_idx;
 	const char *step;
 	const char *host;
+};
+
+/* An attempt that ended, as the state file keeps it. */
+struct store_attempt {
+	int run_id;
+	int phase_id; /* the phase's id in the plan */
+	const char *step;
+	const char *host;
+	int attempt;
+	const char *state;
+	int exit_code; /* -1: none */
+	const char *error;
+	uint64_t started_ms, finished_ms;
+	const char *output; /* scrubbed; NULL for a sensitive step */
+	size_t output_len;
+	int sensitive;
+};
+
+/* A host of a run: where it is now and which keys it has and expects
+ * (key lines as hostkey_text() writes them, or NULL). */
+struct store_host {
+	const char *name;
+	const char *address;
+	int port;
+	const char *user;
+	const char *machine_key;
+	const char *expected_key;
+	int swapped;
+	const char *key_source; /* at creation: pin, known_hosts, ... */
+};
+
+/* A new run, as store_run_create() records it. */
+struct store_new_task {
+	const char *step;
+	const char *host;
+	const char *kind;
+	int idempotent;
+	const char *state;
+};
+
+struct store_new_phase {
+	int id;
+	const char *name;
+	const char *state;
+	struct store_new_task *tasks;
+	size_t ntasks;
+};
+
+struct store_new_run {
+	const char *uid, *name, *plan_path, *plan_realpath, *plan_sha256;
+	const char *inventory_path, *inventory_sha256, *inventory;
+	const char *vars_json; /* plan then inventory, no secrets */
+	const char *date, *state;
+	uint64_t started_ms;
+	int from_phase, to_phase;                        /* -1: open */
+	const char *outage_start, *outage_end, *revoked; /* or NULL */
+	struct store_host *hosts;
+	size_t nhosts;
+	struct store_new_phase *phases;
+	size_t nphases;
+	json_t *run_json; /* its first event's object (the id is set) */
 };
 
 /* What a command needs to know of the newest run. */
@@ -87,20 +151,20 @@ int store_newest_run(struct store *, struct store_run_info *);
 void store_run_info_free(struct store_run_info *);
 int store_run_unfinished(const struct store_run_info *);
 
-int store_run_create(struct store *, struct run *, const char *, const char *,
-    const char *, const char *);
+int store_run_create(struct store *, const struct store_new_run *);
 void store_run_abandon(struct store *, int);
-void store_run_state(struct store *, const struct run *);
-void store_run_resumed(struct store *, const struct run *);
-void store_phase(struct store *, const struct run_phase *);
-void store_task(struct store *, const struct run_task *);
+void store_run_state(struct store *, const struct status_run *);
+void store_run_resumed(struct store *, const struct status_run *);
+void store_phase(struct store *, int, size_t, const struct status_phase *);
+void store_task(struct store *, const struct store_task_ref *,
+    const struct status_task *, const char *);
 void store_task_note(
     struct store *, const struct store_task_ref *, const char *);
-void store_attempt_end(struct store *, const struct run_task *, const char *);
+void store_attempt_end(struct store *, const struct store_attempt *);
 void store_capture(
     struct store *, int, const char *, const char *, const char *);
-void store_host(struct store *, const struct run_host *);
-void store_note(struct store *, const struct run *, const char *);
+void store_host(struct store *, int, const struct store_host *);
+void store_note(struct store *, int, const char *);
 void store_set_url(struct store *, int, const char *);
 void store_run_plan(
     struct store *, int, const char *, const char *, const char *);

@@ -30,8 +30,10 @@
 #include "http.h"
 #include "log.h"
 #include "plan.h"
+#include "run-record.h"
 #include "run.h"
 #include "scheduler.h"
+#include "status-live.h"
 #include "status.h"
 #include "store.h"
 #include "task.h"
@@ -625,7 +627,7 @@ api_new(struct run *r, struct store *st, const char *state, const char *addr,
 	console_note(r, "status page: %s#token=%s", a->url, a->token);
 	xasprintf(
 	    &note, "status page: %s (its token is in %s.token)", a->url, state);
-	store_note(st, r, note);
+	run_record_note(r, note);
 	free(note);
 	return a;
 }

@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "exitcode.h"
 #include "log.h"
+#include "observe.h"
 #include "plan.h"
 #include "run.h"
 #include "run-setup.h"
@@ -250,7 +251,7 @@ cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
 	daemon_hashes_free(&h);
 	/* The inventory as it is now: a console fix may have moved a host. */
 	for (i = 0; i < r->nhosts; i++)
-		store_host(st, &r->hosts[i]);
+		observe_host(&r->hosts[i]);
 	store_run_info_free(&ri);
 	rc = daemon_loop(r, 1, &dl);
 	plan_free(p);

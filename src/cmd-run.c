@@ -22,6 +22,7 @@
 #include "plan.h"
 #include "preflight.h"
 #include "run.h"
+#include "run-record.h"
 #include "run-setup.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -369,7 +370,7 @@ cmd_run_go(struct run *r, const struct cmd_run_args *a, struct store *st,
 			log_info("abandoning unfinished run %d", abandon_id);
 			store_run_abandon(st, abandon_id);
 		}
-		store_run_create(st, r, h->plan, h->inventory_path,
+		run_record_create(st, r, h->plan, h->inventory_path,
 		    h->inventory, h->inventory_text);
 	}
 	/* Keys preflight completed are the run's, committed before any

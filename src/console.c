@@ -171,7 +171,7 @@ console_task(const struct run *r, const struct run_task *t)
 
 	error = t->error != NULL ? log_scrub(t->error) : NULL;
 	if (r->opts.log_format == LOG_JSON) {
-		clock_rfc3339(ts, sizeof ts, run_now_ms());
+		clock_rfc3339(ts, sizeof ts, clock_now_ms());
 		o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:i}", "ts",
 		    ts, "event", "task", "run", r->id, "phase", phase, "step",
 		    t->step->id, "host", t->host, "state",
@@ -215,7 +215,7 @@ console_phase(const struct run *r, const struct run_phase *ph)
 	json_t *o;
 
 	if (r->opts.log_format == LOG_JSON) {
-		clock_rfc3339(ts, sizeof ts, run_now_ms());
+		clock_rfc3339(ts, sizeof ts, clock_now_ms());
 		o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s}", "ts", ts,
 		    "event", "phase", "run", r->id, "phase", p->id, "name",
 		    p->name, "state", phase_state_names[ph->state]);
@@ -359,7 +359,7 @@ console_run(const struct run *r)
 	json_t *o;
 
 	if (r->opts.log_format == LOG_JSON) {
-		clock_rfc3339(ts, sizeof ts, run_now_ms());
+		clock_rfc3339(ts, sizeof ts, clock_now_ms());
 		o = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "ts", ts,
 		    "event", "run", "run", r->id, "uid", r->uid, "name",
 		    r->plan->name, "state", run_state_names[r->state]);
@@ -395,7 +395,7 @@ console_note(const struct run *r, const char *fmt, ...)
 	va_end(ap);
 	msg = log_scrub(raw);
 	if (r->opts.log_format == LOG_JSON) {
-		clock_rfc3339(ts, sizeof ts, run_now_ms());
+		clock_rfc3339(ts, sizeof ts, clock_now_ms());
 		o = json_pack("{s:s, s:s, s:i, s:s}", "ts", ts, "event", "note",
 		    "run", r->id, "msg", msg);
 		console_json(o);

@@ -24,6 +24,7 @@
 #include "plan.h"
 #include "run.h"
 #include "secret.h"
+#include "status-live.h"
 #include "status.h"
 #include "store.h"
 #include "wrapper.h"

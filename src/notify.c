@@ -27,6 +27,7 @@
 #include "notify.h"
 #include "plan.h"
 #include "probe.h"
+#include "run-record.h"
 #include "run.h"
 #include "secret.h"
 #include "store.h"
@@ -190,7 +191,7 @@ notify_failed(
 	xasprintf(&msg, "notification (%s) not sent: %s: %s", event, what, why);
 	clean = secrets_scrub(&r->secrets, msg, strlen(msg));
 	log_warnx("%s", clean);
-	store_note(r->store, r, clean);
+	run_record_note(r, clean);
 	free(clean);
 	free(msg);
 }

@@ -73,3 +73,15 @@ observe_note(const struct run *r, const char *msg, int keep)
 			r->listeners[i].on_note(
 			    r->listeners[i].arg, r, msg, keep);
 }
+
+/* A host's key was learnt or completed, or it moved in the swap. */
+void
+observe_host(const struct run_host *rh)
+{
+	const struct run *r = rh->run;
+	size_t i;
+
+	for (i = 0; i < r->nlisteners; i++)
+		if (r->listeners[i].on_host != NULL)
+			r->listeners[i].on_host(r->listeners[i].arg, rh);
+}

@@ -10,52 +10,11 @@
 #include "notify.h"
 #include "observe.h"
 #include "plan.h"
+#include "run-record.h"
 #include "run-setup.h"
 #include "run.h"
 #include "store.h"
 #include "task.h"
-
-/* The state file: every transition, a resume's corrections, the notes. */
-static void
-run_setup_store_task(void *arg, const struct run_task *t, enum observe_task w)
-{
-	struct store *st = arg;
-
-	if (w == OBSERVE_TASK_RETRIED) {
-		store_attempt_end(st, t, "failed");
-		return;
-	}
-	store_task(st, t);
-	if (w == OBSERVE_TASK_CHANGED && task_state_final(t->state) &&
-	    t->attempt > 0)
-		store_attempt_end(st, t, task_state_names[t->state]);
-}
-
-static void
-run_setup_store_phase(
-    void *arg, const struct run_phase *ph, enum observe_phase w)
-{
-	(void)w;
-	store_phase(arg, ph);
-}
-
-static void
-run_setup_store_run(
-    void *arg, struct run *r, enum observe_run w, enum run_state old)
-{
-	(void)old;
-	if (w == OBSERVE_RUN_STATE)
-		store_run_state(arg, r);
-	else if (w == OBSERVE_RUN_RESUMED)
-		store_run_resumed(arg, r);
-}
-
-static void
-run_setup_store_note(void *arg, const struct run *r, const char *msg, int keep)
-{
-	if (keep)
-		store_note(arg, r, msg);
-}
 
 /* The console: transitions as they are announced, and every note. */
 static void
@@ -115,14 +74,14 @@ run_setup_notify_run(
 void
 run_setup(struct run *r, struct store *st, int swapped)
 {
-	const struct run_listener store_l = { run_setup_store_task,
-		run_setup_store_phase, run_setup_store_run,
-		run_setup_store_note, st };
-	const struct run_listener console_l = { run_setup_console_task,
-		run_setup_console_phase, run_setup_console_run,
-		run_setup_console_note, NULL };
-	struct run_listener notify_l = { NULL, NULL, run_setup_notify_run, NULL,
-		NULL };
+	struct run_listener store_l;
+	const struct run_listener console_l = {
+		.on_task = run_setup_console_task,
+		.on_phase = run_setup_console_phase,
+		.on_run = run_setup_console_run,
+		.on_note = run_setup_console_note,
+	};
+	struct run_listener notify_l = { .on_run = run_setup_notify_run };
 
 	if (swapped && r->plan->has_swap) {
 		run_host(r, r->plan->swap_hosts[0])->swapped = 1;
@@ -132,6 +91,7 @@ run_setup(struct run *r, struct store *st, int swapped)
 	r->store = st;
 	if (st != NULL) {
 		store_attach(st, r->loop);
+		run_record_listener(st, &store_l);
 		observe_add(r, &store_l);
 	}
 	observe_add(r, &console_l);

@@ -191,7 +191,7 @@ run_complete_key(struct run_host *owner, const struct hostkey *seen)
 	for (i = 0; i < r->nhosts; i++) {
 		rh = &r->hosts[i];
 		if (rh == owner || run_expected_key(rh) == &owner->machine_key)
-			store_host(r->store, rh);
+			observe_host(rh);
 	}
 	run_note(r,
 	    "the pinned fingerprint %s of %s's machine is the key %s %s: "
@@ -228,7 +228,7 @@ run_remote_learned(struct remote *rem, const struct hostkey *k, void *arg)
 			return;
 		hostkey_copy(&rh->machine_key, k);
 		rh->has_key = 1;
-		store_host(rh->run->store, rh);
+		observe_host(rh);
 		run_note(rh->run,
 		    "accepted the new host key of %s (%s:%d): %s "
 		    "(%s)",
@@ -644,7 +644,7 @@ run_host_mark_swapped(struct run_host *rh)
 	r = rh->run;
 	rh->swapped = 1;
 	rh->records_verified = 0; /* another machine now */
-	store_host(r->store, rh);
+	observe_host(rh);
 	if (rh->remote != NULL &&
 	    r->plan->swap_host_keys == HOST_KEYS_FOLLOW_MACHINE) {
 		remote_free(rh->remote);

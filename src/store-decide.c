@@ -23,6 +23,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "run.h"
 #include "store.h"
 #include "store-int.h"
@@ -130,7 +131,7 @@ store_decide_add(struct store *st, int run_id, const char *action, int phase,
 	    "INSERT INTO decisions (run_id, action, phase, step, host, by, "
 	    "asked_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	    "itnttti", (int64_t)run_id, action, step != NULL ? phase : -1, step,
-	    host, by, (int64_t)run_now_ms());
+	    host, by, (int64_t)clock_now_ms());
 	if (s == NULL || sqlite3_step(s) != SQLITE_DONE) {
 		xasprintf(
 		    err, "%s: %s", store_path(st), sqlite3_errmsg(st->db));
@@ -229,7 +230,7 @@ store_decide_take(struct store *st, int run_id,
 		store_write(st,
 		    "UPDATE decisions SET taken_ms = ?, outcome = ? WHERE "
 		    "id = ?",
-		    "iti", (int64_t)run_now_ms(), outcome, p[i].id);
+		    "iti", (int64_t)clock_now_ms(), outcome, p[i].id);
 		free(p[i].action);
 		free(p[i].step);
 		free(p[i].host);

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "buf.h"
 #include "hostkey.h"
 #include "outage.h"
@@ -411,7 +412,7 @@ store_status_json(struct store *st, int run_id, json_t **out)
 	sqlite3_finalize(s);
 	json_object_set_new(o, "phases", phases);
 	json_object_set_new(o, "hosts", store_status_hosts(st, run_id));
-	json_object_set_new(run, "outage", outage_json(&og, run_now_ms()));
+	json_object_set_new(run, "outage", outage_json(&og, clock_now_ms()));
 	*out = o;
 	return 0;
 }

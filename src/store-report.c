@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "outage.h"
 #include "report.h"
 #include "run.h"
@@ -325,7 +326,7 @@ store_report(struct store *st, int run_id, struct report *rp, char **err)
 		xasprintf(err, "%s: %s", st->path, sqlite3_errmsg(st->db));
 		return STORE_ERROR;
 	}
-	rp->now_ms = run_now_ms();
+	rp->now_ms = clock_now_ms();
 	if (store_report_run(st, run_id, rp) == -1) {
 		xasprintf(err, "%s holds no run %d", st->path, run_id);
 		rc = STORE_NOFILE;

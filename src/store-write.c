@@ -11,12 +11,8 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "buf.h"
-#include "hostkey.h"
-#include "outage.h"
-#include "plan.h"
-#include "run.h"
-#include "secret.h"
 #include "status.h"
 #include "store.h"
 #include "store-int.h"
@@ -40,118 +36,63 @@ store_run_abandon(struct store *st, int id)
 	store_event(st, id, "run", o);
 }
 
-/* The variables of the run, as JSON: plan then inventory, no secrets. */
-static char *
-store_vars_json(const struct run *r)
-{
-	const struct plan *p = r->plan;
-	struct expand_env env = r->env;
-	json_t *o = json_object();
-	char *v, *e, *s;
-	size_t i;
-
-	env.secret = NULL; /* a secret shows as its placeholder */
-	for (i = 0; i < p->nvars + p->inv->nvars; i++) {
-		const struct kv *kv =
-		    i < p->nvars ? &p->vars[i] : &p->inv->vars[i - p->nvars];
-
-		e = NULL;
-		v = expand(&env, NULL, 0, kv->value, &e);
-		json_object_set_new(o, kv->key, json_string(v ? v : kv->value));
-		free(v);
-		free(e);
-	}
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	return s;
-}
-
 /*
- * A host key as the state file keeps it: its line, or "SHA256:..." while
- * only a pinned fingerprint is known (a resume reads both); NULL if none.
- */
-static char *
-store_key_line(const struct hostkey *k)
-{
-	return k != NULL ? hostkey_text(k) : NULL;
-}
-
-/*
- * Record a new run and everything it starts with: hosts and their
- * expected keys, phases, tasks. Sets r->id. Committed at once.
+ * Record a new run and everything it starts with: hosts and their keys,
+ * phases, tasks; returns its id. Committed at once.
  */
 int
-store_run_create(struct store *st, struct run *r, const char *plan_sha,
-    const char *inv_path, const char *inv_sha, const char *inv_text)
+store_run_create(struct store *st, const struct store_new_run *nr)
 {
-	char *vars, *mk, *ek, *real, *revoked;
-	char out_start[OUTAGE_MARK_LEN], out_end[OUTAGE_MARK_LEN];
 	size_t i, j;
+	int id;
 
-	vars = store_vars_json(r);
-	revoked = hostkey_revoked_text();
-	real = realpath(r->plan->path, NULL);
-	outage_marks(r->plan, out_start, out_end);
 	store_write(st,
 	    "INSERT INTO runs (uid, name, plan_path, plan_realpath, "
 	    "plan_sha256, inventory_path, inventory_sha256, inventory, vars, "
 	    "date, state, started_ms, from_phase, to_phase, outage_start, "
 	    "outage_end, revoked) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	    "tttttttttttunnttt", r->uid, r->plan->name, r->plan->path, real,
-	    plan_sha, inv_path, inv_sha, inv_text, vars, r->date,
-	    run_state_names[r->state], r->started_ms, r->opts.from_phase,
-	    r->opts.to_phase, out_start[0] ? out_start : NULL,
-	    out_end[0] ? out_end : NULL, revoked);
-	free(revoked);
-	free(vars);
-	free(real);
-	r->id = (int)sqlite3_last_insert_rowid(st->db);
-	snprintf(r->id_text, sizeof r->id_text, "%d", r->id);
-	for (i = 0; i < r->nhosts; i++) {
-		const struct run_host *rh = &r->hosts[i];
+	    "tttttttttttunnttt", nr->uid, nr->name, nr->plan_path,
+	    nr->plan_realpath, nr->plan_sha256, nr->inventory_path,
+	    nr->inventory_sha256, nr->inventory, nr->vars_json, nr->date,
+	    nr->state, nr->started_ms, nr->from_phase, nr->to_phase,
+	    nr->outage_start, nr->outage_end, nr->revoked);
+	id = (int)sqlite3_last_insert_rowid(st->db);
+	for (i = 0; i < nr->nhosts; i++) {
+		const struct store_host *h = &nr->hosts[i];
 
-		mk = rh->has_key ? store_key_line(&rh->machine_key) : NULL;
-		ek = store_key_line(run_expected_key(rh));
 		store_write(st,
 		    "INSERT INTO hosts (run_id, name, address, port, user, "
 		    "machine_key, key_source, expected_key, swapped) "
 		    "VALUES (?,?,?,?,?,?,?,?,?)",
-		    "ittntttti", (int64_t)r->id, rh->host->name,
-		    rh->host->address, rh->host->port, rh->host->user, mk,
-		    rh->host->host_key != NULL ? "pin"
-			: rh->has_key          ? "known_hosts"
-			: r->opts.accept_new   ? "accept-new"
-					       : "unknown",
-		    ek, (int64_t)rh->swapped);
-		free(mk);
-		free(ek);
+		    "ittntttti", (int64_t)id, h->name, h->address, h->port,
+		    h->user, h->machine_key, h->key_source, h->expected_key,
+		    (int64_t)h->swapped);
 	}
-	for (i = 0; i < r->nphases; i++) {
-		const struct run_phase *ph = &r->phases[i];
-		const struct phase *p = &r->plan->phases[ph->index];
+	for (i = 0; i < nr->nphases; i++) {
+		const struct store_new_phase *ph = &nr->phases[i];
 
 		store_write(st,
 		    "INSERT INTO phases (run_id, idx, id, name, state) "
 		    "VALUES (?,?,?,?,?)",
-		    "iiitt", (int64_t)r->id, (int64_t)i, (int64_t)p->id,
-		    p->name, phase_state_names[ph->state]);
+		    "iiitt", (int64_t)id, (int64_t)i, (int64_t)ph->id, ph->name,
+		    ph->state);
 		for (j = 0; j < ph->ntasks; j++) {
-			const struct run_task *t = &ph->tasks[j];
+			const struct store_new_task *t = &ph->tasks[j];
 
 			store_write(st,
 			    "INSERT INTO tasks (run_id, phase_idx, ord, phase, "
 			    "step, host, kind, idempotent, state) "
 			    "VALUES (?,?,?,?,?,?,?,?,?)",
-			    "iiiitttit", (int64_t)r->id, (int64_t)i, (int64_t)j,
-			    (int64_t)p->id, t->step->id, t->host,
-			    step_kind_name(t->step->kind),
-			    (int64_t)t->step->idempotent,
-			    task_state_names[t->state]);
+			    "iiiitttit", (int64_t)id, (int64_t)i, (int64_t)j,
+			    (int64_t)ph->id, t->step, t->host, t->kind,
+			    (int64_t)t->idempotent, t->state);
 		}
 	}
-	store_event(st, r->id, "run", store_run_json(r));
+	/* The run's first event: its object, with the id it now has. */
+	json_object_set_new(nr->run_json, "id", json_integer(id));
+	store_event(st, id, "run", json_incref(nr->run_json));
 	store_commit_tx(st);
-	return 0;
+	return id;
 }
 
 /*
@@ -162,77 +103,70 @@ store_run_create(struct store *st, struct run *r, const char *plan_sha,
  * before either announces it. Run transitions are few.
  */
 void
-store_run_state(struct store *st, const struct run *r)
+store_run_state(struct store *st, const struct status_run *v)
 {
-	struct status_run v;
-
 	if (st == NULL)
 		return;
-	status_view_run(r, &v);
 	store_write(st,
 	    "UPDATE runs SET state = ?, finished_ms = ?, current_phase = ?, "
 	    "swapped = ? WHERE id = ?",
-	    "tunii", v.state, v.finished_ms, v.current_phase,
-	    (int64_t)r->swapped, (int64_t)r->id);
-	store_event(st, r->id, "run", status_run_json(&v));
+	    "tunii", v->state, v->finished_ms, v->current_phase,
+	    (int64_t)v->swapped, (int64_t)v->id);
+	store_event(st, v->id, "run", status_run_json(v));
 	store_commit_tx(st);
 }
 
 /* A resume took the run up again. */
 void
-store_run_resumed(struct store *st, const struct run *r)
+store_run_resumed(struct store *st, const struct status_run *v)
 {
 	if (st == NULL)
 		return;
 	store_write(st,
 	    "UPDATE runs SET resumes = resumes + 1, finished_ms = NULL "
 	    "WHERE id = ?",
-	    "i", (int64_t)r->id);
-	store_run_state(st, r);
+	    "i", (int64_t)v->id);
+	store_run_state(st, v);
 }
 
-/* A phase changed state. */
+/* A phase (the idx-th of the plan) of run run_id changed state. */
 void
-store_phase(struct store *st, const struct run_phase *ph)
+store_phase(
+    struct store *st, int run_id, size_t idx, const struct status_phase *v)
 {
-	const struct run *r = ph->run;
-	struct status_phase v;
-
 	if (st == NULL)
 		return;
-	status_view_phase(ph, &v);
 	store_write(st,
 	    "UPDATE phases SET state = ?, started_ms = ?, finished_ms = ? "
 	    "WHERE run_id = ? AND idx = ?",
-	    "tuuii", v.state, v.started_ms, v.finished_ms, (int64_t)r->id,
-	    (int64_t)ph->index);
-	store_event(st, r->id, "phase", status_phase_json(&v));
+	    "tuuii", v->state, v->started_ms, v->finished_ms, (int64_t)run_id,
+	    (int64_t)idx);
+	store_event(st, run_id, "phase", status_phase_json(v));
 	store_write(st, "UPDATE runs SET current_phase = ? WHERE id = ?", "ii",
-	    (int64_t)v.id, (int64_t)r->id);
+	    (int64_t)v->id, (int64_t)run_id);
 }
 
-/* A task changed state or began another attempt. */
+/* A task changed state or began another attempt (record: where its
+ * attempt's record is on its host, or NULL). */
 void
-store_task(struct store *st, const struct run_task *t)
+store_task(struct store *st, const struct store_task_ref *ref,
+    const struct status_task *v, const char *record)
 {
-	const struct run *r = t->phase->run;
-	struct status_task v;
-
 	if (st == NULL)
 		return;
-	status_view_task(t, &v);
 	store_write(st,
 	    "UPDATE tasks SET state = ?, attempt = ?, exit_code = ?, "
 	    "error = ?, started_ms = ?, finished_ms = ?, record = ?, tail = ? "
 	    "WHERE run_id = ? AND phase_idx = ? AND step = ? AND host = ?",
-	    "tintuuttiitt", v.state, (int64_t)v.attempt, v.exit_code, v.error,
-	    v.started_ms, v.finished_ms, t->record,
-	    v.output_tail && *v.output_tail ? v.output_tail : NULL,
-	    (int64_t)r->id, (int64_t)t->phase->index, t->step->id, t->host);
-	store_event(st, r->id, "task", status_task_json(&v, 1));
+	    "tintuuttiitt", v->state, (int64_t)v->attempt, v->exit_code,
+	    v->error, v->started_ms, v->finished_ms, record,
+	    v->output_tail && *v->output_tail ? v->output_tail : NULL,
+	    (int64_t)ref->run_id, (int64_t)ref->phase_idx, ref->step,
+	    ref->host);
+	store_event(st, ref->run_id, "task", status_task_json(v, 1));
 	/* A task that waits for an operator is announced at once (the
 	 * endpoint, the page): the file has it first, as for the run. */
-	if (t->state == TASK_WAITING)
+	if (strcmp(v->state, "waiting") == 0)
 		store_commit_tx(st);
 }
 
@@ -250,29 +184,22 @@ store_task_note(
 	    ref->step, ref->host);
 }
 
-/* An attempt ended: keep its (scrubbed, bounded: output.h) output; none if
- * sensitive. */
+/* An attempt ended: its state, times and (scrubbed, bounded) output; none
+ * if its step is sensitive. */
 void
-store_attempt_end(struct store *st, const struct run_task *t, const char *state)
+store_attempt_end(struct store *st, const struct store_attempt *at)
 {
-	const struct run *r = t->phase->run;
-	struct buf all;
-
-	if (st == NULL || t->attempt == 0)
+	if (st == NULL || at->attempt == 0)
 		return;
-	buf_init(&all);
-	if (!t->step->sensitive)
-		output_text(&t->out, &all);
 	store_write(st,
 	    "INSERT OR REPLACE INTO attempts (run_id, phase, step, host, "
 	    "attempt, state, exit_code, error, started_ms, finished_ms, "
 	    "output, sensitive) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-	    "iittitntuubi", (int64_t)r->id,
-	    (int64_t)r->plan->phases[t->phase->index].id, t->step->id, t->host,
-	    (int64_t)t->attempt, state, t->exit_code, t->error, t->started_ms,
-	    t->finished_ms, all.data == NULL ? "" : all.data, all.len,
-	    (int64_t)t->step->sensitive);
-	buf_free(&all);
+	    "iittitntuubi", (int64_t)at->run_id, (int64_t)at->phase_id,
+	    at->step, at->host, (int64_t)at->attempt, at->state, at->exit_code,
+	    at->error, at->started_ms, at->finished_ms,
+	    at->output == NULL ? "" : at->output, at->output_len,
+	    (int64_t)at->sensitive);
 }
 
 /* A captured value (never of a sensitive step: the caller checks). */
@@ -290,43 +217,35 @@ store_capture(struct store *st, int run_id, const char *name, const char *host,
 
 /* A host's key was learnt, or it moved in the swap. */
 void
-store_host(struct store *st, const struct run_host *rh)
+store_host(struct store *st, int run_id, const struct store_host *h)
 {
-	const struct run *r = rh->run;
-	char *mk, *ek;
 	json_t *o;
 
 	if (st == NULL)
 		return;
-	mk = rh->has_key ? store_key_line(&rh->machine_key) : NULL;
-	ek = store_key_line(run_expected_key(rh));
 	store_write(st,
 	    "UPDATE hosts SET address = ?, port = ?, user = ?, "
 	    "machine_key = ?, expected_key = ?, swapped = ?, "
 	    "key_source = CASE WHEN key_source IN ('unknown', 'accept-new') "
 	    "AND ? IS NOT NULL "
 	    "THEN 'learned' ELSE key_source END WHERE run_id = ? AND name = ?",
-	    "tntttitit", rh->host->address, rh->host->port, rh->host->user, mk,
-	    ek, (int64_t)rh->swapped, mk, (int64_t)r->id, rh->host->name);
-	o = json_pack("{s:s, s:s, s:i, s:b, s:s?}", "host", rh->host->name,
-	    "address", rh->host->address, "port", rh->host->port, "swapped",
-	    rh->swapped, "expected_key", ek);
-	store_event(st, r->id, "host", o);
-	free(mk);
-	free(ek);
+	    "tntttitit", h->address, h->port, h->user, h->machine_key,
+	    h->expected_key, (int64_t)h->swapped, h->machine_key,
+	    (int64_t)run_id, h->name);
+	o = json_pack("{s:s, s:s, s:i, s:b, s:s?}", "host", h->name, "address",
+	    h->address, "port", h->port, "swapped", h->swapped, "expected_key",
+	    h->expected_key);
+	store_event(st, run_id, "host", o);
 }
 
-/* A note for the audit trail (retries, accepted keys, decisions). */
+/* A note for the audit trail (retries, accepted keys, decisions), already
+ * scrubbed of secrets. */
 void
-store_note(struct store *st, const struct run *r, const char *msg)
+store_note(struct store *st, int run_id, const char *msg)
 {
-	char *clean;
-
 	if (st == NULL)
 		return;
-	clean = secrets_scrub(&r->secrets, msg, strlen(msg));
-	store_event(st, r->id, "note", json_pack("{s:s}", "msg", clean));
-	free(clean);
+	store_event(st, run_id, "note", json_pack("{s:s}", "msg", msg));
 }
 
 /* A resume accepted a changed plan or inventory: these are the run's now. */
@@ -399,13 +318,13 @@ store_mark(struct store *st, int run_id, int phase, const char *step,
 	    "WHERE run_id = ? AND phase = ? AND step = ? AND (? IS NULL OR "
 	    "host = ?)",
 	    "ttuiittt", state, state,
-	    strcmp(state, "pending") == 0 ? (uint64_t)0 : run_now_ms(),
+	    strcmp(state, "pending") == 0 ? (uint64_t)0 : clock_now_ms(),
 	    (int64_t)run_id, (int64_t)phase, step, host, host);
 	if (strcmp(state, "failed") == 0)
 		store_write(st,
 		    "UPDATE runs SET state = 'failed', finished_ms = ? WHERE "
 		    "id = ?",
-		    "ui", run_now_ms(), (int64_t)run_id);
+		    "ui", clock_now_ms(), (int64_t)run_id);
 	xasprintf(&msg, "operator marked %d/%s%s%s %s", phase, step,
 	    host ? " on " : "", host ? host : "", decision);
 	store_event(st, run_id, "note", json_pack("{s:s}", "msg", msg));

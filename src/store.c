@@ -49,12 +49,9 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "buf.h"
-#include "hostkey.h"
 #include "log.h"
-#include "plan.h"
-#include "run.h"
-#include "secret.h"
 #include "status.h"
 #include "store.h"
 #include "store-int.h"
@@ -880,7 +877,7 @@ store_event(struct store *st, int run_id, const char *type, json_t *data)
 	json_decref(data);
 	store_write(st,
 	    "INSERT INTO events (run_id, ts_ms, type, data) VALUES (?,?,?,?)",
-	    "iitt", (int64_t)run_id, (int64_t)run_now_ms(), type, s);
+	    "iitt", (int64_t)run_id, (int64_t)clock_now_ms(), type, s);
 	free(s);
 	st->events++;
 #ifdef HOSTSWAP_TEST_HOOKS
@@ -892,14 +889,4 @@ store_event(struct store *st, int run_id, const char *type, json_t *data)
 		raise(SIGKILL);
 	}
 #endif
-}
-
-/* The run's object for an event. */
-json_t *
-store_run_json(const struct run *r)
-{
-	struct status_run v;
-
-	status_view_run(r, &v);
-	return status_run_json(&v);
 }

@@ -23,8 +23,12 @@
 #include "buf.h"
 #include "diag.h"
 #include "plan.h"
+#include "run-record.h"
 #include "run.h"
+#include "status-live.h"
+#include "status.h"
 #include "store.h"
+#include "task.h"
 
 static const char plan_text[] =
     "hostswap: 1\n"
@@ -123,7 +127,7 @@ test_create_and_status(void **state)
 
 	f->run->store = f->st;
 	f->run->started_ms = 1764950400000ULL; /* 2025-12-05T16:00:00Z */
-	store_run_create(f->st, f->run, "aa", NULL, "aa", NULL);
+	run_record_create(f->st, f->run, "aa", NULL, "aa", NULL);
 	assert_int_equal(f->run->id, 1);
 	assert_int_equal(store_newest_run(f->st, &ri), STORE_OK);
 	assert_string_equal(ri.state, "running");
@@ -153,6 +157,28 @@ test_create_and_status(void **state)
 	json_decref(o);
 }
 
+/* A task's transition as the engine's state-file listener writes it. */
+static void
+write_task(struct store *st, const struct run_task *t)
+{
+	struct store_task_ref ref;
+	struct status_task v;
+
+	task_store_ref(t, &ref);
+	status_view_task(t, &v);
+	store_task(st, &ref, &v, t->record);
+}
+
+/* A phase's transition, likewise. */
+static void
+write_phase(struct store *st, const struct run_phase *ph)
+{
+	struct status_phase v;
+
+	status_view_phase(ph, &v);
+	store_phase(st, ph->run->id, ph->index, &v);
+}
+
 /* Transitions written by the engine are what a resume restores. */
 static void
 test_restore(void **state)
@@ -164,15 +190,15 @@ test_restore(void **state)
 	char *err = NULL;
 
 	f->run->store = f->st;
-	store_run_create(f->st, f->run, "aa", NULL, "aa", NULL);
+	run_record_create(f->st, f->run, "aa", NULL, "aa", NULL);
 	t = &f->run->phases[0].tasks[0];
 	t->state = TASK_SUCCEEDED;
 	t->attempt = 2;
 	t->exit_code = 0;
-	store_task(f->st, t);
+	write_task(f->st, t);
 	store_capture(f->st, f->run->id, "k", "ika", "captured");
 	f->run->phases[0].state = PHASE_SUCCEEDED;
-	store_phase(f->st, &f->run->phases[0]);
+	write_phase(f->st, &f->run->phases[0]);
 	store_commit(f->st);
 
 	memset(&ro, 0, sizeof ro);
@@ -218,14 +244,14 @@ test_after_commit(void **state)
 
 	store_attach(f->st, &f->loop);
 	f->run->store = f->st;
-	store_run_create(f->st, f->run, "aa", NULL, "aa", NULL);
+	run_record_create(f->st, f->run, "aa", NULL, "aa", NULL);
 	before = store_commits(f->st);
 	norder = 0;
 	f->run->phases[0].tasks[0].state = TASK_RUNNING;
-	store_task(f->st, &f->run->phases[0].tasks[0]);
+	write_task(f->st, &f->run->phases[0].tasks[0]);
 	store_after_commit(f->st, record_cb, (void *)1);
 	f->run->phases[0].tasks[1].state = TASK_RUNNING;
-	store_task(f->st, &f->run->phases[0].tasks[1]);
+	write_task(f->st, &f->run->phases[0].tasks[1]);
 	store_after_commit(f->st, record_cb, (void *)2);
 	assert_int_equal(norder, 0); /* never inside the call */
 	/* Another connection sees nothing yet: not committed. */
