@@ -10,6 +10,7 @@ struct store;
 
 void run_record_listener(struct store *, struct run_listener *);
 void run_record_note(const struct run *, const char *);
+int run_record_restore(struct store *, struct run *, char **);
 void run_record_create(struct store *, struct run *, const char *, const char *,
     const char *, const char *);
 

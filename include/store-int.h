@@ -14,8 +14,6 @@
 #include <sqlite3.h>
 #include <uv.h>
 
-struct run;
-
 struct store_deferred {
 	void (*cb)(void *);
 	void *arg;
@@ -69,23 +67,6 @@ struct store {
 #define STORE_TASK_COLUMNS \
 	"phase_idx, phase, step, host, kind, state, attempt, exit_code, " \
 	"error, started_ms, finished_ms, record, note, tail"
-
-struct store_task_row {
-	int phase_idx;
-	int phase; /* the phase's id */
-	const char *step;
-	const char *host;
-	const char *kind;
-	const char *state;
-	int attempt;
-	int exit_code; /* -1: none */
-	const char *error;
-	uint64_t started_ms; /* 0: none */
-	uint64_t finished_ms;
-	const char *record;
-	const char *note;
-	const char *tail;
-};
 
 void store_task_row(sqlite3_stmt *, struct store_task_row *);
 sqlite3_stmt *store_query(struct store *, const char *, const char *, ...);

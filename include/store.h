@@ -18,10 +18,6 @@
 #include <jansson.h>
 #include <uv.h>
 
-struct run;
-struct run_phase;
-struct run_task;
-struct run_host;
 struct status_phase;
 struct status_run;
 struct status_task;
@@ -118,6 +114,35 @@ struct store_new_run {
 	json_t *run_json; /* its first event's object (the id is set) */
 };
 
+/* A task as the state file keeps it (strings point into the row being
+ * read: copy what must outlive the callback). */
+struct store_task_row {
+	int phase_idx;
+	int phase; /* the phase's id */
+	const char *step;
+	const char *host;
+	const char *kind;
+	const char *state;
+	int attempt;
+	int exit_code; /* -1: none */
+	const char *error;
+	uint64_t started_ms; /* 0: none */
+	uint64_t finished_ms;
+	const char *record;
+	const char *note;
+	const char *tail;
+};
+
+/* What the state file keeps of a run for a resume, row by row (the
+ * engine's restore fills its run from it: run-record.c). */
+struct store_saved_cb {
+	/* A host: its machine's key line (or NULL), swapped, key source. */
+	int (*host)(void *, const char *, const char *, int, const char *);
+	void (*capture)(void *, const char *, const char *, const char *);
+	void (*phase)(void *, int, const char *, uint64_t, uint64_t);
+	void (*task)(void *, const struct store_task_row *);
+};
+
 /* What a command needs to know of the newest run. */
 struct store_run_info {
 	int id;
@@ -169,7 +194,8 @@ void store_set_url(struct store *, int, const char *);
 void store_run_plan(
     struct store *, int, const char *, const char *, const char *);
 
-int store_restore(struct store *, struct run *, char **);
+int store_saved(
+    struct store *, int, int *, char **, const struct store_saved_cb *, void *);
 
 int store_mark(struct store *, int, int, const char *, const char *,
     const char *, char **);

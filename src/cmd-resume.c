@@ -22,6 +22,7 @@
 #include "observe.h"
 #include "plan.h"
 #include "run.h"
+#include "run-record.h"
 #include "run-setup.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -233,7 +234,7 @@ cmd_resume_exec(const struct cmd_entry *self, int argc, char **argv)
 	}
 	uv_loop_init(&loop);
 	if (run_new(&loop, p, &a.ro, &r, &err) == -1 ||
-	    store_restore(st, r, &err) == -1) {
+	    run_record_restore(st, r, &err) == -1) {
 		/* A secret that cannot be resolved fails the run (as
 		 * `run` does); a run the inventory does not fit is invalid. */
 		rc = r == NULL ? EXIT_FAILED : EXIT_INVALID;

@@ -289,3 +289,160 @@ run_record_create(struct store *st, struct run *r, const char *plan_sha,
 	snprintf(r->id_text, sizeof r->id_text, "%d", r->id);
 	run_record_new_free(&nr);
 }
+
+/* A task state by name (pending if the name is unknown). */
+static enum task_state
+run_record_task_state(const char *s)
+{
+	int i;
+
+	for (i = 0; i < TASK_NSTATES; i++)
+		if (s != NULL && strcmp(task_state_names[i], s) == 0)
+			return (enum task_state)i;
+	return TASK_PENDING;
+}
+
+/* A phase state by name (pending if the name is unknown). */
+static enum phase_state
+run_record_phase_state(const char *s)
+{
+	int i;
+
+	for (i = 0; i < PHASE_NSTATES; i++)
+		if (s != NULL && strcmp(phase_state_names[i], s) == 0)
+			return (enum phase_state)i;
+	return PHASE_PENDING;
+}
+
+/* The run's phase of a plan phase id, or NULL. */
+static struct run_phase *
+run_record_find_phase(struct run *r, int id)
+{
+	size_t i;
+
+	for (i = 0; i < r->nphases; i++)
+		if (r->plan->phases[r->phases[i].index].id == id)
+			return &r->phases[i];
+	return NULL;
+}
+
+struct run_record_restore {
+	struct run *r;
+	char **err;
+};
+
+/* A host: its key as the run knows it, never a file's; its swap. */
+static int
+run_record_restore_host(void *arg, const char *name, const char *key,
+    int swapped, const char *source)
+{
+	struct run_record_restore *rr = arg;
+	struct run_host *rh = run_host(rr->r, name);
+
+	if (rh == NULL) {
+		xasprintf(rr->err,
+		    "the run knows host %s, which the inventory does not name",
+		    name);
+		return -1;
+	}
+	hostkey_clear(&rh->machine_key);
+	rh->has_key =
+	    key != NULL && hostkey_from_pin(key, &rh->machine_key) == 0;
+	rh->swapped = swapped;
+	/* Created with --accept-new-host-keys and never reached: a resume
+	 * trusts its first key as the run would have. */
+	rh->first_use =
+	    !rh->has_key && source != NULL && strcmp(source, "accept-new") == 0;
+	return 0;
+}
+
+static void
+run_record_restore_capture(
+    void *arg, const char *name, const char *host, const char *value)
+{
+	struct run_record_restore *rr = arg;
+
+	run_set_capture(rr->r, name, host, value);
+}
+
+static void
+run_record_restore_phase(void *arg, int id, const char *state,
+    uint64_t started_ms, uint64_t finished_ms)
+{
+	struct run_record_restore *rr = arg;
+	struct run_phase *ph = run_record_find_phase(rr->r, id);
+
+	if (ph == NULL)
+		return;
+	ph->state = run_record_phase_state(state);
+	ph->started_ms = started_ms;
+	ph->finished_ms = finished_ms;
+}
+
+/* A task the plan still has: its state, attempt, times, record, note,
+ * output tail. */
+static void
+run_record_restore_task(void *arg, const struct store_task_row *row)
+{
+	struct run_record_restore *rr = arg;
+	struct run_phase *ph = run_record_find_phase(rr->r, row->phase);
+	struct run_task *t = NULL;
+	size_t i;
+
+	for (i = 0; ph != NULL && i < ph->ntasks && t == NULL; i++)
+		if (strcmp(ph->tasks[i].step->id, row->step) == 0 &&
+		    strcmp(ph->tasks[i].host, row->host) == 0)
+			t = &ph->tasks[i];
+	if (t == NULL)
+		return;
+	t->state = run_record_task_state(row->state);
+	t->attempt = row->attempt;
+	t->exit_code = row->exit_code;
+	free(t->error);
+	t->error = row->error ? xstrdup(row->error) : NULL;
+	t->started_ms = row->started_ms;
+	t->finished_ms = row->finished_ms;
+	free(t->record);
+	t->record = row->record ? xstrdup(row->record) : NULL;
+	free(t->note);
+	t->note = row->note ? xstrdup(row->note) : NULL;
+	if (row->tail != NULL)
+		buf_adds(&t->out.all, row->tail);
+}
+
+/*
+ * Fill a run made from the plan (run_new() in resume mode) with what the
+ * state file keeps of its newest run: ids, date, keys, the swap, the keys
+ * revoked when it began, captures, phases and tasks. Tasks the plan no
+ * longer has are left out; new ones stay pending.
+ */
+int
+run_record_restore(struct store *st, struct run *r, char **err)
+{
+	static const struct store_saved_cb cb = { run_record_restore_host,
+		run_record_restore_capture, run_record_restore_phase,
+		run_record_restore_task };
+	struct run_record_restore rr = { r, err };
+	struct store_run_info ri;
+	char *revoked;
+	int rc;
+
+	*err = NULL;
+	if (store_newest_run(st, &ri) != STORE_OK) {
+		xasprintf(err, "%s: no run to resume", store_path(st));
+		return -1;
+	}
+	r->id = ri.id;
+	snprintf(r->id_text, sizeof r->id_text, "%d", r->id);
+	memcpy(r->uid, ri.uid, sizeof r->uid);
+	memcpy(r->date, ri.date, sizeof r->date);
+	r->started_ms = ri.started_ms;
+	r->opts.from_phase = ri.from_phase;
+	r->opts.to_phase = ri.to_phase;
+	store_run_info_free(&ri);
+	rc = store_saved(st, r->id, &r->swapped, &revoked, &cb, &rr);
+	/* The keys revoked when the run began stay refused. */
+	hostkey_revoked_load(revoked);
+	free(revoked);
+	return rc;
+}

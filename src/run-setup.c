@@ -67,7 +67,7 @@ run_setup_notify_run(
 
 /*
  * Set up a run made by run_new() (and, for a resume, filled by
- * store_restore()): its state file (NULL: none), and, when swapped is set,
+ * run_record_restore()): its state file (NULL: none), and, when swapped is set,
  * the swap as done before it starts (run --assume-swapped); then its
  * listeners and notifications.
  */

@@ -916,7 +916,7 @@ run_start(struct run *r, void (*done)(struct run *))
 }
 
 /*
- * Take up a run from the state file (store_restore() filled it): the
+ * Take up a run from the state file (run_record_restore() filled it): the
  * outcomes of the tasks that were running are learnt from their records
  * first (resume.c), then the phase goes on.
  */

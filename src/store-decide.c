@@ -24,7 +24,6 @@
 #include <sqlite3.h>
 
 #include "clock.h"
-#include "run.h"
 #include "store.h"
 #include "store-int.h"
 #include "xmalloc.h"

@@ -11,11 +11,9 @@
 #include <sqlite3.h>
 
 #include "clock.h"
-#include "buf.h"
 #include "hostkey.h"
+#include "buf.h"
 #include "outage.h"
-#include "plan.h"
-#include "run.h"
 #include "secret.h"
 #include "status.h"
 #include "store.h"
@@ -85,183 +83,65 @@ store_run_unfinished(const struct store_run_info *ri)
 	    strcmp(ri->state, "abandoned") != 0;
 }
 
-/* A task state by name. */
-static enum task_state
-store_task_state(const char *s)
+/*
+ * What the file keeps of run run_id for a resume, handed over row by row:
+ * its swap and the keys revoked when it began (*swapped, *revoked: the
+ * caller frees it), then its hosts, captures, phases and tasks. A host
+ * callback's -1 stops the reading and is returned.
+ */
+int
+store_saved(struct store *st, int run_id, int *swapped, char **revoked,
+    const struct store_saved_cb *cb, void *arg)
 {
-	int i;
-
-	for (i = 0; i < TASK_NSTATES; i++)
-		if (s != NULL && strcmp(task_state_names[i], s) == 0)
-			return (enum task_state)i;
-	return TASK_PENDING;
-}
-
-/* A phase state by name. */
-static enum phase_state
-store_phase_state(const char *s)
-{
-	int i;
-
-	for (i = 0; i < PHASE_NSTATES; i++)
-		if (s != NULL && strcmp(phase_state_names[i], s) == 0)
-			return (enum phase_state)i;
-	return PHASE_PENDING;
-}
-
-/* Restore the hosts: keys as the run knows them, never a file's. */
-static int
-store_restore_hosts(struct store *st, struct run *r, char **err)
-{
+	struct store_task_row row;
 	sqlite3_stmt *s;
-	struct run_host *rh;
-	const char *mk;
 
+	*swapped = 0;
+	*revoked = NULL;
+	s = store_query(st, "SELECT swapped, revoked FROM runs WHERE id = ?",
+	    "i", (int64_t)run_id);
+	if (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
+		*swapped = sqlite3_column_int(s, 0);
+		*revoked = store_col_str(s, 1);
+	}
+	sqlite3_finalize(s);
 	s = store_query(st,
 	    "SELECT name, machine_key, swapped, key_source FROM hosts "
 	    "WHERE run_id = ?",
-	    "i", (int64_t)r->id);
-	if (s == NULL)
-		return -1;
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		rh = run_host(r, (const char *)sqlite3_column_text(s, 0));
-		if (rh == NULL) {
-			xasprintf(err,
-			    "the run knows host %s, which the inventory "
-			    "does not name",
-			    (const char *)sqlite3_column_text(s, 0));
+	    "i", (int64_t)run_id);
+	while (s != NULL && sqlite3_step(s) == SQLITE_ROW)
+		if (cb->host(arg, (const char *)sqlite3_column_text(s, 0),
+			(const char *)sqlite3_column_text(s, 1),
+			sqlite3_column_int(s, 2),
+			(const char *)sqlite3_column_text(s, 3)) == -1) {
 			sqlite3_finalize(s);
 			return -1;
 		}
-		hostkey_clear(&rh->machine_key);
-		rh->has_key = 0;
-		mk = (const char *)sqlite3_column_text(s, 1);
-		if (mk != NULL && hostkey_from_pin(mk, &rh->machine_key) == 0)
-			rh->has_key = 1;
-		rh->swapped = sqlite3_column_int(s, 2);
-		/* Created with --accept-new-host-keys and never reached: a
-		 * resume trusts its first key as the run would have. */
-		rh->first_use = !rh->has_key &&
-		    sqlite3_column_text(s, 3) != NULL &&
-		    strcmp((const char *)sqlite3_column_text(s, 3),
-			"accept-new") == 0;
-	}
 	sqlite3_finalize(s);
-	return 0;
-}
-
-/* The run's task of a phase by step and host. */
-static struct run_task *
-store_find_task(struct run_phase *ph, const char *step, const char *host)
-{
-	size_t i;
-
-	for (i = 0; i < ph->ntasks; i++)
-		if (strcmp(ph->tasks[i].step->id, step) == 0 &&
-		    strcmp(ph->tasks[i].host, host) == 0)
-			return &ph->tasks[i];
-	return NULL;
-}
-
-/* The run's phase of a plan phase id. */
-static struct run_phase *
-store_find_phase(struct run *r, int id)
-{
-	size_t i;
-
-	for (i = 0; i < r->nphases; i++)
-		if (r->plan->phases[r->phases[i].index].id == id)
-			return &r->phases[i];
-	return NULL;
-}
-
-/*
- * Fill a run made from the plan (run_new() in resume mode) with what the
- * state file knows: ids, date, keys, the swap, captures, phases and tasks.
- * Tasks the plan no longer has are left out; new ones stay pending.
- */
-int
-store_restore(struct store *st, struct run *r, char **err)
-{
-	struct store_run_info ri;
-	struct run_phase *ph;
-	struct run_task *t;
-	sqlite3_stmt *s;
-	int64_t swapped;
-
-	*err = NULL;
-	if (store_newest_run(st, &ri) != STORE_OK) {
-		xasprintf(err, "%s: no run to resume", st->path);
-		return -1;
-	}
-	r->id = ri.id;
-	snprintf(r->id_text, sizeof r->id_text, "%d", r->id);
-	memcpy(r->uid, ri.uid, sizeof r->uid);
-	memcpy(r->date, ri.date, sizeof r->date);
-	r->started_ms = ri.started_ms;
-	r->opts.from_phase = ri.from_phase;
-	r->opts.to_phase = ri.to_phase;
-	store_run_info_free(&ri);
-	if (store_restore_hosts(st, r, err) == -1)
-		return -1;
-	s = store_query(st, "SELECT swapped, revoked FROM runs WHERE id = ?",
-	    "i", (int64_t)r->id);
-	swapped = 0;
-	if (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
-		swapped = sqlite3_column_int64(s, 0);
-		/* The keys revoked when the run began stay refused. */
-		hostkey_revoked_load((const char *)sqlite3_column_text(s, 1));
-	}
-	sqlite3_finalize(s);
-	r->swapped = (int)swapped;
-
 	s = store_query(st,
 	    "SELECT name, host, value FROM captures WHERE run_id = ?", "i",
-	    (int64_t)r->id);
+	    (int64_t)run_id);
 	while (s != NULL && sqlite3_step(s) == SQLITE_ROW)
-		run_set_capture(r, (const char *)sqlite3_column_text(s, 0),
+		cb->capture(arg, (const char *)sqlite3_column_text(s, 0),
 		    (const char *)sqlite3_column_text(s, 1),
 		    (const char *)sqlite3_column_text(s, 2));
 	sqlite3_finalize(s);
-
 	s = store_query(st,
 	    "SELECT id, state, started_ms, finished_ms FROM phases WHERE "
 	    "run_id = ?",
-	    "i", (int64_t)r->id);
-	while (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
-		if ((ph = store_find_phase(r, sqlite3_column_int(s, 0))) ==
-		    NULL)
-			continue;
-		ph->state =
-		    store_phase_state((const char *)sqlite3_column_text(s, 1));
-		ph->started_ms = (uint64_t)sqlite3_column_int64(s, 2);
-		ph->finished_ms = (uint64_t)sqlite3_column_int64(s, 3);
-	}
+	    "i", (int64_t)run_id);
+	while (s != NULL && sqlite3_step(s) == SQLITE_ROW)
+		cb->phase(arg, sqlite3_column_int(s, 0),
+		    (const char *)sqlite3_column_text(s, 1),
+		    (uint64_t)sqlite3_column_int64(s, 2),
+		    (uint64_t)sqlite3_column_int64(s, 3));
 	sqlite3_finalize(s);
-
 	s = store_query(st,
 	    "SELECT " STORE_TASK_COLUMNS " FROM tasks WHERE run_id = ?", "i",
-	    (int64_t)r->id);
+	    (int64_t)run_id);
 	while (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
-		struct store_task_row row;
-
 		store_task_row(s, &row);
-		if ((ph = store_find_phase(r, row.phase)) == NULL ||
-		    (t = store_find_task(ph, row.step, row.host)) == NULL)
-			continue;
-		t->state = store_task_state(row.state);
-		t->attempt = row.attempt;
-		t->exit_code = row.exit_code;
-		free(t->error);
-		t->error = row.error ? xstrdup(row.error) : NULL;
-		t->started_ms = row.started_ms;
-		t->finished_ms = row.finished_ms;
-		free(t->record);
-		t->record = row.record ? xstrdup(row.record) : NULL;
-		free(t->note);
-		t->note = row.note ? xstrdup(row.note) : NULL;
-		if (row.tail != NULL)
-			buf_adds(&t->out.all, row.tail);
+		cb->task(arg, &row);
 	}
 	sqlite3_finalize(s);
 	return 0;

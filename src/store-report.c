@@ -15,7 +15,6 @@
 #include "clock.h"
 #include "outage.h"
 #include "report.h"
-#include "run.h"
 #include "store.h"
 #include "store-int.h"
 #include "xmalloc.h"

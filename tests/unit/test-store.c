@@ -204,7 +204,7 @@ test_restore(void **state)
 	memset(&ro, 0, sizeof ro);
 	ro.resume = 1;
 	assert_int_equal(run_new(&f->loop, f->plan, &ro, &r2, &err), 0);
-	assert_int_equal(store_restore(f->st, r2, &err), 0);
+	assert_int_equal(run_record_restore(f->st, r2, &err), 0);
 	assert_string_equal(r2->uid, f->run->uid);
 	assert_string_equal(r2->date, f->run->date);
 	assert_int_equal(r2->phases[0].state, PHASE_SUCCEEDED);
