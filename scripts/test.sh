@@ -22,15 +22,27 @@ total_skip=0
 # whose names match the regular expression EXCLUDE) and add up its
 # results. Every test runs once: a test that passes only on a second try
 # is failing. A skipped test (exit 77: not root) is counted as skipped,
-# never passed.
+# never passed. ctest runs under scripts/reap.py, which keeps every
+# process the tests start in its tree: one more test passes if none is
+# left running at the end (else each is named, ended, and it fails).
 ctest_suite() {
 	log="$1/ctest.log"
+	left="$1/leftovers"
 	set +e
-	(cd "$1" && ctest --output-on-failure -j "$jobs" --timeout 600 \
+	(cd "$1" && python3 "$root/scripts/reap.py" "$left" ctest \
+	    --output-on-failure -j "$jobs" --timeout 600 \
 	    ${3:+-E "$3"}) >"$log" 2>&1
 	rc=$?
 	set -e
 	cat "$log"
+	if [ -s "$left" ]; then
+		echo "FAILED: processes left running after $2 (ended now):"
+		cat "$left"
+		total_fail=$((total_fail + 1))
+	else
+		echo "$2: no process left running"
+		total_pass=$((total_pass + 1))
+	fi
 	summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
 	if [ -z "$summary" ]; then
 		echo "test.sh: $2: ctest printed no summary" >&2
