@@ -7,6 +7,10 @@
 
 struct run_task;
 
-void check_start(struct run_task *);
+/* How a check ends its task: ok, error (or NULL), the evidence. */
+typedef void (*check_finish)(
+    struct run_task *, int, const char *, const char *);
+
+void check_start(struct run_task *, check_finish);
 
 #endif

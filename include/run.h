@@ -28,6 +28,7 @@ struct remote_job_cb;
 struct local_job;
 struct waiter;
 struct store;
+struct store_task_ref;
 struct notify;
 struct run_listener;
 
@@ -113,9 +114,12 @@ struct run_task {
 	int timed_out;
 	struct waiter *waiter; /* detach, reboot, wait */
 	struct probe *probe;   /* a check under way */
-	char *note;            /* a reboot's boot id before, for a resume */
-	int base_attempt;      /* attempts made before this resume */
-	int output_lost;       /* ended while hostswap was away */
+	/* How that check ends the task (check.c calls it: task_finish()). */
+	void (*check_finish)(
+	    struct run_task *, int, const char *, const char *);
+	char *note;       /* a reboot's boot id before, for a resume */
+	int base_attempt; /* attempts made before this resume */
+	int output_lost;  /* ended while hostswap was away */
 };
 
 struct run_phase {
@@ -171,20 +175,31 @@ struct run {
 	uv_timer_t grace;
 	int handles;
 	void (*finished)(struct run *);
-	void (*gate_go)(struct run *); /* after the key gate (run.c) */
+	void (*gate_go)(struct run *); /* after the key gate (run-start.c) */
+	void (*gate_open)(void *);     /* opens it, once committed */
+	/* The scheduler, as the tasks tell it (run-start.c wires them):
+	 * a task ended or began to wait; a control job (a timeout's kill)
+	 * ended. */
+	void (*task_ended)(struct run_task *);
+	void (*control_done)(struct run *);
+	/* The task and the resume, as the waiter tells them (run-start.c
+	 * wires them): a waited-for step ended (task_finish()); start a
+	 * detach step's script (run_task_exec_detach()); a watched task was
+	 * found lost on a resume (resume_lost()). */
+	void (*task_finish)(struct run_task *, int, const char *, const char *);
+	void (*task_exec_detach)(struct run_task *,
+	    const struct remote_job_cb *, void *, struct remote_job **);
+	void (*task_lost)(struct run_task *, const char *);
 };
 
 uint64_t run_now_ms(void);
 void run_opts_init(struct run_opts *);
 int run_new(uv_loop_t *, struct plan *, const struct run_opts *, struct run **,
     char **);
-void run_start(struct run *, void (*)(struct run *));
-void run_start_resumed(struct run *, void (*)(struct run *));
 void run_after_commit(struct run *, void (*)(void *), void *);
 struct prober *run_prober(struct run *);
 void run_note(struct run *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
-void run_free(struct run *);
 struct run_host *run_host(struct run *, const char *);
 struct run_task *run_task_find(struct run *, int, const char *, const char *);
 struct remote *run_remote(struct run_host *);
@@ -201,5 +216,9 @@ struct remote_job *run_host_start(struct run_host *, enum wrapper_mode,
 int run_host_key(const struct host *, const char *, struct hostkey *, char **);
 void run_host_mark_swapped(struct run_host *);
 int run_host_used(const struct run *, const struct run_host *);
+void run_gate_check(struct run *);
+void run_task_store_ref(const struct run_task *, struct store_task_ref *);
+int run_task_expected_exit(const struct run_task *, int);
+void run_release(struct run *);
 
 #endif

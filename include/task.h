@@ -15,14 +15,12 @@ void task_start(struct run_task *);
 void task_set_state(struct run_task *, enum task_state, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 int task_state_final(enum task_state);
-void task_store_ref(const struct run_task *, struct store_task_ref *);
 void task_cancel(struct run_task *, const char *);
-void task_free(struct run_task *);
+void task_release(struct run_task *);
 void task_finish(struct run_task *, int, const char *, const char *);
 void task_watch(struct run_task *);
 void task_approve(struct run_task *);
 void task_reject(struct run_task *);
-int run_task_expected_exit(const struct run_task *, int);
 void run_task_exec_plain(struct run_task *, const char *,
     const struct remote_job_cb *, void *, struct remote_job **);
 void run_task_exec_detach(struct run_task *, const struct remote_job_cb *,

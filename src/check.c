@@ -16,7 +16,6 @@
 #include "probe.h"
 #include "run.h"
 #include "secret.h"
-#include "task.h"
 #include "xmalloc.h"
 
 /* The strings a check's request points to, freed after it started. */
@@ -68,7 +67,7 @@ check_done_cb(void *arg, const struct probe_result *res)
 	ev = secrets_scrub(sec, res->evidence, strlen(res->evidence));
 	if (!res->ok)
 		err = secrets_scrub(sec, res->error, strlen(res->error));
-	task_finish(t, res->ok, err, ev);
+	t->check_finish(t, res->ok, err, ev);
 	free(ev);
 	free(err);
 }
@@ -197,9 +196,10 @@ check_request(struct run_task *t, struct probe_req *q, struct check_strings *cs,
 	}
 }
 
-/* Start the check of a task's attempt. */
+/* Start the check of a task's attempt; finish ends it (task.c's
+ * task_finish(): ok, error, what the check saw). */
 void
-check_start(struct run_task *t)
+check_start(struct run_task *t, check_finish finish)
 {
 	struct run *r = t->phase->run;
 	const struct inventory *inv = r->plan->inv;
@@ -210,6 +210,7 @@ check_start(struct run_task *t)
 	char *err = NULL, *msg;
 	int rc;
 
+	t->check_finish = finish;
 	memset(&q, 0, sizeof q);
 	resolve = xcalloc(
 	    inv != NULL && inv->nresolve ? inv->nresolve : 1, sizeof *resolve);
@@ -219,16 +220,16 @@ check_start(struct run_task *t)
 		else
 			xasprintf(&msg, "cannot expand: unknown '%s'",
 			    err ? err : "?");
-		task_finish(t, 0, msg, NULL);
+		t->check_finish(t, 0, msg, NULL);
 		free(msg);
 		goto out;
 	}
 	if (run_prober(r) == NULL) {
-		task_finish(t, 0, "cannot start libcurl", NULL);
+		t->check_finish(t, 0, "cannot start libcurl", NULL);
 		goto out;
 	}
 	if ((t->probe = probe_start(r->prober, &q, check_done_cb, t)) == NULL)
-		task_finish(t, 0, "cannot start the check (libcurl)", NULL);
+		t->check_finish(t, 0, "cannot start the check (libcurl)", NULL);
 out:
 	free(err);
 	free(to);

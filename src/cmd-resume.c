@@ -21,6 +21,7 @@
 #include "log.h"
 #include "observe.h"
 #include "plan.h"
+#include "run-start.h"
 #include "run.h"
 #include "run-record.h"
 #include "run-setup.h"

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "notify.h"
 #include "plan.h"
+#include "run-start.h"
 #include "run.h"
 #include "store.h"
 #include "xmalloc.h"

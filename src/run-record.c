@@ -71,7 +71,7 @@ run_record_task(void *arg, const struct run_task *t, enum observe_task w)
 		run_record_attempt(st, t, "failed");
 		return;
 	}
-	task_store_ref(t, &ref);
+	run_task_store_ref(t, &ref);
 	status_view_task(t, &v);
 	store_task(st, &ref, &v, t->record);
 	if (w == OBSERVE_TASK_CHANGED && task_state_final(t->state) &&

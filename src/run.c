@@ -24,12 +24,9 @@
 #include "plan.h"
 #include "probe.h"
 #include "remote.h"
-#include "resume.h"
 #include "run.h"
-#include "scheduler.h"
 #include "store.h"
 #include "sudo-gate.h"
-#include "task.h"
 #include "wrapper.h"
 #include "xmalloc.h"
 
@@ -45,6 +42,28 @@ uint64_t
 run_now_ms(void)
 {
 	return clock_now_ms();
+}
+
+/* The task in the state file's terms (store.h). */
+void
+run_task_store_ref(const struct run_task *t, struct store_task_ref *ref)
+{
+	ref->run_id = t->phase->run->id;
+	ref->phase_idx = t->phase->index;
+	ref->step = t->step->id;
+	ref->host = t->host;
+}
+
+/* Whether an exit status is one the step expects. */
+int
+run_task_expected_exit(const struct run_task *t, int status)
+{
+	size_t i;
+
+	for (i = 0; i < t->step->nexpect_exit; i++)
+		if (t->step->expect_exit[i] == status)
+			return 1;
+	return 0;
 }
 
 /* A note for the operator, kept in the audit trail too. */
@@ -143,7 +162,35 @@ run_remote_ready(struct remote *rem, void *arg)
 	(void)arg;
 }
 
-static void run_gate_check(struct run *);
+/*
+ * While the key gate holds the run (run-start.c): open it once every name
+ * it waits for has its key committed in full, or its connection failed (a
+ * task that then expands the key fails, saying why). Called as a host's
+ * key or session changes.
+ */
+void
+run_gate_check(struct run *r)
+{
+	const struct hostkey *k;
+	struct run_host *rh;
+	size_t i, n = 0;
+
+	if (r->gate_go == NULL)
+		return;
+	for (i = 0; i < r->nhosts; i++) {
+		rh = &r->hosts[i];
+		if (!rh->key_gate)
+			continue;
+		k = run_expected_key(rh);
+		if (rh->failed || k == NULL ||
+		    (hostkey_is_full(k) && !rh->key_pending))
+			rh->key_gate = 0;
+		else
+			n++;
+	}
+	if (n == 0)
+		run_after_commit(r, r->gate_open, r);
+}
 
 /* Session event: failed or lost; its jobs fail on their own. */
 static void
@@ -499,7 +546,7 @@ run_new(uv_loop_t *loop, struct plan *p, const struct run_opts *opts,
 	if (!opts->dry_run) {
 		if (secrets_resolve(&r->secrets, p, err) == -1 ||
 		    (!opts->resume && run_load_keys(r, err) == -1)) {
-			run_free(r);
+			run_release(r);
 			return -1;
 		}
 	}
@@ -519,19 +566,6 @@ run_exit_code(const struct run *r)
 	default:
 		return 3;
 	}
-}
-
-/* Signals: SIGINT and SIGTERM stop gracefully; SIGHUP is ignored. */
-static void
-run_signal_cb(uv_signal_t *h, int signum)
-{
-	struct run *r = h->data;
-
-	if (signum == SIGHUP)
-		return;
-	run_note(r, "%s: stopping; running tasks get %u s to end",
-	    signum == SIGINT ? "SIGINT" : "SIGTERM", r->opts.grace_ms / 1000);
-	sched_stop(r);
 }
 
 /* Whether a task of a phase the run will execute uses this host. */
@@ -663,273 +697,6 @@ run_host_mark_swapped(struct run_host *rh)
 	}
 }
 
-/* The check of a host's record directories, and what it said. */
-struct run_prepare {
-	struct run_host *rh;
-	struct remote *remote; /* the session it ran on */
-	struct buf out;
-};
-
-/* Output of the check. */
-static void
-run_prepare_output_cb(void *arg, const char *data, size_t len, int is_stderr)
-{
-	struct run_prepare *p = arg;
-
-	if (!is_stderr && p->out.len < 4096)
-		buf_add(&p->out, data, len);
-}
-
-/*
- * The check ended: if every directory passed, later tasks on the same
- * session (the same machine) check them with built-ins only.
- */
-static void
-run_prepare_done_cb(void *arg, const struct remote_result *res)
-{
-	struct run_prepare *p = arg;
-
-	if (res->error == NULL && res->exit_status == 0 &&
-	    p->out.data != NULL && strstr(p->out.data, WRAPPER_PREPARED) &&
-	    p->rh->remote == p->remote)
-		p->rh->records_verified = 1;
-}
-
-/* The check's job is freed. */
-static void
-run_prepare_release_cb(void *arg)
-{
-	struct run_prepare *p = arg;
-
-	buf_free(&p->out);
-	free(p);
-}
-
-static const struct remote_job_cb run_prepare_cb = { run_prepare_output_cb,
-	run_prepare_done_cb, run_prepare_release_cb };
-
-/*
- * Make and check the record base and the run's directory for each host
- * name a session serves, with one command, so that each task's wrapper
- * finds them and, once this said they passed, checks them without an exec
- * of its own (an exec per task costs more than a small command).
- */
-static void
-run_prepare_records(struct run *r, struct run_host *rh)
-{
-	struct run_prepare *p;
-	const char **names = NULL;
-	char *script;
-	size_t i, j, k, n = 0;
-
-	for (i = 0; i < r->nphases; i++)
-		for (j = 0; j < r->phases[i].ntasks; j++) {
-			const struct run_task *t = &r->phases[i].tasks[j];
-
-			if (t->rh != rh)
-				continue;
-			for (k = 0; k < n && strcmp(names[k], t->host) != 0;
-			     k++)
-				;
-			if (k < n)
-				continue;
-			names = xreallocarray(names, n + 1, sizeof *names);
-			names[n++] = t->host;
-		}
-	if (n == 0)
-		return;
-	script = wrapper_prepare_script(r->uid, names, n);
-	p = xcalloc(1, sizeof *p);
-	p->rh = rh;
-	p->remote = run_remote(rh);
-	buf_init(&p->out);
-	run_host_exec(rh, script, 0, &run_prepare_cb, p);
-	free(script);
-	free(names);
-}
-
-/* What a started run holds: the signals, the grace timer. */
-static void
-run_begin(struct run *r, void (*done)(struct run *))
-{
-	r->finished = done;
-	uv_signal_init(r->loop, &r->sigint);
-	uv_signal_init(r->loop, &r->sigterm);
-	uv_signal_init(r->loop, &r->sighup);
-	r->sigint.data = r->sigterm.data = r->sighup.data = r;
-	uv_signal_start(&r->sigint, run_signal_cb, SIGINT);
-	uv_signal_start(&r->sigterm, run_signal_cb, SIGTERM);
-	uv_signal_start(&r->sighup, run_signal_cb, SIGHUP);
-	uv_timer_init(r->loop, &r->grace);
-	r->grace.data = r;
-	r->handles = 4;
-}
-
-/* Whether a template holds ${hosts.NAME.host_key}. */
-static int
-run_text_mentions(const char *tmpl, const char *needle)
-{
-	return tmpl != NULL && strstr(tmpl, needle) != NULL;
-}
-
-/*
- * Whether the plan expands ${hosts.NAME.host_key} anywhere (a script, an
- * unless, a put, a manual text, a variable). For a swapped name the key
- * may be either machine's, so a mention of one swapped name counts for
- * both.
- */
-static int
-run_key_mentioned(const struct plan *p, const char *name)
-{
-	const struct step *st;
-	char needle[512];
-	size_t i, j, k;
-	int n, swapped = plan_swapped_host(p, name);
-
-	for (k = 0; k < (swapped != -1 ? 2 : 1); k++) {
-		n = snprintf(needle, sizeof needle, "hosts.%s.host_key",
-		    k == 0 ? name : p->swap_hosts[1 - swapped]);
-		if (n < 0 || (size_t)n >= sizeof needle)
-			continue;
-		for (i = 0; i < p->nvars + p->inv->nvars; i++)
-			if (run_text_mentions(i < p->nvars
-				    ? p->vars[i].value
-				    : p->inv->vars[i - p->nvars].value,
-				needle))
-				return 1;
-		for (i = 0; i < p->nphases; i++)
-			for (j = 0; j < p->phases[i].nsteps; j++) {
-				st = &p->phases[i].steps[j];
-				if (run_text_mentions(st->script, needle) ||
-				    run_text_mentions(st->unless, needle) ||
-				    run_text_mentions(st->manual, needle) ||
-				    run_text_mentions(
-					st->put.content, needle) ||
-				    run_text_mentions(st->put.path, needle))
-					return 1;
-			}
-	}
-	return 0;
-}
-
-/* The key gate is open: the phases start (or the resume goes on). */
-static void
-run_gate_go_cb(void *arg)
-{
-	struct run *r = arg;
-	void (*go)(struct run *) = r->gate_go;
-
-	if (go == NULL)
-		return; /* opened already */
-	r->gate_go = NULL;
-	if (r->stopping)
-		sched_finish(r, r->aborted ? RUN_ABORTED : RUN_INTERRUPTED);
-	else
-		go(r);
-}
-
-/*
- * Open the gate once every name it waits for has its key committed in
- * full, or its connection failed (a task that then expands the key fails,
- * saying why).
- */
-static void
-run_gate_check(struct run *r)
-{
-	const struct hostkey *k;
-	struct run_host *rh;
-	size_t i, n = 0;
-
-	if (r->gate_go == NULL)
-		return;
-	for (i = 0; i < r->nhosts; i++) {
-		rh = &r->hosts[i];
-		if (!rh->key_gate)
-			continue;
-		k = run_expected_key(rh);
-		if (rh->failed || k == NULL ||
-		    (hostkey_is_full(k) && !rh->key_pending))
-			rh->key_gate = 0;
-		else
-			n++;
-	}
-	if (n == 0)
-		run_after_commit(r, run_gate_go_cb, r);
-}
-
-/*
- * The key gate (SPEC v3 §3: a fingerprint pin is completed by the first
- * connection that presents the key). A step may expand
- * ${hosts.NAME.host_key} before its task's own connection exists, or for
- * a host no task of this run reaches: so before the first phase (or the
- * resume) the run connects every name the plan expands the key of whose
- * machine is known only by its fingerprint, and goes on once each key is
- * committed in full, or that connection failed. Preflight, when it runs,
- * has completed most keys already; then nothing waits.
- */
-static void
-run_gate_start(struct run *r, void (*go)(struct run *))
-{
-	const struct hostkey *k;
-	struct run_host *rh;
-	char msg[256];
-	size_t i, n = 0;
-
-	for (i = 0; i < r->nhosts && !r->opts.dry_run; i++) {
-		rh = &r->hosts[i];
-		k = run_expected_key(rh);
-		if (k == NULL || hostkey_is_full(k) ||
-		    !run_key_mentioned(r->plan, rh->host->name))
-			continue;
-		rh->key_gate = 1;
-		run_remote(rh);
-		n++;
-	}
-	if (n == 0) {
-		go(r);
-		return;
-	}
-	snprintf(msg, sizeof msg,
-	    "connecting first to the %zu host%s whose pinned fingerprint "
-	    "${hosts.NAME.host_key} needs as a key line",
-	    n, n == 1 ? "" : "s");
-	observe_note(r, msg, 0);
-	r->gate_go = go;
-	run_gate_check(r);
-}
-
-/* Start the run; done is called once it has ended. */
-void
-run_start(struct run *r, void (*done)(struct run *))
-{
-	size_t i;
-
-	run_begin(r, done);
-	if (r->started_ms == 0)
-		r->started_ms = run_now_ms();
-	observe_run(r, OBSERVE_RUN_STARTED, r->state);
-	/* Every host the tasks use connects at once, in parallel. */
-	for (i = 0; i < r->nhosts && !r->opts.dry_run; i++)
-		if (run_host_used(r, &r->hosts[i]))
-			run_prepare_records(r, &r->hosts[i]);
-	run_gate_start(r, sched_start);
-}
-
-/*
- * Take up a run from the state file (run_record_restore() filled it): the
- * outcomes of the tasks that were running are learnt from their records
- * first (resume.c), then the phase goes on.
- */
-void
-run_start_resumed(struct run *r, void (*done)(struct run *))
-{
-	run_begin(r, done);
-	r->state = RUN_RUNNING;
-	r->finished_ms = 0;
-	observe_run(r, OBSERVE_RUN_RESUMED, r->state);
-	run_gate_start(r, resume_start);
-}
-
 /* A handle of the run closed; the last one frees the run. */
 static void
 run_handle_closed_cb(uv_handle_t *h)
@@ -940,17 +707,24 @@ run_handle_closed_cb(uv_handle_t *h)
 		free(r);
 }
 
-/* Free the run: its tasks, sessions and handles (the loop then drains). */
+/* Free the run: its tasks (idle: run-start.c's run_free() lets go of
+ * what they had under way), sessions and handles. */
 void
-run_free(struct run *r)
+run_release(struct run *r)
 {
 	size_t i, j;
 
 	if (r == NULL)
 		return;
 	for (i = 0; i < r->nphases; i++) {
-		for (j = 0; j < r->phases[i].ntasks; j++)
-			task_free(&r->phases[i].tasks[j]);
+		for (j = 0; j < r->phases[i].ntasks; j++) {
+			struct run_task *t = &r->phases[i].tasks[j];
+
+			output_free(&t->out);
+			free(t->error);
+			free(t->record);
+			free(t->note);
+		}
 		free(r->phases[i].tasks);
 	}
 	free(r->phases);

@@ -42,16 +42,6 @@ static void task_attempt(struct run_task *);
 static void task_attempt_failed(struct run_task *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* The task in the state file's terms (store.h). */
-void
-task_store_ref(const struct run_task *t, struct store_task_ref *ref)
-{
-	ref->run_id = t->phase->run->id;
-	ref->phase_idx = t->phase->index;
-	ref->step = t->step->id;
-	ref->host = t->host;
-}
-
 /* Whether a state is final. */
 int
 task_state_final(enum task_state s)
@@ -83,7 +73,7 @@ task_set_state(struct run_task *t, enum task_state s, const char *fmt, ...)
 	if (task_state_final(s)) {
 		if (t->timer != NULL)
 			uv_timer_stop(t->timer);
-		sched_task_ended(t);
+		t->phase->run->task_ended(t);
 	}
 }
 
@@ -96,18 +86,6 @@ task_output_cb(void *arg, const char *data, size_t len, int is_stderr)
 	if (t->in_unless)
 		return;
 	output_add(&t->out, &t->phase->run->secrets, data, len, is_stderr);
-}
-
-/* Whether an exit status is one the step expects. */
-int
-run_task_expected_exit(const struct run_task *t, int status)
-{
-	size_t i;
-
-	for (i = 0; i < t->step->nexpect_exit; i++)
-		if (t->step->expect_exit[i] == status)
-			return 1;
-	return 0;
 }
 
 /*
@@ -422,7 +400,7 @@ task_main(struct run_task *t)
 		output_flush(&t->out, &r->secrets);
 		free(text);
 		task_set_state(t, TASK_WAITING, NULL);
-		sched_task_ended(t);
+		t->phase->run->task_ended(t);
 		return;
 	case STEP_DETACH:
 	case STEP_REBOOT:
@@ -433,7 +411,7 @@ task_main(struct run_task *t)
 	case STEP_SMTP:
 	case STEP_POP3:
 	case STEP_TCP:
-		check_start(t);
+		check_start(t, task_finish);
 		return;
 	default:
 		task_attempt_failed(t,
@@ -495,7 +473,7 @@ task_kill_done_cb(void *arg, const struct remote_result *res)
 		    "could not end a timed-out task's processes: "
 		    "%s",
 		    res->error ? res->error : "the kill command failed");
-	sched_control_done(r);
+	r->control_done(r);
 }
 
 static const struct remote_job_cb task_kill_cb = { NULL, task_kill_done_cb,
@@ -814,16 +792,14 @@ task_timer_closed_cb(uv_handle_t *h)
 	free(h);
 }
 
-/* Free what a task holds. */
+/* Let go of what a task has under way (its job, waiter, timer) before
+ * the run frees it. */
 void
-task_free(struct run_task *t)
+task_release(struct run_task *t)
 {
 	waiter_cancel(t);
 	task_abandon(t);
 	if (t->timer != NULL)
 		uv_close((uv_handle_t *)t->timer, task_timer_closed_cb);
-	output_free(&t->out);
-	free(t->error);
-	free(t->record);
-	free(t->note);
+	t->timer = NULL;
 }

@@ -59,10 +59,8 @@
 #include "knock.h"
 #include "plan.h"
 #include "remote.h"
-#include "resume.h"
 #include "run.h"
 #include "store.h"
-#include "task.h"
 #include "waiter.h"
 #include "wrapper.h"
 #include "xmalloc.h"
@@ -215,7 +213,7 @@ waiter_end(struct waiter *w, int ok, const char *error)
 		remote_free(w->probe);
 		w->probe = NULL;
 	}
-	task_finish(t, ok, error, w->reply.data);
+	t->phase->run->task_finish(t, ok, error, w->reply.data);
 }
 
 /*
@@ -366,7 +364,7 @@ waiter_commit_boot_id(struct waiter *w, char *boot_id)
 	w->boot_attempt = t->attempt;
 	free(t->note);
 	xasprintf(&t->note, "%s %d", boot_id, t->attempt);
-	task_store_ref(t, &ref);
+	run_task_store_ref(t, &ref);
 	store_task_note(t->phase->run->store, &ref, t->note);
 	run_note(t->phase->run,
 	    "%d/%s on %s: rebooting it (attempt %d); its boot id before, %s, "
@@ -638,7 +636,7 @@ waiter_detach_read(struct waiter *w, struct run_host *rh, const char *out)
 		w->none |= rh == t->rh ? 1u : 2u;
 		w->running = 0;
 		if (w->none == 3u && t->output_lost && w->found == NULL) {
-			resume_lost(t,
+			t->phase->run->task_lost(t,
 			    "no record on either machine of the swap: it "
 			    "never started");
 			return;
@@ -661,13 +659,14 @@ waiter_detach_read(struct waiter *w, struct run_host *rh, const char *out)
 		return;
 	}
 	if (strncmp(out, "dead", 4) == 0 && t->output_lost) {
-		resume_lost(t,
+		t->phase->run->task_lost(t,
 		    "its record has no exit status and its processes are "
 		    "gone");
 		return;
 	}
 	if (strncmp(out, "none", 4) == 0 && t->output_lost) {
-		resume_lost(t, "no record on the host: it never started");
+		t->phase->run->task_lost(
+		    t, "no record on the host: it never started");
 		return;
 	}
 	if (strncmp(out, "dead", 4) == 0) {
@@ -738,12 +737,12 @@ waiter_check_cb(void *arg, const struct remote_result *res)
 		return;
 	if (res->error == NULL && res->exit_status == 0) {
 		if (strncmp(out, "none", 4) == 0) {
-			resume_lost(
+			t->phase->run->task_lost(
 			    t, "no record on the host: it never started");
 			return;
 		}
 		if (strncmp(out, "dead", 4) == 0) {
-			resume_lost(t,
+			t->phase->run->task_lost(t,
 			    "its record has no exit status and its processes "
 			    "are gone");
 			return;
@@ -780,7 +779,7 @@ waiter_step(struct waiter *w)
 	case W_START:
 		if (t->step->kind == STEP_DETACH) {
 			w->stage = W_STARTING;
-			run_task_exec_detach(
+			t->phase->run->task_exec_detach(
 			    t, &waiter_started_jcb, w, &w->job);
 		} else {
 			w->stage =

@@ -24,6 +24,7 @@
 #include "diag.h"
 #include "plan.h"
 #include "run-record.h"
+#include "run-start.h"
 #include "run.h"
 #include "status-live.h"
 #include "status.h"
@@ -164,7 +165,7 @@ write_task(struct store *st, const struct run_task *t)
 	struct store_task_ref ref;
 	struct status_task v;
 
-	task_store_ref(t, &ref);
+	run_task_store_ref(t, &ref);
 	status_view_task(t, &v);
 	store_task(st, &ref, &v, t->record);
 }
