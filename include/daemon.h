@@ -12,8 +12,7 @@ struct plan;
 struct run;
 struct store;
 
-/* The default state file (SPEC §4) and endpoint (SPEC §6). */
-#define DAEMON_STATE  "./hostswap.db"
+/* The default endpoint (the state file's default is STORE_DEFAULT). */
 #define DAEMON_LISTEN "127.0.0.1:8470"
 
 /* Where the HTTP endpoint listens. */

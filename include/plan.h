@@ -196,9 +196,6 @@ int plan_parse(
     const char *, const char *, size_t, struct plan **, struct diag *);
 void plan_free(struct plan *);
 
-const char *step_kind_name(enum step_kind);
-int step_kind_on_controller(enum step_kind);
-uint64_t step_attempt_timeout_ms(const struct step *);
 const struct phase *plan_phase(const struct plan *, int);
 int plan_swapped_host(const struct plan *, const char *);
 const struct step *plan_outage_step(

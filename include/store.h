@@ -40,6 +40,9 @@ enum store_mode {
 	STORE_WRITE, /* run, resume, mark: created if missing */
 };
 
+/* The state file when --state is not given. */
+#define STORE_DEFAULT "./hostswap.db"
+
 struct store;
 
 /*

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "check.h"
 #include "plan.h"
+#include "step.h"
 #include "probe.h"
 #include "run.h"
 #include "secret.h"

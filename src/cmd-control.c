@@ -16,8 +16,8 @@
 #include "client.h"
 #include "cmd.h"
 #include "control-state.h"
-#include "daemon.h"
 #include "exitcode.h"
+#include "store.h"
 
 static int cmd_control_exec(const struct cmd_entry *, int, char **);
 
@@ -74,7 +74,7 @@ cmd_control_exec(const struct cmd_entry *self, int argc, char **argv)
 		{ "url", required_argument, NULL, 'u' },
 		{ "state", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 }
 	};
-	const char *state = DAEMON_STATE, *url = NULL, *host = "local";
+	const char *state = STORE_DEFAULT, *url = NULL, *host = "local";
 	int abort_ = self == &cmd_abort_entry, ch, rc, phase = 0;
 	char *step = NULL, *body = NULL, by[512];
 	struct client c;

@@ -106,7 +106,7 @@ cmd_events_exec(const struct cmd_entry *self, int argc, char **argv)
 		{ "follow", no_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
 	const struct timespec pause = { 0, CMD_EVENTS_POLL_MS * 1000000L };
-	const char *state = DAEMON_STATE;
+	const char *state = STORE_DEFAULT;
 	struct cmd_events e = { 0 };
 	struct store_run_info ri;
 	struct store *st;

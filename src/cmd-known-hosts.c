@@ -63,7 +63,7 @@ cmd_known_hosts_exec(const struct cmd_entry *self, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "state", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 }
 	};
-	const char *state = DAEMON_STATE;
+	const char *state = STORE_DEFAULT;
 	struct cmd_known_hosts k = { 0 };
 	struct store_run_info ri;
 	struct store *st;

@@ -33,7 +33,7 @@ cmd_log_exec(const struct cmd_entry *self, int argc, char **argv)
 		{ "attempt", required_argument, NULL, 'A' },
 		{ "state", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 }
 	};
-	const char *state = DAEMON_STATE, *host = NULL;
+	const char *state = STORE_DEFAULT, *host = NULL;
 	struct store_run_info ri;
 	struct store *st;
 	struct buf b;

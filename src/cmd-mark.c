@@ -36,7 +36,7 @@ cmd_mark_exec(const struct cmd_entry *self, int argc, char **argv)
 		{ "host", required_argument, NULL, 'H' },
 		{ "state", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 }
 	};
-	const char *state = DAEMON_STATE, *host = NULL, *decision;
+	const char *state = STORE_DEFAULT, *host = NULL, *decision;
 	struct store_run_info ri;
 	struct store *st = NULL;
 	char *step = NULL, *err = NULL;
@@ -88,8 +88,8 @@ cmd_mark_exec(const struct cmd_entry *self, int argc, char **argv)
 	}
 	printf("run %d: %d/%s%s%s marked %s; 'hostswap resume%s%s' goes on\n",
 	    ri.id, phase, step, host ? " on " : "", host ? host : "", decision,
-	    strcmp(state, DAEMON_STATE) ? " --state " : "",
-	    strcmp(state, DAEMON_STATE) ? state : "");
+	    strcmp(state, STORE_DEFAULT) ? " --state " : "",
+	    strcmp(state, STORE_DEFAULT) ? state : "");
 	rc = EXIT_OK;
 out:
 	store_run_info_free(&ri);

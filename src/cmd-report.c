@@ -61,7 +61,7 @@ cmd_report_exec(const struct cmd_entry *self, int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "run", required_argument, NULL, 'r' },
 		{ "svg", required_argument, NULL, 'S' }, { NULL, 0, NULL, 0 } };
-	const char *state = DAEMON_STATE, *svg = NULL;
+	const char *state = STORE_DEFAULT, *svg = NULL;
 	enum report_format fmt = REPORT_MARKDOWN;
 	struct store_run_info ri;
 	struct report rp;

@@ -82,7 +82,7 @@ cmd_resume_parse(const struct cmd_entry *self, int argc, char **argv,
 	memset(a, 0, sizeof *a);
 	run_opts_init(&a->ro);
 	a->ro.resume = 1;
-	a->state = DAEMON_STATE;
+	a->state = STORE_DEFAULT;
 	a->listen = DAEMON_LISTEN;
 	optind = 0;
 	while ((ch = cmd_getopt(self, argc, argv, "", opts, NULL)) != -1) {

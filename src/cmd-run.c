@@ -241,7 +241,7 @@ cmd_run_parse(
 
 	memset(a, 0, sizeof *a);
 	run_opts_init(ro);
-	a->state = DAEMON_STATE;
+	a->state = STORE_DEFAULT;
 	a->listen = DAEMON_LISTEN;
 	optind = 0;
 	while ((ch = cmd_getopt(self, argc, argv, "", opts, NULL)) != -1) {

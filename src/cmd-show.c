@@ -19,6 +19,7 @@
 #include "log.h"
 #include "plan-names.h"
 #include "plan.h"
+#include "step.h"
 #include "probe.h"
 #include "xmalloc.h"
 

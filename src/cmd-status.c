@@ -173,7 +173,7 @@ cmd_status_exec(const struct cmd_entry *self, int argc, char **argv)
 		{ "url", required_argument, NULL, 'u' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "watch", no_argument, NULL, 'w' }, { NULL, 0, NULL, 0 } };
-	const char *state = DAEMON_STATE, *url = NULL;
+	const char *state = STORE_DEFAULT, *url = NULL;
 	int ch, rc, json = 0, watch = 0, lines = 0, tty;
 	struct store_run_info ri;
 	struct store *st;

@@ -17,7 +17,6 @@
 
 #include "clock.h"
 #include "console.h"
-#include "daemon.h"
 #include "log.h"
 #include "plan.h"
 #include "run.h"
@@ -270,7 +269,7 @@ console_state_arg(const struct run *r)
 {
 	const char *path = r->store != NULL ? store_path(r->store) : NULL;
 
-	if (path == NULL || strcmp(path, DAEMON_STATE) == 0)
+	if (path == NULL || strcmp(path, STORE_DEFAULT) == 0)
 		return;
 	fputs(" --state ", stderr);
 	console_word(path);

@@ -33,6 +33,7 @@
 #include "hostkey.h"
 #include "local.h"
 #include "plan.h"
+#include "step.h"
 #include "preflight-int.h"
 #include "preflight.h"
 #include "remote.h"

@@ -17,6 +17,7 @@
 #include "outage.h"
 #include "output.h"
 #include "plan.h"
+#include "step.h"
 #include "run-record.h"
 #include "run.h"
 #include "secret.h"

@@ -27,6 +27,7 @@
 #include "local.h"
 #include "observe.h"
 #include "plan.h"
+#include "step.h"
 #include "probe.h"
 #include "remote.h"
 #include "run.h"
