@@ -17,31 +17,31 @@ fuzz_seconds=${FUZZ_SECONDS:-60}
 total_pass=0
 total_fail=0
 total_skip=0
+# The suite's mark: every process a test starts inherits it, so that
+# scripts/leftovers.sh names only those (never the machine's own).
+HOSTSWAP_SUITE_ID=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+export HOSTSWAP_SUITE_ID
 
 # ctest_suite DIR LABEL [EXCLUDE]: run ctest in DIR (less the tests
 # whose names match the regular expression EXCLUDE) and add up its
 # results. Every test runs once: a test that passes only on a second try
 # is failing. A skipped test (exit 77: not root) is counted as skipped,
-# never passed. ctest runs under scripts/reap.py, which keeps every
-# process the tests start in its tree: one more test passes if none is
-# left running at the end (else each is named, ended, and it fails).
+# never passed. One more test passes if no process the tests started is
+# left running at the end (scripts/leftovers.sh: else each is named and
+# ended, and it fails).
 ctest_suite() {
 	log="$1/ctest.log"
-	left="$1/leftovers"
+	since=$(date +%s)
 	set +e
-	(cd "$1" && python3 "$root/scripts/reap.py" "$left" ctest \
-	    --output-on-failure -j "$jobs" --timeout 600 \
+	(cd "$1" && ctest --output-on-failure -j "$jobs" --timeout 600 \
 	    ${3:+-E "$3"}) >"$log" 2>&1
 	rc=$?
 	set -e
 	cat "$log"
-	if [ -s "$left" ]; then
-		echo "FAILED: processes left running after $2 (ended now):"
-		cat "$left"
-		total_fail=$((total_fail + 1))
-	else
-		echo "$2: no process left running"
+	if sh "$root/scripts/leftovers.sh" "$since" "$2"; then
 		total_pass=$((total_pass + 1))
+	else
+		total_fail=$((total_fail + 1))
 	fi
 	summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
 	if [ -z "$summary" ]; then
