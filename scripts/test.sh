@@ -58,17 +58,6 @@ ctest_suite() {
 	[ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || total_fail=$((total_fail + 1))
 }
 
-# no_leftovers SINCE LABEL: one more test, passed if every process that
-# began since SINCE has ended (scripts/leftovers.sh names and ends the
-# rest): a test must end all it started, its hosts' sessions included.
-no_leftovers() {
-	if sh scripts/leftovers.sh "$1" "$2"; then
-		total_pass=$((total_pass + 1))
-	else
-		total_fail=$((total_fail + 1))
-	fi
-}
-
 # A user's build first: Release, no tests, no hooks; warnings are errors
 # here (development and CI), never in a user's build.
 echo "== Release build, as a user builds it"
@@ -87,9 +76,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTSWAP_TESTS=ON \
     -DHOSTSWAP_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 echo "== tests"
-since=$(date +%s)
 ctest_suite build tests
-no_leftovers "$since" "the tests"
 
 echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"
 CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug \
@@ -107,11 +94,9 @@ echo "== tests under sanitizers"
 # cli-format or cli-cycles, which read the sources and run no hostswap.
 reports=$(mktemp -d)
 echo "not run again under the sanitizers: the 2016-profile twins (integration-*-2016), cli-format, cli-cycles"
-since=$(date +%s)
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$reports/asan \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan \
     ctest_suite build-asan sanitizer-tests '^(integration-.*-2016|cli-format|cli-cycles)$'
-no_leftovers "$since" "the tests under sanitizers"
 if ls "$reports"/* >/dev/null 2>&1; then
 	echo "sanitizer reports:"
 	head -n 60 "$reports"/*
