@@ -32,6 +32,8 @@
 #include "http.h"
 #include "log.h"
 #include "plan.h"
+#include "run-record.h"
+#include "run-start.h"
 #include "run.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -119,7 +121,7 @@ fuzz_start(void)
 	fz.run->started_ms = run_now_ms();
 	fz.run->store = fz.store;
 	store_attach(fz.store, &fz.loop);
-	store_run_create(fz.store, fz.run, "0", NULL, "0", NULL);
+	run_record_create(fz.store, fz.run, "0", NULL, "0", NULL);
 	if ((fz.api = api_new(
 		 fz.run, fz.store, fz.state, "127.0.0.1", 0, -1, &err)) == NULL)
 		fatalx("fuzz: %s", err);
