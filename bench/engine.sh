@@ -26,7 +26,15 @@ runs=${RUNS:-5}
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTSWAP_TEST_HOOKS=ON >/dev/null
 cmake --build build -j "$(nproc)" >/dev/null
 work=$(mktemp -d /tmp/hostswap-bench.XXXXXX)
-trap '"$root/tests/sshd/sshd.sh" stopall "$work"; rm -rf "$work" /var/lib/hostswap/bench-*' EXIT
+# At the end: the ControlMaster connections (else they and their sshd
+# sessions outlive the bench by ControlPersist's 300 s), then the hosts.
+cm_exit() {
+	for s in "$work"/cm-*; do
+		[ -S "$s" ] && ssh -o ControlPath="$s" -O exit bench >/dev/null 2>&1
+	done
+	return 0
+}
+trap 'cm_exit; "$root/tests/sshd/sshd.sh" stopall "$work"; rm -rf "$work" /var/lib/hostswap/bench-*' EXIT
 cc -O2 -o "$work/minimal-libssh" bench/minimal-libssh.c $(pkg-config --cflags --libs libssh)
 SSHD_MAX_SESSIONS=64 "$root/tests/sshd/sshd.sh" start "$work" ika 127.0.0.71 2271
 SSHD_MAX_SESSIONS=64 "$root/tests/sshd/sshd.sh" start "$work" tako 127.0.0.72 2272
