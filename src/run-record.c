@@ -291,28 +291,17 @@ run_record_create(struct store *st, struct run *r, const char *plan_sha,
 	run_record_new_free(&nr);
 }
 
-/* A task state by name (pending if the name is unknown). */
-static enum task_state
-run_record_task_state(const char *s)
+/* The index of a state's name among names[0..n) (a task's, a phase's),
+ * or 0 (pending) if the name is unknown. */
+static int
+run_record_state(const char *const *names, int n, const char *s)
 {
 	int i;
 
-	for (i = 0; i < TASK_NSTATES; i++)
-		if (s != NULL && strcmp(task_state_names[i], s) == 0)
-			return (enum task_state)i;
-	return TASK_PENDING;
-}
-
-/* A phase state by name (pending if the name is unknown). */
-static enum phase_state
-run_record_phase_state(const char *s)
-{
-	int i;
-
-	for (i = 0; i < PHASE_NSTATES; i++)
-		if (s != NULL && strcmp(phase_state_names[i], s) == 0)
-			return (enum phase_state)i;
-	return PHASE_PENDING;
+	for (i = 0; i < n; i++)
+		if (s != NULL && strcmp(names[i], s) == 0)
+			return i;
+	return 0;
 }
 
 /* The run's phase of a plan phase id, or NULL. */
@@ -375,7 +364,8 @@ run_record_restore_phase(void *arg, int id, const char *state,
 
 	if (ph == NULL)
 		return;
-	ph->state = run_record_phase_state(state);
+	ph->state = (enum phase_state)run_record_state(
+	    phase_state_names, PHASE_NSTATES, state);
 	ph->started_ms = started_ms;
 	ph->finished_ms = finished_ms;
 }
@@ -396,7 +386,8 @@ run_record_restore_task(void *arg, const struct store_task_row *row)
 			t = &ph->tasks[i];
 	if (t == NULL)
 		return;
-	t->state = run_record_task_state(row->state);
+	t->state = (enum task_state)run_record_state(
+	    task_state_names, TASK_NSTATES, row->state);
 	t->attempt = row->attempt;
 	t->exit_code = row->exit_code;
 	free(t->error);
