@@ -156,14 +156,7 @@ L2=127.0.15.7:2457
 	echo "phases:"
 	echo "  - {id: 0, name: hold, steps: [{id: hold, manual: go}]}"
 	for ph in 1 2 3 4; do
-		echo "  - id: $ph"
-		echo "    name: phase $ph"
-		echo "    steps:"
-		i=1
-		while [ $i -le 500 ]; do
-			printf '      - {id: s%04d, on: local, run: "true"}\n' $i
-			i=$((i + 1))
-		done
+		local_phase $ph "phase $ph" 500 true
 	done
 } >"$tmpdir/big.yaml"
 "$HOSTSWAP" run "$tmpdir/big.yaml" --state "$tmpdir/big.db" --listen $L2 --inventory "$inventory" \

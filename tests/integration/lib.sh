@@ -60,6 +60,19 @@ expect_task() {
 	if [ "$st" = "$4" ]; then ok; else ko "$5: task $1/$2@$3 is '$st', want '$4'"; fi
 }
 
+# local_phase ID NAME COUNT SCRIPT: a plan's phase of COUNT steps on the
+# controller (s0001, s0002, ...), each running SCRIPT (no single quote).
+local_phase() {
+	echo "  - id: $1"
+	echo "    name: $2"
+	echo "    steps:"
+	_i=1
+	while [ $_i -le "$3" ]; do
+		printf "      - {id: s%04d, on: local, run: '%s'}\n" $_i "$4"
+		_i=$((_i + 1))
+	done
+}
+
 # wait_for DESCRIPTION SECONDS CMD...: poll until CMD succeeds, for at
 # most SECONDS of wall-clock time (however long each CMD takes).
 wait_for() {

@@ -30,14 +30,7 @@ st=$tmpdir/end.db
 	echo "name: stream-end"
 	echo "phases:"
 	echo "  - {id: 0, name: hold, steps: [{id: hold, manual: go}]}"
-	echo "  - id: 1"
-	echo "    name: many"
-	echo "    steps:"
-	i=1
-	while [ $i -le 400 ]; do
-		printf "      - {id: s%03d, on: local, run: 'printf %%01000d 0'}\n" $i
-		i=$((i + 1))
-	done
+	local_phase 1 many 400 'printf %01000d 0'
 } >"$tmpdir/plan.yaml"
 
 ip netns exec "$ns" sh -c 'ulimit -Sn 1024 && exec "$@"' sh \
